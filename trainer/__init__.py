@@ -1,0 +1,59 @@
+"""trainer: train and certify microneedling practitioners."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config -> extensions -> blueprints -> errors -> CLI."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=os.path.join(root, "templates"), static_folder=os.path.join(root, "static"))
+    from trainer.config import settings_from_environment
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(settings_from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    from trainer.security import has_role
+    app.jinja_env.globals["has_role"] = has_role
+    from trainer.views.errors import register_error_handlers
+    register_error_handlers(app)
+    from trainer.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from trainer import models  # noqa: F401  (registers the tables)
+    from trainer.database import configure_engine
+    from trainer.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    with app.app_context():
+        configure_engine(db.engine)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from trainer.models import User
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.is_enabled else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from trainer.views import admin, api, auth, author, learn, manage, public
+
+    for module in (auth, learn, manage, author, admin, public, api):
+        app.register_blueprint(module.bp)

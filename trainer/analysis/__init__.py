@@ -1,0 +1,1 @@
+"""Quiz item analysis: statistics over graded attempts, with no Flask and no database."""

@@ -1,0 +1,318 @@
+"""Read and write a question bank as CSV: one row per question, as a trainer fills a spreadsheet.
+
+Columns (`CSV_HEADER`, in this order when written; when reading, any order, names are
+case-insensitive, and unused optional columns may be deleted; id, type and stem must exist):
+
+  id                 the question's stable id (required)
+  type               single | multiple | true_false | matching | ordering | short_answer
+  stem               the question text (Markdown; a cell may hold several lines)
+  choice_1..choice_8 one item per cell, filled from choice_1 without gaps:
+                       single, multiple  the choices
+                       matching          the left side of each pair
+                       ordering          the items, in the correct order
+                       short_answer      the accepted answers
+  correct            single, multiple: the numbers of the correct choices, e.g. "2" or "1;3";
+                     true_false: "true" or "false"
+  match_1..match_8   matching: the right side paired with choice_N
+  feedback_1..8      single, multiple: feedback shown for choice_N (optional)
+  scoring            multiple: all_or_nothing | partial
+  explanation        why the right answer is right
+  general_feedback   optional feedback shown after submission (the question's `feedback`)
+  source             optional citation
+  tags               optional, separated by ";" (e.g. "contraindications;medication")
+  difficulty         optional, 1 (easy) .. 3 (hard)
+  critical           optional, true | false: must be answered correctly to pass
+
+A cell a question's type does not use must be empty. Cells are trimmed and in-cell line
+breaks become "\\n". Excel's quoting, a UTF-8 byte order mark and ";" or tab separators
+(European Excel) are accepted. Cells starting with = + - @ are written with a leading "'" so
+a spreadsheet shows them as text instead of running them as formulas; the reader removes it.
+`write_csv` starts with a byte order mark so Excel opens the file as UTF-8.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from trainer.banks.records import BankProblem, ParsedQuestion
+
+MAX_ITEMS = 8
+TYPES = ("single", "multiple", "true_false", "matching", "ordering", "short_answer")
+
+
+def _numbered(name: str) -> list[str]:
+    return [f"{name}_{n}" for n in range(1, MAX_ITEMS + 1)]
+
+
+CSV_HEADER: list[str] = [
+    "id", "type", "stem", *_numbered("choice"), "correct", *_numbered("match"),
+    *_numbered("feedback"), "scoring", "explanation", "general_feedback", "source", "tags",
+    "difficulty", "critical",
+]
+_REQUIRED_COLUMNS = ("id", "type", "stem")
+_COMMON_COLUMNS = {"id", "type", "stem", "explanation", "general_feedback", "source", "tags",
+                   "difficulty", "critical"}
+_USED_COLUMNS = {
+    "single": {*_numbered("choice"), "correct", *_numbered("feedback")},
+    "multiple": {*_numbered("choice"), "correct", *_numbered("feedback"), "scoring"},
+    "true_false": {"correct"},
+    "matching": {*_numbered("choice"), *_numbered("match")},
+    "ordering": {*_numbered("choice")},
+    "short_answer": {*_numbered("choice")},
+}
+_ITEM_KEY = {"ordering": "order", "short_answer": "answers"}
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+# A spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+# --- cells -------------------------------------------------------------------------------
+
+def _guard_cell(value: str) -> str:
+    """Keep a spreadsheet from running a text as a formula ("'" is removed on reading)."""
+    return "'" + value if value.startswith(_FORMULA_STARTS + ("'",)) else value
+
+
+def _read_cell(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS + ("'",)):
+        return value[1:]
+    return value
+
+
+def _delimiter(text: str) -> str:
+    """"," normally; ";" or tab when the header line uses those (Excel in some locales)."""
+    first_line = text.split("\n", 1)[0]
+    if "," not in first_line:
+        for candidate in (";", "\t"):
+            if candidate in first_line:
+                return candidate
+    return ","
+
+
+def _records(text: str):
+    """Yield (line where the record starts, cells) for each CSV record."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    start = 1
+    for cells in reader:
+        yield start, cells
+        start = reader.line_num + 1
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def _header_problem(cells: list[str]) -> str | None:
+    names = [_read_cell(c).lower() for c in cells]
+    missing = [c for c in _REQUIRED_COLUMNS if c not in names]
+    unknown = [c for c in names if c not in CSV_HEADER]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if not (missing or unknown or repeated):
+        return None
+    details = []
+    if missing:
+        details.append("missing " + ", ".join(missing))
+    if unknown:
+        details.append("unknown " + ", ".join(repr(c) for c in unknown))
+    if repeated:
+        details.append("repeated " + ", ".join(repeated))
+    return ("the first line must be the header " + ",".join(CSV_HEADER[:3]) + ",... "
+            "(see the documented columns): " + "; ".join(details))
+
+
+class _RowReader:
+    """Reads one row into a question dict, collecting problems at the row's line."""
+
+    def __init__(self, row: dict[str, str], line: int, path: str):
+        self.row = row
+        self.line = line
+        self.path = path
+        self.problems: list[BankProblem] = []
+
+    def problem(self, message: str) -> None:
+        self.problems.append(BankProblem(self.path, self.line, message))
+
+    def read(self) -> dict | None:
+        kind = self.row.get("type", "")
+        if kind not in TYPES:
+            self.problem(f"type must be one of {', '.join(TYPES)} (not {kind!r})")
+            return None
+        for column in sorted(self.row.keys() - _COMMON_COLUMNS - _USED_COLUMNS[kind]):
+            if self.row[column]:
+                self.problem(f"column {column} is not used by {kind} questions; leave it empty")
+        question = {"type": kind, **self._common()}
+        question.update(self._own(kind))
+        return None if self.problems else question
+
+    def _common(self) -> dict:
+        if not self.row.get("id"):
+            self.problem("id is empty; every question needs a stable id")
+        question = {key: self.row[column] for key, column in
+                    (("id", "id"), ("stem", "stem"), ("explanation", "explanation"),
+                     ("feedback", "general_feedback"), ("source", "source"))
+                    if self.row.get(column)}
+        tags = [t.strip() for t in self.row.get("tags", "").split(";") if t.strip()]
+        if tags:
+            question["tags"] = tags
+        if self.row.get("difficulty"):
+            question["difficulty"] = self._difficulty(self.row["difficulty"])
+        if self.row.get("critical"):
+            question["critical"] = self._boolean("critical", self.row["critical"])
+        return question
+
+    def _difficulty(self, value: str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or not number.is_integer():
+            self.problem(f"difficulty must be a whole number 1..3 (not {value!r})")
+            return value
+        return int(number)  # Excel may save 2 as "2.0"
+
+    def _boolean(self, column: str, value: str):
+        if value.lower() not in _BOOLEANS:
+            self.problem(f"{column} must be true or false (not {value!r})")
+            return value
+        return _BOOLEANS[value.lower()]
+
+    def _items(self, column: str) -> list[str]:
+        """The filled cells column_1.., which must not leave gaps."""
+        cells = [self.row.get(name, "") for name in _numbered(column)]
+        while cells and not cells[-1]:
+            cells.pop()
+        if "" in cells:
+            self.problem(f"{column}_{cells.index('') + 1} is empty but a later {column} is filled")
+        return cells
+
+    def _own(self, kind: str) -> dict:
+        if kind in ("single", "multiple"):
+            return self._choices(kind)
+        if kind == "true_false":
+            return {"answer": self._boolean("correct", self.row.get("correct", ""))}
+        if kind == "matching":
+            return self._pairs()
+        return {_ITEM_KEY[kind]: self._items("choice")}
+
+    def _choices(self, kind: str) -> dict:
+        texts = self._items("choice")
+        correct = self._correct_numbers(len(texts))
+        choices = []
+        for number, text in enumerate(texts, start=1):
+            choice = {"text": text, "correct": number in correct}
+            if self.row.get(f"feedback_{number}"):
+                choice["feedback"] = self.row[f"feedback_{number}"]
+            choices.append(choice)
+        for number in range(len(texts) + 1, MAX_ITEMS + 1):
+            if self.row.get(f"feedback_{number}"):
+                self.problem(f"feedback_{number} is filled but choice_{number} is empty")
+        question = {"choices": choices}
+        if kind == "multiple" and self.row.get("scoring"):
+            question["scoring"] = self.row["scoring"]
+        return question
+
+    def _correct_numbers(self, count: int) -> set[int]:
+        numbers = set()
+        for token in self.row.get("correct", "").replace(",", ";").split(";"):
+            token = token.strip()
+            if not token:
+                continue
+            if not token.isdigit() or not 1 <= int(token) <= count:
+                self.problem(f"correct must list choice numbers 1..{count} like \"1;3\" "
+                             f"(not {token!r})")
+                continue
+            numbers.add(int(token))
+        return numbers
+
+    def _pairs(self) -> dict:
+        lefts, rights = self._items("choice"), self._items("match")
+        if len(lefts) != len(rights):
+            self.problem("each choice_N of a matching question needs its match_N, and no more")
+        return {"pairs": [{"left": left, "right": right} for left, right in zip(lefts, rights)]}
+
+
+def parse_csv(text: str, path: str = "<csv>") -> tuple[list[ParsedQuestion], list[BankProblem]]:
+    """Read a CSV bank, one question per row; problems carry the row's line (header is line 1)."""
+    text = text.removeprefix("\ufeff")
+    records = _records(text)
+    header = next(records, None)
+    if header is None or not any(c.strip() for c in header[1]):
+        return [], [BankProblem(path, 1, "the file is empty; the first line must be the header")]
+    problem = _header_problem(header[1])
+    if problem:
+        return [], [BankProblem(path, 1, problem)]
+    columns = [_read_cell(c).lower() for c in header[1]]
+    questions, problems = [], []
+    for line, cells in records:
+        cells = [_read_cell(c) for c in cells]
+        if not any(cells):
+            continue  # spreadsheets leave empty rows behind
+        if any(cells[len(columns):]):
+            problems.append(BankProblem(path, line, "the row has more cells than the header"))
+            continue
+        reader = _RowReader(dict(zip(columns, cells)), line, path)
+        question = reader.read()
+        problems.extend(reader.problems)
+        if question is not None:
+            questions.append(ParsedQuestion(data=question, line=line, path=path))
+    return questions, problems
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def csv_unsupported(question: dict) -> str | None:
+    """Why `question` cannot be written as a CSV row, or None."""
+    kind = question.get("type")
+    if kind not in TYPES:
+        return f"unknown question type {kind!r}"
+    items = {"single": "choices", "multiple": "choices", "matching": "pairs",
+             "ordering": "order", "short_answer": "answers"}.get(kind)
+    if items and len(question.get(items, [])) > MAX_ITEMS:
+        return f"more than {MAX_ITEMS} {items} do not fit the CSV columns"
+    if any(";" in tag or not tag.strip() for tag in question.get("tags", [])):
+        return "a tag that is empty or contains ';' cannot be written to the tags column"
+    return None
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _row(question: dict) -> dict[str, str]:
+    row = {column: question[key] for key, column in
+           (("id", "id"), ("type", "type"), ("stem", "stem"), ("explanation", "explanation"),
+            ("feedback", "general_feedback"), ("source", "source"), ("difficulty", "difficulty"),
+            ("critical", "critical"), ("scoring", "scoring"))
+           if key in question}
+    row["tags"] = ";".join(question.get("tags", []))
+    kind = question["type"]
+    if kind in ("single", "multiple"):
+        choices = question.get("choices", [])
+        for number, choice in enumerate(choices, start=1):
+            row[f"choice_{number}"] = choice["text"]
+            row[f"feedback_{number}"] = choice.get("feedback", "")
+        row["correct"] = ";".join(str(n) for n, c in enumerate(choices, start=1) if c.get("correct"))
+    elif kind == "true_false":
+        row["correct"] = question.get("answer", "")
+    elif kind == "matching":
+        for number, pair in enumerate(question.get("pairs", []), start=1):
+            row[f"choice_{number}"], row[f"match_{number}"] = pair["left"], pair["right"]
+    else:
+        for number, item in enumerate(question.get(_ITEM_KEY[kind], []), start=1):
+            row[f"choice_{number}"] = item
+    return {column: _cell(value) for column, value in row.items()}
+
+
+def write_csv(questions: list[dict]) -> str:
+    """Write questions as CSV (header first); raises ValueError naming a question CSV cannot hold."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for question in questions:
+        reason = csv_unsupported(question)
+        if reason:
+            raise ValueError(f"question {question.get('id')!r}: {reason}")
+        row = _row(question)
+        writer.writerow([_guard_cell(row.get(column, "")) for column in CSV_HEADER])
+    return "\ufeff" + buffer.getvalue()

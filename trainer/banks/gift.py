@@ -1,0 +1,553 @@
+"""Read and write Moodle's GIFT format, so a trainer can move a bank between Moodle and trainer.
+
+The grammar is Moodle's (docs.moodle.org "GIFT format", and qformat_gift): questions are
+separated by blank lines, `// ...` lines are comments, and a question is
+`::title::[format]question text{answers####general feedback}`.
+
+How GIFT maps onto our question dicts (see docs/bank-format.md for the dict itself):
+
+- `::title::` -> `id`, normalised to our id form (lower case; runs of a-z 0-9 . _ - joined
+  by "-"), so "Kanji Origins" -> "kanji-origins" and a trainer id comes back unchanged. Without a usable title the id is made from the stem: `gift-`, a slug
+  of its first words and 8 hex digits of its SHA-1, so the same stem always gets the same id.
+- `$CATEGORY: a/b/c` -> `tags: ["c"]` for the questions that follow: the last segment only,
+  because Moodle categories nest (`$course$/top/Safety`) while our tags are flat labels.
+  Context segments (`$course$`, `$system$`, ...) and `top` are ignored; `//` is a literal `/`.
+- `[markdown]`, `[html]`, `[plain]`, `[moodle]` at the start of a text are removed and the
+  text is kept as it is (our texts are Markdown, and Markdown passes HTML through to the
+  sanitiser). The writer marks every question text `[markdown]` so Moodle renders it so.
+- `####text` (general feedback) -> `explanation`; left out when absent.
+- `{=right ~wrong ~wrong}` -> `single`. More than one `=` answer stays `single` with several
+  correct choices (Moodle gives full marks for any of them; our validator reports it).
+  Weights other than 0 and 100 on a question that has `=` answers are partial credit for a
+  single pick, which we cannot express: a problem.
+- `{~%50%a ~%50%b ~%-50%c}` (weights and no `=`: Moodle's multiple-answer question) ->
+  `multiple` with `scoring: partial`: a positive weight is a correct choice, zero or negative
+  a wrong one. The writer gives each correct choice 100/n and each wrong one -100/n, which is
+  our partial scoring ("right picks minus wrong picks, floored at zero") exactly.
+- `{~a ~b}` (no `=` and no weights) -> `single` with no correct choice (the validator reports it).
+- `{T}`, `{F}`, `{TRUE}`, `{FALSE}` -> `true_false`. Their `#feedback` parts (Moodle: the first
+  for a wrong answer, the second for a right one) -> `feedback` when only one is given or
+  both are the same; two different ones are a problem. The writer repeats `feedback` in
+  both places, so Moodle shows it whichever answer was picked.
+- `{=a -> b =c -> d}` -> `matching`.
+- `{=a =b}` (only `=` answers, or one bare answer like `{3}`) -> `short_answer`. Answer
+  weights must be 100 and per-answer feedback empty: we accept every listed answer fully and
+  have nowhere to keep per-answer feedback, so anything else is a problem.
+- Per-answer `#feedback` on choices -> the choice's `feedback`.
+- Escapes `\\~ \\= \\# \\{ \\} \\: \\\\` give the character itself and `\\n` a newline.
+
+Not supported, each a problem at the question's line (the rest of the file is still read):
+numeric `{#...}`, essay `{}`, description (no `{...}`), missing word (text after the `}`),
+matching distractors without a left side (`= -> x`), and the weights described above.
+
+What GIFT cannot hold travels in a comment line Moodle ignores and our reader reads back:
+`// trainer: {"source": ..., "difficulty": 2, "critical": true, "feedback": ...,
+"scoring": "all_or_nothing", "tags": [...]}` before the question. `tags` is written there only
+when `$CATEGORY` cannot say it (more than one tag, or none after a tagged question).
+
+Ordering questions have no GIFT form: `gift_unsupported(question)` says why a question cannot
+be written, and `write_gift` raises ValueError naming the question for any such question.
+Texts lose leading and trailing whitespace (Moodle trims them) and carriage returns.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from trainer.banks.records import BankProblem, ParsedQuestion
+
+# A backslash escapes only these; elsewhere it is an ordinary character (as in Moodle).
+_ESCAPABLE = set("~=#{}:n\\")
+_ESCAPES = {"\\": "\\\\", "~": "\\~", "=": "\\=", "#": "\\#", "{": "\\{", "}": "\\}",
+            ":": "\\:", "\n": "\\n"}
+_FORMAT_MARKER = re.compile(r"\[(?:markdown|html|plain|moodle)\]")
+_WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
+_TRAINER_COMMENT = re.compile(r"//\s*trainer:(.*)$")
+_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+_META_KEYS = ("source", "difficulty", "critical", "feedback", "scoring", "tags")
+_CATEGORY = "$CATEGORY:"
+
+
+# --- escapes -----------------------------------------------------------------------------
+
+def _positions(text: str, token: str):
+    """Yield every offset where `token` starts outside an escape sequence."""
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+            i += 2
+            continue
+        if text.startswith(token, i):
+            yield i
+        i += 1
+
+
+def _find(text: str, token: str, start: int = 0) -> int:
+    """First unescaped `token` at or after `start`, or -1."""
+    for pos in _positions(text, token):
+        if pos >= start:
+            return pos
+    return -1
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+            out.append("\n" if text[i + 1] == "n" else text[i + 1])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return "".join(_ESCAPES.get(ch, ch) for ch in text.replace("\r", ""))
+
+
+def _read_text(raw: str, formatted: bool = True) -> str:
+    """The text of a GIFT fragment: trimmed, format marker removed, escapes resolved."""
+    raw = raw.strip()
+    if formatted:
+        marker = _FORMAT_MARKER.match(raw)
+        if marker:
+            raw = raw[marker.end():]
+    return _unescape(raw).strip()
+
+
+def _write_text(text: str) -> str:
+    """Escape a text Moodle reads with a format marker; a leading `[` or `%` would be misread
+    as a marker or an answer weight, so such texts get an explicit marker first."""
+    prefix = "[markdown]" if text[:1] in ("[", "%") else ""
+    return prefix + _escape(text)
+
+
+# --- ids and categories -----------------------------------------------------------------
+
+def _id_from_title(title: str) -> str:
+    """Our id form of a Moodle title: "Kanji Origins" -> "kanji-origins"; our ids stay as they are."""
+    return "-".join(re.findall(r"[a-z0-9._-]+", title.lower())).lstrip("-._")[:200]
+
+
+def _id_from_stem(stem: str) -> str:
+    """A stable id for an untitled question: the same stem always gives the same id."""
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", stem.lower())[:6]:
+        if len(slug) + len(word) >= 40:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    digest = hashlib.sha1(stem.encode("utf-8")).hexdigest()[:8]
+    return f"gift-{slug}-{digest}" if slug else f"gift-{digest}"
+
+
+def _category_tags(path: str) -> list[str]:
+    """The tag a `$CATEGORY:` path gives: its last real segment (`//` is a literal slash)."""
+    segments = [s.strip().replace("//", "/") for s in re.split(r"(?<!/)/(?!/)", path)]
+    names = [s for s in segments if s and s != "top" and not re.fullmatch(r"\$\w+\$", s)]
+    return names[-1:]
+
+
+def _category_safe(tag: str) -> bool:
+    """Whether `$CATEGORY: tag` reads back as exactly [tag]."""
+    return (bool(tag) and tag == tag.strip() and not re.search(r"[/\\\n\r]", tag)
+            and _category_tags(tag) == [tag])
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def _blocks(text: str):
+    """Yield each run of non-blank lines as [(line number, line)]; blank lines separate questions."""
+    block = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if line.strip():
+            block.append((number, line))
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+class _QuestionReader:
+    """Reads one question block (comments already removed) into a question dict."""
+
+    def __init__(self, lines: list[tuple[int, str]], path: str):
+        self.lines = lines
+        self.text = "\n".join(line for _, line in lines)
+        self.path = path
+        self.problems: list[BankProblem] = []
+        self.field_lines: dict[str, int] = {}
+
+    def line_at(self, offset: int) -> int:
+        return self.lines[self.text.count("\n", 0, offset)][0]
+
+    def problem(self, message: str, offset: int = 0) -> None:
+        self.problems.append(BankProblem(self.path, self.line_at(offset), message))
+
+    def read(self) -> dict | None:
+        start = len(self.text) - len(self.text.lstrip())
+        title, start = self._title(start)
+        braces = self._answer_braces(start)
+        if braces is None:
+            return None
+        open_at, close_at = braces
+        question = {}
+        stem = _read_text(self.text[start:open_at])
+        if stem:
+            question["stem"] = stem
+            self.field_lines["stem"] = self.line_at(start)
+        question["id"] = _id_from_title(title or "") or _id_from_stem(stem)
+        self.field_lines["id"] = self.line_at(0)
+        answers_at = open_at + 1
+        answers = self.text[answers_at:close_at]
+        feedback_at = max(_positions(answers, "####"), default=-1)
+        if feedback_at >= 0:
+            explanation = _read_text(answers[feedback_at + 4:])
+            if explanation:
+                question["explanation"] = explanation
+                self.field_lines["explanation"] = self.line_at(answers_at + feedback_at)
+            answers = answers[:feedback_at]
+        question.update(self._answers(answers, answers_at))
+        return None if self.problems else question
+
+    def _title(self, start: int) -> tuple[str | None, int]:
+        if not self.text.startswith("::", start):
+            return None, start
+        end = _find(self.text, "::", start + 2)
+        if end < 0:
+            self.problem("the question title has no closing '::'", start)
+            return None, start + 2
+        return _read_text(self.text[start + 2:end], formatted=False), end + 2
+
+    def _answer_braces(self, start: int) -> tuple[int, int] | None:
+        """Offsets of the `{` and `}` around the answers, or None after reporting why not."""
+        open_at = _find(self.text, "{", start)
+        close_at = _find(self.text, "}", start)
+        if open_at < 0 and close_at < 0:
+            self.problem("description questions (text without {answers}) are not supported")
+            return None
+        if close_at < 0:
+            self.problem("'{' without a closing '}' (write \\{ for a literal brace; "
+                         "a blank line inside a question ends it)", open_at)
+            return None
+        if open_at < 0 or close_at < open_at:
+            self.problem("'}' without an opening '{' (write \\} for a literal brace)", close_at)
+            return None
+        inner_open = _find(self.text, "{", open_at + 1)
+        if 0 <= inner_open < close_at:
+            self.problem("'{' inside the answers (write \\{ for a literal brace)", inner_open)
+            return None
+        after = self.text[close_at + 1:]
+        if _find(after, "{") >= 0:
+            self.problem("only one {answers} block is allowed per question", close_at)
+            return None
+        if after.strip():
+            self.problem("missing-word questions (text after the closing '}') are not supported",
+                         close_at)
+            return None
+        return open_at, close_at
+
+    def _answers(self, answers: str, offset: int) -> dict:
+        """Decide the question type from the answers, as Moodle does, and read them."""
+        body = answers.strip()
+        offset += len(answers) - len(answers.lstrip())
+        self.field_lines["type"] = self.line_at(offset)
+        if not body:
+            self.problem("essay questions ({}) are not supported", offset)
+            return {}
+        if body.startswith("#"):
+            self.problem("numeric questions ({#...}) are not supported", offset)
+            return {}
+        if _find(body, "~") >= 0:
+            return self._choices(body, offset)
+        if _find(body, "=") >= 0 and _find(body, "->") >= 0:
+            return self._matching(body, offset)
+        value = body[:_find(body, "#")] if _find(body, "#") >= 0 else body
+        if value.strip() in _TRUE_FALSE:
+            return self._true_false(body, offset)
+        return self._short_answer(body, offset)
+
+    def _split(self, body: str, offset: int, markers: str) -> list[tuple[str, str, int]]:
+        """Split answers at unescaped marker characters: [(marker, text, offset of text)].
+
+        Text before the first marker comes first with marker ""."""
+        cuts = sorted(p for m in markers for p in _positions(body, m))
+        parts = [("", body[:cuts[0]] if cuts else body, offset)]
+        for i, cut in enumerate(cuts):
+            end = cuts[i + 1] if i + 1 < len(cuts) else len(body)
+            parts.append((body[cut], body[cut + 1:end], offset + cut + 1))
+        return parts
+
+    def _weighted(self, raw: str) -> tuple[float | None, str]:
+        """Split an optional leading `%weight%` off an answer."""
+        raw = raw.strip()
+        match = _WEIGHT.match(raw)
+        if match:
+            return float(match.group(1)), raw[match.end():]
+        return None, raw
+
+    def _with_feedback(self, raw: str) -> tuple[str, str]:
+        cut = _find(raw, "#")
+        if cut < 0:
+            return _read_text(raw), ""
+        return _read_text(raw[:cut]), _read_text(raw[cut + 1:])
+
+    def _choices(self, body: str, offset: int) -> dict:
+        lead, *answers = self._split(body, offset, "~=")
+        if lead[1].strip():
+            self.problem("text before the first answer: start each answer with '=' or '~'", offset)
+        single_mode = any(marker == "=" for marker, _, _ in answers)
+        any_weight = False
+        choices = []
+        for marker, raw, at in answers:
+            weight, raw = self._weighted(raw)
+            any_weight = any_weight or weight is not None
+            if weight is None:
+                weight = 100.0 if marker == "=" else 0.0
+            if single_mode and weight not in (0.0, 100.0):
+                self.problem(f"partial-credit weights (%{weight:g}%) on a single-answer question "
+                             "(one with '=' answers) are not supported", at)
+            text, feedback = self._with_feedback(raw)
+            if not text:
+                self.problem("an answer has no text", at)
+            choice = {"text": text, "correct": weight > 0}
+            if feedback:
+                choice["feedback"] = feedback
+            choices.append(choice)
+        if single_mode or not any_weight:
+            return {"type": "single", "choices": choices}
+        return {"type": "multiple", "choices": choices, "scoring": "partial"}
+
+    def _matching(self, body: str, offset: int) -> dict:
+        lead, *answers = self._split(body, offset, "=")
+        if lead[1].strip():
+            self.problem("text before the first pair: start each pair with '='", offset)
+        pairs = []
+        for _, raw, at in answers:
+            arrow = _find(raw, "->")
+            if arrow < 0:
+                self.problem("a matching answer has no '->' (write =left -> right)", at)
+                continue
+            if _find(raw, "#") >= 0:
+                self.problem("feedback (#) on matching pairs is not supported", at)
+            left, right = _read_text(raw[:arrow]), _read_text(raw[arrow + 2:], formatted=False)
+            if not left:
+                self.problem("matching distractors without a left side (= -> x) are not supported",
+                             at)
+            elif not right:
+                self.problem("a matching pair has no right side", at)
+            pairs.append({"left": left, "right": right})
+        return {"type": "matching", "pairs": pairs}
+
+    def _true_false(self, body: str, offset: int) -> dict:
+        cuts = list(_positions(body, "#"))[:2]
+        ends = cuts + [len(body)]
+        value = body[:ends[0]].strip()
+        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])]
+        question = {"type": "true_false", "answer": _TRUE_FALSE[value]}
+        given = {p for p in parts if p}
+        if len(given) > 1:
+            self.problem("different feedback for right and wrong answers on a true/false question "
+                         "is not supported; give one #feedback or use ####general feedback", offset)
+        elif given:
+            question["feedback"] = given.pop()
+        return question
+
+    def _short_answer(self, body: str, offset: int) -> dict:
+        lead, *answers = self._split(body, offset, "=")
+        if not lead[1].strip():
+            lead = None
+        accepted = []
+        for _, raw, at in ([lead] if lead else []) + answers:
+            weight, raw = self._weighted(raw)
+            if weight not in (None, 100.0):
+                self.problem(f"partial-credit weights (%{weight:g}%) on short answers are not "
+                             "supported: every listed answer counts as fully right", at)
+            text, feedback = self._with_feedback(raw)
+            if feedback:
+                self.problem("per-answer feedback on short-answer questions is not supported; "
+                             "use ####general feedback", at)
+            if not text:
+                self.problem("an answer has no text", at)
+            accepted.append(text)
+        return {"type": "short_answer", "answers": accepted}
+
+
+class _GiftReader:
+    """Reads a whole file: categories and trainer comments carry over to later questions."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.questions: list[ParsedQuestion] = []
+        self.problems: list[BankProblem] = []
+        self.category_tags: list[str] = []
+        self.pending_meta: dict = {}
+
+    def read_block(self, block: list[tuple[int, str]]) -> None:
+        content = []
+        for number, line in block:
+            stripped = line.strip()
+            if stripped.startswith("//"):
+                self._read_comment(stripped, number)
+            else:
+                content.append((number, line))
+        if content and content[0][1].strip().startswith(_CATEGORY):
+            self.category_tags = _category_tags(content[0][1].strip()[len(_CATEGORY):])
+            content = content[1:]
+        if content:
+            self._read_question(content)
+
+    def _read_comment(self, comment: str, number: int) -> None:
+        match = _TRAINER_COMMENT.match(comment)
+        if not match:
+            return
+        try:
+            meta = json.loads(match.group(1))
+        except ValueError as exc:
+            self.problems.append(BankProblem(self.path, number, f"trainer comment is not valid JSON: {exc}"))
+            return
+        if not isinstance(meta, dict):
+            self.problems.append(BankProblem(self.path, number, "trainer comment must be a JSON object"))
+            return
+        for key in meta.keys() - set(_META_KEYS):
+            self.problems.append(BankProblem(self.path, number, f"unknown key '{key}' in trainer comment"))
+        self.pending_meta.update((k, v) for k, v in meta.items() if k in _META_KEYS)
+
+    def _read_question(self, content: list[tuple[int, str]]) -> None:
+        reader = _QuestionReader(content, self.path)
+        question = reader.read()
+        meta, self.pending_meta = self.pending_meta, {}
+        self.problems.extend(reader.problems)
+        if question is None:
+            return
+        if self.category_tags:
+            question["tags"] = list(self.category_tags)
+        for key, value in meta.items():
+            if value is None or value == "" or value == []:
+                question.pop(key, None)
+            else:
+                question[key] = value
+        self.questions.append(ParsedQuestion(data=question, line=content[0][0], path=self.path,
+                                             field_lines=reader.field_lines))
+
+
+def parse_gift(text: str, path: str = "<gift>") -> tuple[list[ParsedQuestion], list[BankProblem]]:
+    """Read every question of a GIFT file; problems instead of exceptions, all in one run."""
+    reader = _GiftReader(path)
+    for block in _blocks(text.removeprefix("\ufeff")):
+        reader.read_block(block)
+    return reader.questions, reader.problems
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def gift_unsupported(question: dict) -> str | None:
+    """Why `question` cannot be written as GIFT (or would read back as another type), or None."""
+    kind = question.get("type")
+    if kind == "ordering":
+        return "ordering questions have no GIFT form"
+    if kind in ("single", "multiple") and not question.get("choices"):
+        return "a choice question without choices has no GIFT form"
+    if kind == "single" and all(c.get("correct") for c in question["choices"]):
+        return "a single-choice question needs a wrong choice to stay multiple choice in GIFT"
+    if kind == "true_false" and not isinstance(question.get("answer"), bool):
+        return "a true/false question needs answer true or false"
+    if kind == "matching":
+        if not question.get("pairs"):
+            return "a matching question without pairs has no GIFT form"
+        if any("->" in pair.get("left", "") for pair in question["pairs"]):
+            return "GIFT cannot write '->' inside the left side of a matching pair"
+    if kind == "short_answer":
+        if not question.get("answers"):
+            return "a short-answer question without answers has no GIFT form"
+        if any("->" in answer for answer in question["answers"]):
+            return "GIFT would read a short answer containing '->' as a matching pair"
+    if kind not in ("single", "multiple", "true_false", "matching", "short_answer"):
+        return f"unknown question type {kind!r}"
+    return None
+
+
+def _weight(value: float) -> str:
+    return f"{value:.5f}".rstrip("0").rstrip(".")
+
+
+def _choice_lines(question: dict) -> list[str]:
+    choices = question["choices"]
+    if question["type"] == "multiple":
+        right = sum(1 for c in choices if c.get("correct"))
+        share = 100 / right if right else 0
+        marks = {True: f"~%{_weight(share)}%", False: f"~%{_weight(-share)}%"}
+    else:
+        marks = {True: "=", False: "~"}
+    lines = []
+    for choice in choices:
+        line = "\t" + marks[bool(choice.get("correct"))] + _write_text(choice["text"])
+        if choice.get("feedback"):
+            line += "#" + _write_text(choice["feedback"])
+        lines.append(line)
+    return lines
+
+
+def _answer_lines(question: dict) -> list[str]:
+    kind = question["type"]
+    if kind in ("single", "multiple"):
+        return _choice_lines(question)
+    if kind == "matching":
+        return [f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
+    return [f"\t={_write_text(answer)}" for answer in question["answers"]]
+
+
+def _meta(question: dict, category_tags: list[str]) -> dict:
+    """What GIFT cannot say, for the `// trainer:` comment."""
+    meta = {key: question[key] for key in ("source", "difficulty", "critical") if key in question}
+    if question.get("feedback") and question["type"] != "true_false":
+        meta["feedback"] = question["feedback"]
+    if question["type"] == "multiple" and question.get("scoring", "partial") != "partial":
+        meta["scoring"] = question["scoring"]
+    tags = list(question.get("tags", []))
+    if tags != category_tags:
+        meta["tags"] = tags
+    return meta
+
+
+def _write_question(question: dict, category_tags: list[str]) -> list[str]:
+    lines = []
+    meta = _meta(question, category_tags)
+    if meta:
+        lines.append("// trainer: " + json.dumps(meta, ensure_ascii=False))
+    head = f"::{_escape(question['id'])}::[markdown]{_escape(question.get('stem', ''))}"
+    explanation = question.get("explanation")
+    if question["type"] == "true_false":
+        answers = "TRUE" if question["answer"] else "FALSE"
+        if question.get("feedback"):
+            feedback = _write_text(question["feedback"])
+            answers += f"#{feedback}#{feedback}"
+        if explanation:
+            answers += "####" + _write_text(explanation)
+        return lines + [head + "{" + answers + "}"]
+    lines.append(head + "{")
+    lines.extend(_answer_lines(question))
+    if explanation:
+        lines.append("\t####" + _write_text(explanation))
+    lines.append("}")
+    return lines
+
+
+def write_gift(questions: list[dict]) -> str:
+    """Write questions as GIFT; raises ValueError naming the first question GIFT cannot hold."""
+    for question in questions:
+        reason = gift_unsupported(question)
+        if reason:
+            raise ValueError(f"question {question.get('id')!r}: {reason}")
+    blocks = ["// Exported by trainer. '// trainer:' comments keep what GIFT cannot say."]
+    category_tags: list[str] = []
+    for question in questions:
+        tags = question.get("tags", [])
+        if tags and _category_safe(tags[0]) and [tags[0]] != category_tags:
+            category_tags = [tags[0]]
+            blocks.append(f"{_CATEGORY} {tags[0]}")
+        blocks.append("\n".join(_write_question(question, category_tags)))
+    return "\n\n".join(blocks) + "\n"

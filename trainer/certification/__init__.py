@@ -1,0 +1,1 @@
+"""Certification status rules: pure functions of records and today's date."""

@@ -1,0 +1,163 @@
+"""`flask banks|clinics|users|demo|attempts ...`: the same services the web uses.
+
+Errors are one sentence on stderr and a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from trainer.banks.course_folder import load_course
+from trainer.banks.records import BankFormatError, BankProblem
+from trainer.models import ROLES
+from trainer.services import ServiceError
+
+banks = AppGroup("banks", help="Validate and import course folders.")
+clinics = AppGroup("clinics", help="Manage clinics.")
+users = AppGroup("users", help="Manage accounts.")
+demo = AppGroup("demo", help="Demo data for trying the app.")
+attempts = AppGroup("attempts", help="Quiz attempts.")
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _course_folders(paths: tuple[str, ...]) -> list[Path]:
+    """Each PATH is a course folder, or a folder of course folders (like question_banks/)."""
+    folders = []
+    for raw in paths or ("question_banks",):
+        path = Path(raw)
+        if (path / "course.yaml").is_file():
+            folders.append(path)
+        elif path.is_dir():
+            found = sorted(p.parent for p in path.glob("*/course.yaml"))
+            if not found:
+                fail(f"{raw} holds no course folder (a folder with a course.yaml).")
+            folders.extend(found)
+        elif path.is_file() and path.name == "course.yaml":
+            folders.append(path.parent)
+        else:
+            fail(f"{raw} is not a course folder.")
+    return folders
+
+
+def _load_all(paths: tuple[str, ...]):
+    specs, problems = [], []
+    for folder in _course_folders(paths):
+        try:
+            specs.append(load_course(folder))
+        except BankFormatError as exc:
+            problems.extend(exc.problems)
+    slugs = [s.slug for s in specs]
+    for slug in {s for s in slugs if slugs.count(s) > 1}:
+        problems.append(BankProblem(str(paths[0] if paths else "question_banks"), 1, f"two course folders use the slug '{slug}'"))
+    return specs, problems
+
+
+def _print_problems(problems: list[BankProblem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+@banks.command("validate")
+@click.argument("paths", nargs=-1)
+def banks_validate(paths):
+    """Check course folders; print path:line: message per problem."""
+    specs, problems = _load_all(paths)
+    if problems:
+        _print_problems(problems)
+        raise SystemExit(1)
+    for spec in specs:
+        count = sum(len(m.questions) for m in spec.modules)
+        click.echo(f"{spec.slug}: OK ({len(spec.modules)} modules, {count} questions)")
+
+
+@banks.command("import")
+@click.argument("paths", nargs=-1)
+def banks_import(paths):
+    """Import course folders, all or nothing."""
+    from trainer.services.catalog import import_courses
+
+    specs, problems = _load_all(paths)
+    if problems:
+        _print_problems(problems)
+        click.echo("Nothing was imported.", err=True)
+        raise SystemExit(1)
+    for report in import_courses(None, specs):
+        click.echo(report.summary())
+
+
+@clinics.command("create")
+@click.argument("name")
+def clinics_create(name):
+    """Add a clinic."""
+    from trainer.services.accounts import create_clinic
+
+    try:
+        clinic = create_clinic(None, name)
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Created clinic {clinic.name!r}.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Repeat for several roles.")
+@click.option("--clinic", "clinic_name", help="The clinic's name (learners and managers).")
+def users_create(email, name, roles, clinic_name):
+    """Add an account; the password comes from TRAINER_PASSWORD or a prompt."""
+    from trainer.services.accounts import create_user, find_clinic
+
+    clinic = None
+    if clinic_name:
+        clinic = find_clinic(clinic_name)
+        if clinic is None:
+            fail(f"There is no clinic named {clinic_name!r}; create it with 'flask clinics create'.")
+    password = os.environ.get("TRAINER_PASSWORD")
+    if not password:
+        if not os.isatty(0):
+            fail("Set TRAINER_PASSWORD or run in a terminal to type the password.")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(None, email, name, password, list(roles) or ["learner"], clinic)
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
+
+
+@demo.command("setup")
+def demo_setup():
+    """On an empty database, create a demo clinic and one account per role; print how to sign in."""
+    from trainer.services.demo import create_demo_accounts
+
+    password = os.environ.get("TRAINER_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    created = create_demo_accounts(password)
+    if not created:
+        click.echo("Accounts already exist; the demo accounts were not created again.")
+        return
+    click.echo("Demo accounts (password for all: %s):" % password)
+    for user in created:
+        click.echo(f"  {user.email:32} {', '.join(sorted(user.roles))}")
+
+
+@attempts.command("close-expired")
+def attempts_close_expired():
+    """Submit every open attempt whose deadline has passed (for a scheduler)."""
+    from flask import current_app
+
+    from trainer.services.attempts import close_expired_attempts
+
+    closed = close_expired_attempts(current_app.config["ANSWER_GRACE_SECONDS"])
+    click.echo(f"Closed {closed} expired attempt(s).")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (banks, clinics, users, demo, attempts):
+        app.cli.add_command(group)

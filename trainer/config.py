@@ -1,0 +1,59 @@
+"""Settings from the environment (see README, "Configuration")."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot start the app; the message says what to set."""
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """Return a key generated once into the instance folder, so local sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def settings_from_environment(instance_path: str) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ.get("TRAINER_ENV", "development")
+    if env not in ("development", "production"):
+        raise ConfigError(f"TRAINER_ENV must be 'development' or 'production', not {env!r}.")
+    secret_key = os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set when TRAINER_ENV=production.")
+        secret_key = _instance_secret_key(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "trainer.db")
+    )
+    return {
+        "TRAINER_ENV": env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session: long quizzes must not lose a save
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Seconds after the stored deadline during which an in-flight answer save still counts.
+        "ANSWER_GRACE_SECONDS": 30,
+        "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
+    }

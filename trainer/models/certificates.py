@@ -1,0 +1,32 @@
+"""Course certificates."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer import clock
+from trainer.extensions import db
+
+
+class Certificate(db.Model):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Public verification code: 192 random bits, URL-safe. Unguessable, never reused.
+    code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True, nullable=False)
+    issued_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    expires_dt: Mapped[datetime] = mapped_column(nullable=False)
+    #: Mean of the best passing score of each module when issued.
+    score_percent: Mapped[float] = mapped_column(nullable=False)
+    #: Set when a renewal issued a newer certificate for the same person and course.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), nullable=True)
+    revoked_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    user = relationship("User", foreign_keys=[user_id])
+    course = relationship("Course")

@@ -1,0 +1,1 @@
+"""Question types, drawing and grading: pure functions, no Flask and no database."""

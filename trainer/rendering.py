@@ -1,0 +1,99 @@
+"""Trainer-written Markdown to safe HTML, and the checks that tell an author what would be lost.
+
+Markdown is rendered with markdown-it (CommonMark plus tables) and then cleaned by nh3, so
+nothing a trainer writes can run script in a learner's browser. Images point into the
+course's media folder: `../media/x.svg` or `media/x.svg` in a module file becomes the URL
+that serves that course's media.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"style"}, "td": {"style"},
+                      "ol": {"start"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True, "xhtmlOut": False}).enable("table")
+
+
+def media_name(src: str) -> str | None:
+    """The media file an image refers to, or None when it is not a course media path."""
+    path = posixpath.normpath(src)
+    for prefix in ("../media/", "media/"):
+        if path.startswith(prefix) and "/" not in path[len(prefix):]:
+            return path[len(prefix):]
+    return None
+
+
+def _rewrite_images(tokens, media_url: str | None) -> None:
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "image" and media_url is not None:
+                name = media_name(child.attrGet("src") or "")
+                if name:
+                    child.attrSet("src", media_url.rstrip("/") + "/" + name)
+
+
+def _clean(html: str, link_rel: str | None = "noopener noreferrer") -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=ALLOWED_URL_SCHEMES, link_rel=link_rel,
+                     clean_content_tags={"script", "style"})
+
+
+def render_markdown(text: str, media_url: str | None = None) -> Markup:
+    """Render Markdown to sanitised HTML that is safe to put in a page."""
+    md = _parser()
+    tokens = md.parse(text or "")
+    _rewrite_images(tokens, media_url)
+    return Markup(_clean(md.renderer.render(tokens, md.options, {})))
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    src: str
+    alt: str
+    line: int  # 1-based line in the Markdown text
+
+
+@dataclass(frozen=True)
+class MarkdownProblem:
+    line: int  # 1-based line in the Markdown text
+    message: str
+
+
+def image_references(text: str) -> list[ImageReference]:
+    """Every image in the Markdown with its alt text and line."""
+    refs = []
+    for token in _parser().parse(text or ""):
+        for child in token.children or []:
+            if child.type == "image":
+                line = (token.map[0] + 1) if token.map else 1
+                refs.append(ImageReference(child.attrGet("src") or "", child.content.strip(), line))
+    return refs
+
+
+def markdown_problems(text: str) -> list[MarkdownProblem]:
+    """Report every block whose rendering the sanitiser would change (raw HTML, unsafe links)."""
+    md = _parser()
+    problems = []
+    for token in md.parse(text or ""):
+        if token.map is None or token.nesting == -1:
+            continue
+        if token.type == "html_block" or any(c.type == "html_inline" for c in token.children or []):
+            problems.append(MarkdownProblem(token.map[0] + 1, "raw HTML is not allowed in Markdown; it would be removed"))
+    if not problems:
+        html = md.render(text or "")
+        if _clean(html, link_rel=None) != html:
+            problems.append(MarkdownProblem(1, "some of this Markdown would be removed by the sanitiser"))
+    return problems

@@ -1,0 +1,59 @@
+"""Every permission check lives here: roles, clinic scoping, object-level rules.
+
+Views call these helpers; services call them too, so the CLI and the web obey the same rules.
+An object in another clinic is reported as missing (404), never as forbidden.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(user and getattr(user, "is_authenticated", False) and user.roles & set(roles))
+
+
+def role_required(*roles: str):
+    """Decorate a view: the signed-in person must hold one of `roles` (403 otherwise)."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not has_role(current_user, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def can_manage_clinic(user, clinic_id: int | None) -> bool:
+    """Managers act on their own clinic only; admins on every clinic."""
+    if has_role(user, "admin"):
+        return True
+    return has_role(user, "manager") and clinic_id is not None and user.clinic_id == clinic_id
+
+
+def can_view_person(viewer, person) -> bool:
+    """A person sees themself; a manager sees their own clinic's staff; an admin sees everyone."""
+    if person is None:
+        return False
+    return viewer.id == person.id or can_manage_clinic(viewer, person.clinic_id)
+
+
+def can_view_attempt(viewer, attempt) -> bool:
+    return attempt is not None and can_view_person(viewer, attempt.user)
+
+
+def can_take_attempt(user, attempt) -> bool:
+    """Only the person who started an attempt may answer or submit it."""
+    return attempt is not None and attempt.user_id == user.id
+
+
+def can_author(user) -> bool:
+    return has_role(user, "trainer", "admin")
+
+
+def can_administer(user) -> bool:
+    return has_role(user, "admin")

@@ -1,0 +1,275 @@
+"""Quiz attempts: start (draw + snapshot), save answers, submit exactly once, close at the deadline."""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from trainer import clock
+from trainer.extensions import db
+from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
+from trainer.models.attempts import OPEN, SUBMITTED
+from trainer.quiz.drawing import Candidate, draw_questions
+from trainer.quiz.grading import grade_attempt
+from trainer.quiz.types import InvalidResponse, question_type
+from trainer.security import can_take_attempt
+from trainer.services import NotFound, ServiceError
+from trainer.services.certificates import issue_certificate_if_complete
+
+#: Seconds after the deadline during which an in-flight save still counts.
+DEFAULT_GRACE_SECONDS = 30
+
+
+class AttemptClosed(ServiceError):
+    """The attempt no longer takes answers (submitted, or past its deadline)."""
+
+
+@dataclass(frozen=True)
+class StartRule:
+    """Whether a person may start an attempt now, and if not, when they may."""
+
+    allowed: bool
+    reason: str = ""
+    opens_dt: datetime | None = None
+
+
+def current_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
+    """The module's drawable questions with their newest version (one query)."""
+    newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
+              .group_by(QuestionVersion.question_id).subquery())
+    rows = db.session.execute(
+        select(Question, QuestionVersion)
+        .join(newest, newest.c.question_id == Question.id)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .where(Question.module_id == module.id, Question.retired.is_(False))
+        .order_by(Question.position)
+    ).all()
+    return [(q, v) for q, v in rows]
+
+
+def open_attempt(user, module: Module) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(
+        Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == OPEN))
+
+
+def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
+    """Retake rules: after every `attempts_before_cooldown` attempts, wait `cooldown_hours`."""
+    now = now or clock.now()
+    submitted = db.session.execute(
+        select(func.count(), func.max(Attempt.submitted_dt))
+        .where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == SUBMITTED)
+    ).one()
+    count, last_dt = submitted
+    if count and module.cooldown_hours and count % module.attempts_before_cooldown == 0:
+        opens = last_dt + timedelta(hours=module.cooldown_hours)
+        if now < opens:
+            return StartRule(False, f"You have used {count} attempts. The next attempt opens at "
+                                    f"{opens:%Y-%m-%d %H:%M} UTC.", opens)
+    return StartRule(True)
+
+
+def _grace(grace_seconds: int | None) -> timedelta:
+    return timedelta(seconds=DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds)
+
+
+def close_if_expired(attempt: Attempt, grace_seconds: int | None = None) -> bool:
+    """Submit an abandoned attempt at its deadline with what was saved; True if it was closed now."""
+    if attempt.state != OPEN or attempt.deadline_dt is None:
+        return False
+    if clock.now() <= attempt.deadline_dt + _grace(grace_seconds):
+        return False
+    _grade_and_close(attempt, submitted_by="deadline", submitted_dt=attempt.deadline_dt)
+    return True
+
+
+def start_attempt(user, module: Module, rng: random.Random | None = None,
+                  grace_seconds: int | None = None) -> Attempt:
+    """Return the person's open attempt at the module, or draw and snapshot a new one."""
+    if module.retired:
+        raise NotFound("This module is no longer part of the course.")
+    existing = _lock_open_attempt(user, module)
+    if existing is not None:
+        if not close_if_expired(existing, grace_seconds):
+            return existing
+        db.session.commit()
+    rule = start_rule(user, module)
+    if not rule.allowed:
+        raise ServiceError(rule.reason)
+    pool = current_versions(module)
+    if len(pool) < module.draw:
+        raise ServiceError("This quiz has fewer questions than it draws; ask a trainer to fix the bank.")
+    seen_keys = set(db.session.scalars(
+        select(Question.key).join(QuestionVersion).join(AttemptQuestion)
+        .join(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id)
+    ))
+    by_key = {q.key: v for q, v in pool}
+    rng = rng or random.Random(secrets.randbits(64))
+    keys = draw_questions(
+        [Candidate(q.key, frozenset(v.content.get("tags") or []), q.key in seen_keys) for q, v in pool],
+        module.draw, module.draw_by_tag or {}, rng,
+    )
+    number = (db.session.scalar(select(func.max(Attempt.number)).where(
+        Attempt.user_id == user.id, Attempt.module_id == module.id)) or 0) + 1
+    now = clock.now()
+    attempt = Attempt(
+        user_id=user.id, module_id=module.id, number=number, state=OPEN, started_dt=now,
+        deadline_dt=now + timedelta(minutes=module.time_limit_minutes) if module.time_limit_minutes else None,
+        pass_percent=module.pass_percent,
+        questions=[
+            AttemptQuestion(position=pos, question_version_id=by_key[key].id,
+                            display_order=question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng))
+            for pos, key in enumerate(keys, start=1)
+        ],
+    )
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request started one at the same moment (double click): use that one.
+        db.session.rollback()
+        existing = open_attempt(user, module)
+        if existing is None:
+            raise ServiceError("The attempt could not be started; please try again.") from None
+        return existing
+    return attempt
+
+
+def _lock_open_attempt(user, module: Module) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(
+        Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == OPEN).with_for_update())
+
+
+def _locked_attempt_for(user, attempt_id: int) -> Attempt:
+    # The row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) orders saves and the submit.
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+    if not can_take_attempt(user, attempt):
+        raise NotFound("There is no such attempt.")
+    return attempt
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    saved: bool
+    #: The sequence number now stored for the question (newer than the request's when stale).
+    seq: int
+    message: str
+
+
+def save_answer(user, attempt_id: int, position: int, form, seq: int, grace_seconds: int | None = None) -> SaveResult:
+    """Store one answer unless a newer save for the same question already arrived."""
+    results = save_answers(user, attempt_id, {position: seq}, form, grace_seconds)
+    return results[position]
+
+
+def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_seconds: int | None = None) -> dict[int, SaveResult]:
+    """Store the answers for the given positions (each with its sequence number) in one transaction."""
+    attempt = _locked_attempt_for(user, attempt_id)
+    if attempt.state != OPEN:
+        db.session.rollback()
+        raise AttemptClosed("This attempt has been submitted; answers can no longer change.")
+    if close_if_expired(attempt, grace_seconds):
+        db.session.commit()
+        raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the deadline.")
+    items = {aq.position: aq for aq in attempt.questions}
+    now = clock.now()
+    results = {}
+    for position, seq in seqs.items():
+        aq = items.get(position)
+        if aq is None:
+            db.session.rollback()
+            raise NotFound("That question is not part of this attempt.")
+        content = aq.version.content
+        try:
+            response = question_type(content["type"]).read_form(content, aq.display_order, form, f"q{position}")
+        except InvalidResponse as exc:
+            db.session.rollback()
+            raise ServiceError(f"Question {position}: {exc}") from None
+        changed = db.session.execute(
+            update(AttemptQuestion)
+            .where(AttemptQuestion.id == aq.id, AttemptQuestion.response_seq < seq)
+            .values(response=response, response_seq=seq, answered_dt=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed:
+            results[position] = SaveResult(True, seq, "Saved")
+        else:
+            results[position] = SaveResult(False, aq.response_seq, "A newer answer to this question was already saved.")
+    db.session.commit()
+    return results
+
+
+def _saved_items(attempt: Attempt) -> list[AttemptQuestion]:
+    # populate_existing: read the answers as stored now, not as this session first saw them.
+    return list(db.session.scalars(
+        select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+        .order_by(AttemptQuestion.position)
+        .options(selectinload(AttemptQuestion.version))
+        .execution_options(populate_existing=True)
+    ))
+
+
+def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime) -> bool:
+    """Grade on the saved answers and move open -> submitted; False if someone else already did."""
+    items = _saved_items(attempt)
+    grade = grade_attempt([(aq.version.content, aq.response) for aq in items], attempt.pass_percent)
+    # The guarded transition is what makes submit idempotent, whatever Python did before it.
+    moved = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.state == OPEN)
+        .values(state=SUBMITTED, submitted_dt=submitted_dt, submitted_by=submitted_by,
+                score_percent=grade.score_percent, passed=grade.passed, missed_critical=grade.missed_critical)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        return False
+    for aq, fraction in zip(items, grade.fractions):
+        aq.fraction = fraction
+    db.session.flush()
+    db.session.refresh(attempt)
+    if grade.passed:
+        issue_certificate_if_complete(attempt.user, attempt.module.course)
+    return True
+
+
+def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
+    """Grade and close the attempt once; every later or concurrent call returns the same result."""
+    attempt = _locked_attempt_for(user, attempt_id)
+    if attempt.state == OPEN:
+        if not close_if_expired(attempt, grace_seconds):
+            _grade_and_close(attempt, submitted_by="learner", submitted_dt=clock.now())
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+    db.session.refresh(attempt)
+    return attempt
+
+
+def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
+    """The person's own attempt, closed first if its deadline has passed."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if not can_take_attempt(user, attempt):
+        raise NotFound("There is no such attempt.")
+    if attempt.state == OPEN and attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds):
+        attempt = _locked_attempt_for(user, attempt_id)
+        close_if_expired(attempt, grace_seconds)
+        db.session.commit()
+    return attempt
+
+
+def close_expired_attempts(grace_seconds: int | None = None) -> int:
+    """Close every open attempt past its deadline (for a scheduler); returns how many."""
+    cutoff = clock.now() - _grace(grace_seconds)
+    ids = list(db.session.scalars(select(Attempt.id).where(Attempt.state == OPEN, Attempt.deadline_dt < cutoff)))
+    db.session.rollback()
+    closed = 0
+    for attempt_id in ids:
+        attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+        if close_if_expired(attempt, grace_seconds):
+            closed += 1
+        db.session.commit()
+    return closed

@@ -1,0 +1,81 @@
+"""Issuing certificates when a course is complete, and looking them up."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from trainer import clock
+from trainer.certification.status import certificate_status, EXPIRED, EXPIRING
+from trainer.extensions import db
+from trainer.models import Attempt, Certificate, Course
+from trainer.models.attempts import SUBMITTED
+from trainer.services.audit import record_event
+
+
+def new_certificate_code() -> str:
+    """192 random bits, URL-safe: unguessable and short enough to type from a QR-less printout."""
+    return secrets.token_urlsafe(24)
+
+
+def current_certificate(user_id: int, course_id: int) -> Certificate | None:
+    """The person's newest certificate for the course that has not been superseded."""
+    return db.session.scalar(
+        select(Certificate)
+        .where(Certificate.user_id == user_id, Certificate.course_id == course_id,
+               Certificate.superseded_by_id.is_(None))
+        .order_by(Certificate.issued_dt.desc(), Certificate.id.desc()).limit(1)
+    )
+
+
+def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
+    """Issue (or renew) the course certificate when every module has a pass that counts.
+
+    A pass counts when it came after the certificate it would replace was issued, and a
+    valid certificate is only renewed inside its renewal window. Runs in the caller's
+    transaction.
+    """
+    now = clock.now()
+    previous = current_certificate(user.id, course.id)
+    since = None
+    if previous is not None and previous.revoked_dt is None:
+        state = certificate_status(expires_dt=previous.expires_dt, revoked_dt=None, superseded=False,
+                                   renewal_window_days=course.renewal_window_days, now=now)
+        if state not in (EXPIRING, EXPIRED):
+            return None
+        since = previous.issued_dt
+    modules = course.modules
+    conditions = [Attempt.user_id == user.id, Attempt.state == SUBMITTED, Attempt.passed.is_(True),
+                  Attempt.module_id.in_([m.id for m in modules])]
+    if since is not None:
+        conditions.append(Attempt.submitted_dt > since)
+    best = dict(db.session.execute(
+        select(Attempt.module_id, func.max(Attempt.score_percent)).where(*conditions).group_by(Attempt.module_id)
+    ).all())
+    if not modules or any(m.id not in best for m in modules):
+        return None
+    certificate = Certificate(
+        code=new_certificate_code(), user_id=user.id, course_id=course.id, issued_dt=now,
+        expires_dt=now + timedelta(days=course.valid_for_days),
+        score_percent=round(sum(best.values()) / len(best), 2),
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    if previous is not None:
+        previous.superseded_by_id = certificate.id
+    record_event(user, "certificates.issue", f"certificate:{certificate.id}", course=course.slug,
+                 renews=previous.id if previous is not None else None)
+    return certificate
+
+
+def find_certificate(code: str) -> Certificate | None:
+    if not code or len(code) > 64:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def certificate_state(certificate: Certificate) -> str:
+    return certificate_status(expires_dt=certificate.expires_dt, revoked_dt=certificate.revoked_dt,
+                              superseded=certificate.superseded_by_id is not None,
+                              renewal_window_days=certificate.course.renewal_window_days, now=clock.now())

@@ -1,0 +1,71 @@
+"""Signing in and out, and sending each person to their home page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from trainer.security import has_role
+from trainer.services.accounts import SignInRefused, authenticate
+from trainer.views.forms import ActionForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def home_url_for(user) -> str:
+    if has_role(user, "learner"):
+        return url_for("learn.home")
+    if has_role(user, "manager"):
+        return url_for("manage.register")
+    if has_role(user, "trainer"):
+        return url_for("author.index")
+    if has_role(user, "admin"):
+        return url_for("admin.index")
+    return url_for("auth.login")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only follow a `next` that stays on this site.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(home_url_for(current_user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data, current_app.config["LOGIN_ATTEMPTS_PER_15_MINUTES"])
+        except SignInRefused as exc:
+            form.password.errors.append(str(exc))
+            status = 401
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    if ActionForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out. Any quiz you were taking is saved; sign in to carry on.")
+    return redirect(url_for("auth.login"))

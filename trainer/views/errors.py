@@ -1,0 +1,47 @@
+"""Error pages: a clear message for people, JSON for programs, never a traceback."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from trainer.extensions import db
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "Your account does not have access to this page.",
+    404: "There is nothing here. The link may be wrong, or the item is not visible to your account.",
+    405: "That action is not available here.",
+    413: "The upload is too large.",
+    429: "Too many requests. Wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json" \
+        or request.headers.get("X-Requested-With") == "fetch"
+
+
+def error_response(status: int, message: str | None = None):
+    message = message or MESSAGES.get(status, "Something went wrong.")
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, "The form expired or was sent from elsewhere. Reload the page and try again; "
+                                   "answers already saved are kept.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return error_response(exc.code or 500, exc.description if exc.code not in MESSAGES else None)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500)

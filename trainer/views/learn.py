@@ -1,0 +1,225 @@
+"""The learner's pages: courses, reading a module, taking a quiz, the result and certificates."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from trainer import clock
+from trainer.banks.course_folder import cited_source_keys
+from trainer.extensions import db
+from trainer.models import Attempt, Course, CourseMedia, Module
+from trainer.quiz.types import question_type
+from trainer.rendering import render_markdown
+from trainer.security import can_view_attempt, can_view_person, role_required
+from trainer.services import NotFound, ServiceError
+from trainer.services import attempts as attempt_service
+from trainer.services.certificates import certificate_state, current_certificate, find_certificate
+from trainer.services.register import all_courses, course_progress
+from trainer.views.forms import ActionForm
+
+bp = Blueprint("learn", __name__)
+
+
+def _grace() -> int:
+    return current_app.config["ANSWER_GRACE_SECONDS"]
+
+
+def _module_or_404(course_slug: str, module_slug: str) -> Module:
+    module = db.session.scalar(
+        select(Module).join(Course).where(Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False))
+    )
+    if module is None:
+        abort(404)
+    return module
+
+
+def media_url(course: Course) -> str:
+    return url_for("learn.course_media", course_slug=course.slug, name="")
+
+
+@bp.route("/learn")
+@role_required("learner")
+def home():
+    progress = [course_progress([current_user], course)[0] for course in all_courses()]
+    return render_template("learn/home.html", progress=progress)
+
+
+@bp.route("/learn/<course_slug>/<module_slug>")
+@role_required("learner")
+def module(course_slug: str, module_slug: str):
+    module = _module_or_404(course_slug, module_slug)
+    open_attempt = attempt_service.open_attempt(current_user, module)
+    past = db.session.scalars(
+        select(Attempt).where(Attempt.user_id == current_user.id, Attempt.module_id == module.id,
+                              Attempt.state == "submitted").order_by(Attempt.number.desc())
+    ).all()
+    return render_template(
+        "learn/module.html", module=module, course=module.course,
+        content=render_markdown(module.content_md, media_url(module.course)),
+        open_attempt=open_attempt, past_attempts=past, rule=attempt_service.start_rule(current_user, module),
+        form=ActionForm(),
+    )
+
+
+@bp.route("/learn/<course_slug>/<module_slug>/attempts", methods=["POST"])
+@role_required("learner")
+def start(course_slug: str, module_slug: str):
+    module = _module_or_404(course_slug, module_slug)
+    try:
+        attempt = attempt_service.start_attempt(current_user, module, grace_seconds=_grace())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("learn.module", course_slug=course_slug, module_slug=module_slug))
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+
+
+def _question_views(attempt: Attempt) -> list[dict]:
+    media = media_url(attempt.module.course)
+    views = []
+    for aq in attempt.questions:
+        content = aq.version.content
+        qtype = question_type(content["type"])
+        views.append({
+            "position": aq.position, "type": qtype.name, "label": qtype.label,
+            "stem": render_markdown(content["stem"], media), "view": qtype.view(content, aq.display_order),
+            "values": qtype.form_values(content, aq.display_order, aq.response), "seq": aq.response_seq,
+            "answered": aq.response is not None,
+        })
+    return views
+
+
+def _load_own_attempt(attempt_id: int) -> Attempt:
+    try:
+        return attempt_service.get_attempt_for_owner(current_user, attempt_id, _grace())
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET"])
+@login_required
+def attempt(attempt_id: int):
+    attempt = _load_own_attempt(attempt_id)
+    if not attempt.is_open:
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    seconds_left = None
+    if attempt.deadline_dt is not None:
+        seconds_left = max(0, int((attempt.deadline_dt - clock.now()).total_seconds()))
+    return render_template("learn/attempt.html", attempt=attempt, module=attempt.module,
+                           questions=_question_views(attempt), seconds_left=seconds_left, form=ActionForm())
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["POST"])
+@login_required
+def save_and_continue(attempt_id: int):
+    """The no-JavaScript path: the whole quiz form, saved, then submitted if asked."""
+    seqs = {}
+    for key, value in request.form.items():
+        if key.startswith("seq-") and key[4:].isdigit() and value.isdigit():
+            seqs[int(key[4:])] = int(value)
+    try:
+        results = attempt_service.save_answers(current_user, attempt_id, seqs, request.form, _grace())
+        if request.form.get("action") == "submit":
+            attempt_service.submit_attempt(current_user, attempt_id, _grace())
+            return redirect(url_for("learn.result", attempt_id=attempt_id))
+    except NotFound:
+        abort(404)
+    except attempt_service.AttemptClosed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("learn.result", attempt_id=attempt_id))
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("learn.attempt", attempt_id=attempt_id))
+    stale = [pos for pos, r in results.items() if not r.saved]
+    if stale:
+        flash("Newer answers saved from another window were kept for question(s) "
+              + ", ".join(map(str, sorted(stale))) + ".", "warning")
+    else:
+        flash("Your answers are saved.", "success")
+    return redirect(url_for("learn.attempt", attempt_id=attempt_id))
+
+
+@bp.route("/attempts/<int:attempt_id>/answers/<int:position>", methods=["POST"])
+@login_required
+def save_answer(attempt_id: int, position: int):
+    """Autosave of one answer (JSON). 409 when the attempt no longer takes answers."""
+    seq = request.form.get("seq", "")
+    if not seq.isdigit():
+        return jsonify(error="A save needs a sequence number."), 400
+    try:
+        result = attempt_service.save_answer(current_user, attempt_id, position, request.form, int(seq), _grace())
+    except NotFound as exc:
+        return jsonify(error=str(exc)), 404
+    except attempt_service.AttemptClosed as exc:
+        return jsonify(error=str(exc), closed=True, result_url=url_for("learn.result", attempt_id=attempt_id)), 409
+    except ServiceError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(saved=result.saved, seq=result.seq, message=result.message)
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id: int):
+    try:
+        attempt_service.submit_attempt(current_user, attempt_id, _grace())
+    except NotFound:
+        abort(404)
+    return redirect(url_for("learn.result", attempt_id=attempt_id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or not can_view_attempt(current_user, attempt):
+        abort(404)
+    if attempt.user_id == current_user.id:
+        attempt = _load_own_attempt(attempt_id)
+    if attempt.is_open:
+        return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+    course = attempt.module.course
+    media = media_url(course)
+    reviews = []
+    for aq in attempt.questions:
+        content = aq.version.content
+        qtype = question_type(content["type"])
+        reviews.append({
+            "position": aq.position, "type": qtype.name, "stem": render_markdown(content["stem"], media),
+            "fraction": aq.fraction or 0.0, "correct": (aq.fraction or 0.0) >= 1.0,
+            "explanation": render_markdown(content["explanation"], media),
+            "source": "; ".join(course.sources.get(k, {}).get("citation", k)
+                                for k in cited_source_keys(content.get("source", ""))),
+            "review": qtype.review(content, aq.display_order, aq.response),
+            "critical": bool(content.get("critical")), "tags": content.get("tags") or [],
+        })
+    missed_topics = sorted({t for r in reviews if r["critical"] and not r["correct"] for t in r["tags"]})
+    certificate = None
+    if attempt.passed:
+        certificate = current_certificate(attempt.user_id, course.id)
+    return render_template("learn/result.html", attempt=attempt, module=attempt.module, course=course,
+                           reviews=reviews, show_answers=bool(attempt.passed), missed_topics=missed_topics,
+                           certificate=certificate)
+
+
+@bp.route("/certificates/<code>")
+@login_required
+def certificate(code: str):
+    cert = find_certificate(code)
+    if cert is None or not can_view_person(current_user, cert.user):
+        abort(404)
+    return render_template("learn/certificate.html", certificate=cert, state=certificate_state(cert),
+                           verify_url=url_for("public.verify", code=cert.code, _external=True))
+
+
+@bp.route("/courses/<course_slug>/media/<name>")
+@login_required
+def course_media(course_slug: str, name: str):
+    media = db.session.scalar(select(CourseMedia).join(Course, Course.id == CourseMedia.course_id)
+                              .where(Course.slug == course_slug, CourseMedia.name == name))
+    if media is None:
+        abort(404)
+    response = current_app.response_class(media.data, mimetype=media.content_type)
+    # SVGs are images here, never documents: no script may run even if opened directly.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
