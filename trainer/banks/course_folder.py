@@ -256,12 +256,14 @@ def load_course(folder: str | Path) -> CourseSpec:
         else:
             checker.add(course_path, mlines.get("content", mline), "module needs 'content': the path of its Markdown file")
         questions: list[ParsedQuestion] = []
+        bank_readable = False
         if isinstance(mod.get("questions"), str):
             bank_path = folder / mod["questions"]
             text = checker.read_text(bank_path, (course_path, mlines.get("questions", mline)))
             if text is not None:
                 questions, bank_problems = parse_bank(text, str(bank_path))
                 checker.problems.extend(bank_problems)
+                bank_readable = not bank_problems
                 _check_questions(checker, questions, sources)
                 for pq in questions:
                     qid = pq.data.get("id") if isinstance(pq.data, dict) else None
@@ -273,7 +275,7 @@ def load_course(folder: str | Path) -> CourseSpec:
         else:
             checker.add(course_path, mlines.get("questions", mline), "module needs 'questions': the path of its bank file")
         quiz = _check_quiz(checker, course_path, mod.get("quiz"), mapping_key_lines(child_node(mod_node, "quiz")), mlines.get("quiz", mline))
-        if quiz is not None:
+        if quiz is not None and bank_readable:
             _check_draw(checker, course_path, mlines.get("quiz", mline), quiz, questions)
             modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions))
     if checker.problems:

@@ -11,8 +11,8 @@ case-insensitive, and unused optional columns may be deleted; id, type and stem 
                        matching          the left side of each pair
                        ordering          the items, in the correct order
                        short_answer      the accepted answers
-  correct            single, multiple: the numbers of the correct choices, e.g. "2" or "1;3";
-                     true_false: "true" or "false"
+  correct            single, multiple: the numbers of the correct choices, e.g. "2" or "1;3"
+                     ("1,3" works too); true_false: "true" or "false" (any case)
   match_1..match_8   matching: the right side paired with choice_N
   feedback_1..8      single, multiple: feedback shown for choice_N (optional)
   scoring            multiple: all_or_nothing | partial
@@ -21,13 +21,18 @@ case-insensitive, and unused optional columns may be deleted; id, type and stem 
   source             optional citation
   tags               optional, separated by ";" (e.g. "contraindications;medication")
   difficulty         optional, 1 (easy) .. 3 (hard)
-  critical           optional, true | false: must be answered correctly to pass
+  critical           optional, true | false (yes/no and 1/0 too): must be answered correctly
+                     to pass
 
-A cell a question's type does not use must be empty. Cells are trimmed and in-cell line
-breaks become "\\n". Excel's quoting, a UTF-8 byte order mark and ";" or tab separators
-(European Excel) are accepted. Cells starting with = + - @ are written with a leading "'" so
-a spreadsheet shows them as text instead of running them as formulas; the reader removes it.
-`write_csv` starts with a byte order mark so Excel opens the file as UTF-8.
+A cell a question's type does not use must be empty; a row with a problem is skipped and the
+next rows are still read. Cells are trimmed and in-cell line breaks read as "\\n". Excel's
+quoting ("" inside quoted cells, quoted line breaks), a UTF-8 byte order mark, CRLF, and ";"
+or tab separators (European Excel, pasted sheets) are accepted; a quote left open is a
+problem at the row where it opens. Cells starting with = + - @ are written with a leading
+"'" so a spreadsheet shows them as text instead of running them as formulas; the reader
+removes it. `write_csv` starts with a byte order mark so Excel opens the file as UTF-8, and
+raises ValueError for what the columns cannot hold (`csv_unsupported` says why beforehand):
+more than 8 items, or a tag that contains ";".
 """
 from __future__ import annotations
 
@@ -90,13 +95,25 @@ def _delimiter(text: str) -> str:
     return ","
 
 
+class _BrokenCsv(Exception):
+    """The csv module gave up at `line` (a NUL byte, a runaway quoted field, ...)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
 def _records(text: str):
     """Yield (line where the record starts, cells) for each CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # strict: a quote left open or text after a closing quote is reported, not guessed at.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     start = 1
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1
+    try:
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _BrokenCsv(start, f"not valid CSV from here on: {exc}") from exc
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -232,16 +249,25 @@ class _RowReader:
 
 def parse_csv(text: str, path: str = "<csv>") -> tuple[list[ParsedQuestion], list[BankProblem]]:
     """Read a CSV bank, one question per row; problems carry the row's line (header is line 1)."""
-    text = text.removeprefix("\ufeff")
-    records = _records(text)
+    questions: list[ParsedQuestion] = []
+    problems: list[BankProblem] = []
+    try:
+        _read_records(_records(text.removeprefix("\ufeff")), path, questions, problems)
+    except _BrokenCsv as exc:
+        problems.append(BankProblem(path, exc.line, str(exc)))
+    return questions, problems
+
+
+def _read_records(records, path: str, questions: list, problems: list) -> None:
     header = next(records, None)
     if header is None or not any(c.strip() for c in header[1]):
-        return [], [BankProblem(path, 1, "the file is empty; the first line must be the header")]
+        problems.append(BankProblem(path, 1, "the file is empty; the first line must be the header"))
+        return
     problem = _header_problem(header[1])
     if problem:
-        return [], [BankProblem(path, 1, problem)]
+        problems.append(BankProblem(path, 1, problem))
+        return
     columns = [_read_cell(c).lower() for c in header[1]]
-    questions, problems = [], []
     for line, cells in records:
         cells = [_read_cell(c) for c in cells]
         if not any(cells):
@@ -254,7 +280,6 @@ def parse_csv(text: str, path: str = "<csv>") -> tuple[list[ParsedQuestion], lis
         problems.extend(reader.problems)
         if question is not None:
             questions.append(ParsedQuestion(data=question, line=line, path=path))
-    return questions, problems
 
 
 # --- writing -----------------------------------------------------------------------------

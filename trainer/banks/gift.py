@@ -7,8 +7,9 @@ separated by blank lines, `// ...` lines are comments, and a question is
 How GIFT maps onto our question dicts (see docs/bank-format.md for the dict itself):
 
 - `::title::` -> `id`, normalised to our id form (lower case; runs of a-z 0-9 . _ - joined
-  by "-"), so "Kanji Origins" -> "kanji-origins" and a trainer id comes back unchanged. Without a usable title the id is made from the stem: `gift-`, a slug
-  of its first words and 8 hex digits of its SHA-1, so the same stem always gets the same id.
+  by "-"), so "Kanji Origins" -> "kanji-origins" and a trainer id comes back unchanged.
+  Without a usable title the id is made from the stem: `gift-`, a slug of its first words
+  and 8 hex digits of its SHA-1, so the same stem always gets the same id.
 - `$CATEGORY: a/b/c` -> `tags: ["c"]` for the questions that follow: the last segment only,
   because Moodle categories nest (`$course$/top/Safety`) while our tags are flat labels.
   Context segments (`$course$`, `$system$`, ...) and `top` are ignored; `//` is a literal `/`.
@@ -84,7 +85,8 @@ def _positions(text: str, token: str):
 
 
 def _find(text: str, token: str, start: int = 0) -> int:
-    """First unescaped `token` at or after `start`, or -1."""
+    """First unescaped `token` at or after `start`, or -1 (scanning from 0, so an escape just
+    before `start` is still seen)."""
     for pos in _positions(text, token):
         if pos >= start:
             return pos
@@ -169,6 +171,35 @@ def _blocks(text: str):
             block = []
     if block:
         yield block
+
+
+def _split_answers(body: str, offset: int, markers: str) -> list[tuple[str, str, int]]:
+    """Split answers at unescaped marker characters: [(marker, text, offset of text)].
+
+    The text before the first marker comes first, with marker ""."""
+    cuts = sorted(p for m in markers for p in _positions(body, m))
+    parts = [("", body[:cuts[0]] if cuts else body, offset)]
+    for i, cut in enumerate(cuts):
+        end = cuts[i + 1] if i + 1 < len(cuts) else len(body)
+        parts.append((body[cut], body[cut + 1:end], offset + cut + 1))
+    return parts
+
+
+def _split_weight(raw: str) -> tuple[float | None, str]:
+    """Split an optional leading `%weight%` off an answer."""
+    raw = raw.strip()
+    match = _WEIGHT.match(raw)
+    if match:
+        return float(match.group(1)), raw[match.end():]
+    return None, raw
+
+
+def _split_feedback(raw: str) -> tuple[str, str]:
+    """An answer's text and its `#feedback` (empty when there is none)."""
+    cut = _find(raw, "#")
+    if cut < 0:
+        return _read_text(raw), ""
+    return _read_text(raw[:cut]), _read_text(raw[cut + 1:])
 
 
 class _QuestionReader:
@@ -270,47 +301,22 @@ class _QuestionReader:
             return self._true_false(body, offset)
         return self._short_answer(body, offset)
 
-    def _split(self, body: str, offset: int, markers: str) -> list[tuple[str, str, int]]:
-        """Split answers at unescaped marker characters: [(marker, text, offset of text)].
-
-        Text before the first marker comes first with marker ""."""
-        cuts = sorted(p for m in markers for p in _positions(body, m))
-        parts = [("", body[:cuts[0]] if cuts else body, offset)]
-        for i, cut in enumerate(cuts):
-            end = cuts[i + 1] if i + 1 < len(cuts) else len(body)
-            parts.append((body[cut], body[cut + 1:end], offset + cut + 1))
-        return parts
-
-    def _weighted(self, raw: str) -> tuple[float | None, str]:
-        """Split an optional leading `%weight%` off an answer."""
-        raw = raw.strip()
-        match = _WEIGHT.match(raw)
-        if match:
-            return float(match.group(1)), raw[match.end():]
-        return None, raw
-
-    def _with_feedback(self, raw: str) -> tuple[str, str]:
-        cut = _find(raw, "#")
-        if cut < 0:
-            return _read_text(raw), ""
-        return _read_text(raw[:cut]), _read_text(raw[cut + 1:])
-
     def _choices(self, body: str, offset: int) -> dict:
-        lead, *answers = self._split(body, offset, "~=")
+        lead, *answers = _split_answers(body, offset, "~=")
         if lead[1].strip():
             self.problem("text before the first answer: start each answer with '=' or '~'", offset)
         single_mode = any(marker == "=" for marker, _, _ in answers)
         any_weight = False
         choices = []
         for marker, raw, at in answers:
-            weight, raw = self._weighted(raw)
+            weight, raw = _split_weight(raw)
             any_weight = any_weight or weight is not None
             if weight is None:
                 weight = 100.0 if marker == "=" else 0.0
             if single_mode and weight not in (0.0, 100.0):
                 self.problem(f"partial-credit weights (%{weight:g}%) on a single-answer question "
                              "(one with '=' answers) are not supported", at)
-            text, feedback = self._with_feedback(raw)
+            text, feedback = _split_feedback(raw)
             if not text:
                 self.problem("an answer has no text", at)
             choice = {"text": text, "correct": weight > 0}
@@ -322,7 +328,7 @@ class _QuestionReader:
         return {"type": "multiple", "choices": choices, "scoring": "partial"}
 
     def _matching(self, body: str, offset: int) -> dict:
-        lead, *answers = self._split(body, offset, "=")
+        lead, *answers = _split_answers(body, offset, "=")
         if lead[1].strip():
             self.problem("text before the first pair: start each pair with '='", offset)
         pairs = []
@@ -357,16 +363,16 @@ class _QuestionReader:
         return question
 
     def _short_answer(self, body: str, offset: int) -> dict:
-        lead, *answers = self._split(body, offset, "=")
+        lead, *answers = _split_answers(body, offset, "=")
         if not lead[1].strip():
             lead = None
         accepted = []
         for _, raw, at in ([lead] if lead else []) + answers:
-            weight, raw = self._weighted(raw)
+            weight, raw = _split_weight(raw)
             if weight not in (None, 100.0):
                 self.problem(f"partial-credit weights (%{weight:g}%) on short answers are not "
                              "supported: every listed answer counts as fully right", at)
-            text, feedback = self._with_feedback(raw)
+            text, feedback = _split_feedback(raw)
             if feedback:
                 self.problem("per-answer feedback on short-answer questions is not supported; "
                              "use ####general feedback", at)
@@ -407,14 +413,17 @@ class _GiftReader:
         try:
             meta = json.loads(match.group(1))
         except ValueError as exc:
-            self.problems.append(BankProblem(self.path, number, f"trainer comment is not valid JSON: {exc}"))
+            self._problem(number, f"trainer comment is not valid JSON: {exc}")
             return
         if not isinstance(meta, dict):
-            self.problems.append(BankProblem(self.path, number, "trainer comment must be a JSON object"))
+            self._problem(number, "trainer comment must be a JSON object")
             return
-        for key in meta.keys() - set(_META_KEYS):
-            self.problems.append(BankProblem(self.path, number, f"unknown key '{key}' in trainer comment"))
+        for key in sorted(meta.keys() - set(_META_KEYS)):
+            self._problem(number, f"unknown key '{key}' in trainer comment")
         self.pending_meta.update((k, v) for k, v in meta.items() if k in _META_KEYS)
+
+    def _problem(self, line: int, message: str) -> None:
+        self.problems.append(BankProblem(self.path, line, message))
 
     def _read_question(self, content: list[tuple[int, str]]) -> None:
         reader = _QuestionReader(content, self.path)

@@ -1,0 +1,42 @@
+import random
+
+from trainer.quiz.drawing import Candidate, draw_questions
+from trainer.quiz.grading import grade_attempt
+
+
+def candidates(n, tag_every=3, seen=()):
+    return [Candidate(f"q{i}", frozenset({"safety"} if i % tag_every == 0 else {"other"}), f"q{i}" in seen) for i in range(n)]
+
+
+def test_draw_honours_count_and_tag_minimums():
+    for seed in range(30):
+        keys = draw_questions(candidates(30), 10, {"safety": 5}, random.Random(seed))
+        assert len(keys) == len(set(keys)) == 10
+        assert sum(1 for k in keys if int(k[1:]) % 3 == 0) >= 5
+
+
+def test_draw_prefers_unseen_questions_on_a_retake():
+    seen = {f"q{i}" for i in range(20)}
+    keys = draw_questions(candidates(30, seen=seen), 10, {}, random.Random(1))
+    assert set(keys) == {f"q{i}" for i in range(20, 30)}
+
+
+def test_draw_shuffles():
+    orders = {tuple(draw_questions(candidates(10), 10, {}, random.Random(s))) for s in range(10)}
+    assert len(orders) > 1
+
+
+def q(qid, critical=False):
+    return {"id": qid, "type": "true_false", "stem": "s", "explanation": "e", "answer": True, "critical": critical}
+
+
+def test_grade_scores_and_pass_mark():
+    grade = grade_attempt([(q("a"), True), (q("b"), True), (q("c"), False), (q("d"), None)], 50)
+    assert grade.fractions == [1.0, 1.0, 0.0, 0.0] and grade.score_percent == 50.0 and grade.passed
+    assert not grade_attempt([(q("a"), True), (q("b"), False)], 51).passed
+
+
+def test_missing_a_critical_question_fails_whatever_the_score():
+    items = [(q(str(i)), True) for i in range(9)] + [(q("crit", critical=True), False)]
+    grade = grade_attempt(items, 80)
+    assert grade.score_percent == 90.0 and not grade.passed and grade.missed_critical == ["crit"]

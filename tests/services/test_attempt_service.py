@@ -1,0 +1,231 @@
+"""Attempts: snapshot, saves with sequence numbers, idempotent submit, deadline, retake rules."""
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import TINY_COURSE, make_app
+from tests.factories import FormData, correct_form, import_course, make_user, module_of, take_attempt, wrong_form
+from trainer import clock
+from trainer.extensions import db
+from trainer.models import Attempt, AttemptQuestion, Certificate
+from trainer.services import NotFound, ServiceError
+from trainer.services.attempts import (AttemptClosed, close_expired_attempts, get_attempt_for_owner, save_answer,
+                                       start_attempt, submit_attempt)
+
+
+@pytest.fixture
+def basics(app):
+    return module_of(import_course(TINY_COURSE), "basics")
+
+
+def test_start_draws_snapshots_and_honours_tags(basics):
+    learner = make_user()
+    attempt = start_attempt(learner, basics, rng=random.Random(4))
+    assert len(attempt.questions) == 4
+    assert sum(1 for aq in attempt.questions if "safety" in aq.version.content.get("tags", [])) >= 1
+    assert attempt.deadline_dt == attempt.started_dt + timedelta(minutes=10)
+    # Starting again returns the same open attempt (a double click does not burn one).
+    assert start_attempt(learner, basics).id == attempt.id
+
+
+def test_stale_save_never_overwrites_a_newer_one(basics):
+    learner = make_user()
+    attempt = start_attempt(learner, basics, rng=random.Random(1))
+    aq = attempt.questions[0]
+    right, wrong = correct_form(aq), wrong_form(aq)
+    assert save_answer(learner, attempt.id, aq.position, right, seq=5).saved
+    stale = save_answer(learner, attempt.id, aq.position, wrong, seq=4)
+    assert not stale.saved and stale.seq == 5
+    db.session.expire_all()
+    stored = db.session.get(AttemptQuestion, aq.id)
+    assert stored.response_seq == 5
+    assert submit_attempt(learner, attempt.id).questions[0].fraction == 1.0
+
+
+def test_submit_is_idempotent(basics):
+    learner = make_user()
+    first = take_attempt(learner, basics, correct=True)
+    again = submit_attempt(learner, first.id)
+    assert again.id == first.id and again.submitted_dt == first.submitted_dt and again.score_percent == 100.0
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0  # one module of two
+
+
+def test_answers_to_a_submitted_attempt_are_refused(basics):
+    learner = make_user()
+    attempt = take_attempt(learner, basics, correct=False)
+    with pytest.raises(AttemptClosed):
+        save_answer(learner, attempt.id, 1, FormData({"q1": "0"}), seq=9)
+
+
+def test_someone_elses_attempt_is_not_found(basics):
+    owner, other = make_user(), make_user()
+    attempt = start_attempt(owner, basics)
+    for call in (lambda: save_answer(other, attempt.id, 1, FormData({}), seq=1),
+                 lambda: submit_attempt(other, attempt.id),
+                 lambda: get_attempt_for_owner(other, attempt.id)):
+        with pytest.raises(NotFound):
+            call()
+    with pytest.raises(NotFound):
+        save_answer(owner, attempt.id, 99, FormData({}), seq=1)
+
+
+def test_invalid_answer_changes_nothing(basics):
+    learner = make_user()
+    attempt = start_attempt(learner, basics)
+    aq = attempt.questions[0]
+    save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
+    bad = FormData({f"q{aq.position}": "999", **{f"q{aq.position}-{i}": "999" for i in range(6)}})
+    with pytest.raises(ServiceError):
+        save_answer(learner, attempt.id, aq.position, bad, seq=2)
+    db.session.expire_all()
+    assert db.session.get(AttemptQuestion, aq.id).response_seq == 1
+
+
+def test_deadline_grace_and_abandoned_attempt(basics):
+    learner = make_user()
+    start = clock.now()
+    clock.freeze(start)
+    attempt = start_attempt(learner, basics, rng=random.Random(2))
+    aq = attempt.questions[0]
+    save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
+    # In-flight save 10 s after the deadline still counts (grace 30 s).
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=10))
+    second = attempt.questions[1]
+    assert save_answer(learner, attempt.id, second.position, correct_form(second), seq=1, grace_seconds=30).saved
+    # After the grace: refused with a clear message, and the attempt is closed at its deadline.
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=31))
+    with pytest.raises(AttemptClosed, match="Time is up"):
+        save_answer(learner, attempt.id, 3, correct_form(attempt.questions[2]), seq=1, grace_seconds=30)
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.state == "submitted" and closed.submitted_by == "deadline"
+    assert closed.submitted_dt == closed.deadline_dt and closed.score_percent == 50.0
+
+
+def test_close_expired_for_a_scheduler(basics):
+    learner = make_user()
+    attempt = start_attempt(learner, basics)
+    clock.freeze(attempt.deadline_dt + timedelta(minutes=5))
+    assert close_expired_attempts() == 1
+    assert close_expired_attempts() == 0
+    assert db.session.get(Attempt, attempt.id).submitted_by == "deadline"
+
+
+def test_cooldown_after_attempts_before_cooldown(basics):
+    learner = make_user()
+    take_attempt(learner, basics, correct=False, seed=1)
+    take_attempt(learner, basics, correct=False, seed=2)
+    with pytest.raises(ServiceError, match="next attempt opens"):
+        start_attempt(learner, basics)
+    clock.freeze(clock.now() + timedelta(hours=24, minutes=1))
+    third = start_attempt(learner, basics)
+    assert third.number == 3
+
+
+def test_retake_prefers_unseen_questions(app):
+    course = import_course(TINY_COURSE)
+    care = module_of(course, "care")  # 3 questions, draws 3: nothing unseen to prefer; use basics
+    basics = module_of(course, "basics")
+    learner = make_user()
+    first = take_attempt(learner, basics, correct=False, seed=3)
+    second = start_attempt(learner, basics, rng=random.Random(5))
+    first_keys = {aq.version.question.key for aq in first.questions}
+    second_keys = {aq.version.question.key for aq in second.questions}
+    assert len(second_keys - first_keys) == 2  # 6 questions, 4 drawn: both unseen ones are used
+    assert care is not None
+
+
+def test_passing_all_modules_issues_one_certificate(app):
+    course = import_course(TINY_COURSE)
+    learner = make_user()
+    take_attempt(learner, module_of(course, "basics"))
+    take_attempt(learner, module_of(course, "care"))
+    certs = db.session.scalars(select(Certificate)).all()
+    assert len(certs) == 1 and certs[0].score_percent == 100.0
+    assert certs[0].expires_dt - certs[0].issued_dt == timedelta(days=365)
+
+
+def _submit_concurrently(database_url, user_id, attempt_id, threads):
+    results, errors = [], []
+    barrier = threading.Barrier(threads)
+
+    def worker():
+        app = make_app(database_url)
+        with app.app_context():
+            from trainer.models import User
+            try:
+                user = db.session.get(User, user_id)
+                db.session.rollback()  # on SQLite every transaction holds the write lock: end it before waiting
+                barrier.wait(timeout=60)
+                attempt = submit_attempt(user, attempt_id)
+                results.append((attempt.state, attempt.score_percent, attempt.submitted_dt))
+            except Exception as exc:  # reported below; a thread must never die silently
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return results, errors
+
+
+def test_many_concurrent_submits_give_exactly_one_graded_result(app, database_url):
+    course = import_course(TINY_COURSE)
+    learner = make_user()
+    attempt = start_attempt(learner, module_of(course, "basics"), rng=random.Random(8))
+    for aq in attempt.questions:
+        save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
+    attempt_id, user_id = attempt.id, learner.id
+    db.session.commit()
+    results, errors = _submit_concurrently(database_url, user_id, attempt_id, threads=12)
+    assert errors == []
+    assert len(results) == 12 and len(set(results)) == 1
+    assert results[0][0] == "submitted" and results[0][1] == 100.0
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+
+
+def test_interleaved_out_of_order_saves_keep_the_newest(app, database_url):
+    course = import_course(TINY_COURSE)
+    learner = make_user()
+    attempt = start_attempt(learner, module_of(course, "basics"), rng=random.Random(8))
+    aq = next(a for a in attempt.questions if a.version.content["type"] == "true_false") \
+        if any(a.version.content["type"] == "true_false" for a in attempt.questions) else attempt.questions[0]
+    attempt_id, user_id, position = attempt.id, learner.id, aq.position
+    forms = {seq: (correct_form(aq) if seq % 2 == 0 else wrong_form(aq)) for seq in range(1, 21)}
+    db.session.commit()
+    seqs = list(range(1, 21))
+    random.Random(3).shuffle(seqs)
+    errors = []
+
+    def worker(chunk):
+        app2 = make_app(database_url)
+        with app2.app_context():
+            from trainer.models import User
+            try:
+                user = db.session.get(User, user_id)
+                for seq in chunk:
+                    save_answer(user, attempt_id, position, forms[seq], seq=seq)
+            except Exception as exc:
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    threads = [threading.Thread(target=worker, args=(seqs[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db.session.expire_all()
+    stored = db.session.get(AttemptQuestion, aq.id)
+    assert stored.response_seq == 20  # seq 20 is even: the correct answer
+    assert submit_attempt(learner, attempt_id).questions[position - 1].fraction == 1.0
