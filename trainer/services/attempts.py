@@ -160,7 +160,7 @@ class SaveResult:
     message: str
 
 
-def save_answer(user, attempt_id: int, position: int, form, seq: int, grace_seconds: int | None = None) -> SaveResult:
+def save_answer(user, attempt_id: int, position: int, form, seq: int | None, grace_seconds: int | None = None) -> SaveResult:
     """Store one answer unless a newer save for the same question already arrived."""
     results = save_answers(user, attempt_id, {position: seq}, form, grace_seconds)
     return results[position]
@@ -183,6 +183,9 @@ def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_second
         if aq is None:
             db.session.rollback()
             raise NotFound("That question is not part of this attempt.")
+        if seq is None:
+            db.session.rollback()
+            raise ServiceError("A save needs a sequence number.")
         content = aq.version.content
         try:
             response = question_type(content["type"]).read_form(content, aq.display_order, form, f"q{position}")

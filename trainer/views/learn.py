@@ -144,10 +144,9 @@ def save_and_continue(attempt_id: int):
 def save_answer(attempt_id: int, position: int):
     """Autosave of one answer (JSON). 409 when the attempt no longer takes answers."""
     seq = request.form.get("seq", "")
-    if not seq.isdigit():
-        return jsonify(error="A save needs a sequence number."), 400
     try:
-        result = attempt_service.save_answer(current_user, attempt_id, position, request.form, int(seq), _grace())
+        result = attempt_service.save_answer(current_user, attempt_id, position, request.form,
+                                             int(seq) if seq.isdigit() else None, _grace())
     except NotFound as exc:
         return jsonify(error=str(exc)), 404
     except attempt_service.AttemptClosed as exc:
