@@ -57,6 +57,8 @@ def module(course_slug: str, module_slug: str):
     return render_template(
         "learn/module.html", module=module, course=module.course,
         content=render_markdown(module.content_md, media_url(module.course)),
+        # Module files usually open with their own "# Title"; do not print it twice.
+        content_has_title=module.content_md.lstrip().startswith("# "),
         open_attempt=open_attempt, past_attempts=past, rule=attempt_service.start_rule(current_user, module),
         form=ActionForm(),
     )

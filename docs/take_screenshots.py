@@ -1,0 +1,100 @@
+"""Regenerate the README screenshots: `.venv/bin/python docs/take_screenshots.py` (needs /usr/bin/chromium).
+
+Builds a throwaway database with the shipped course and a demo clinic, serves it on a free
+local port, and photographs the main pages with Playwright driving Debian's Chromium.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SECRET_KEY", "screenshots-only")
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from tests.factories import FormData, correct_form, wrong_form  # noqa: E402
+from trainer import create_app  # noqa: E402
+from trainer.banks.course_folder import load_course  # noqa: E402
+from trainer.extensions import db  # noqa: E402
+from trainer.services.accounts import create_clinic, create_user  # noqa: E402
+from trainer.services.attempts import save_answer, start_attempt, submit_attempt  # noqa: E402
+from trainer.services.catalog import import_courses  # noqa: E402
+
+PASSWORD = "screenshot password"
+OUT = ROOT / "docs" / "screenshots"
+
+
+def answer_all(user, module, right_share: float, seed: int):
+    attempt = start_attempt(user, module, rng=random.Random(seed))
+    for i, aq in enumerate(attempt.questions):
+        form = correct_form(aq) if i < right_share * len(attempt.questions) else wrong_form(aq)
+        save_answer(user, attempt.id, aq.position, FormData(form), seq=1)
+    return submit_attempt(user, attempt.id)
+
+
+def build(app):
+    import_courses(None, [load_course(ROOT / "question_banks" / "microneedling")])
+    from trainer.models import Course
+    course = db.session.query(Course).one()
+    clinic = create_clinic(None, "Harbour Skin Clinic")
+    manager = create_user(None, "manager@harbour.example", "Morgan Reyes", PASSWORD, ["manager"], clinic)
+    learner = create_user(None, "pat@harbour.example", "Pat Okafor", PASSWORD, ["learner"], clinic)
+    names = ["Ana Silva", "Ben Carter", "Chloe Martin", "Dev Patel", "Ella Novak"]
+    for n, name in enumerate(names):
+        person = create_user(None, f"staff{n}@harbour.example", name, PASSWORD, ["learner"], clinic)
+        for m, module in enumerate(course.modules[: n % 4]):
+            answer_all(person, module, 1.0 if n % 2 == 0 else 0.6, seed=n * 10 + m)
+    answer_all(learner, course.modules[0], 1.0, seed=1)
+    return course, manager, learner
+
+
+def main():
+    tmp = tempfile.mkdtemp()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db", "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        db.create_all()
+        course, manager, learner = build(app)
+        manager_email, learner_email = manager.email, learner.email
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+
+        def signed_in(email):
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(base + "/login")
+            page.fill("#email", email)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            return page
+
+        page = signed_in(learner_email)
+        page.screenshot(path=OUT / "learner-home.png")
+        page.goto(base + "/learn/microneedling-practitioner/safety")
+        page.screenshot(path=OUT / "module.png")
+        page.click("text=Start the quiz")
+        page.locator("fieldset#question-1 input[type=radio], fieldset#question-1 input[type=checkbox]").first.check()
+        page.wait_for_selector("#save-state-1.saved")
+        page.screenshot(path=OUT / "quiz.png")
+        page.click("#submit-attempt")
+        page.screenshot(path=OUT / "result.png")
+        page = signed_in(manager_email)
+        page.screenshot(path=OUT / "manager-register.png", full_page=True)
+        browser.close()
+    server.shutdown()
+    print(f"Screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
