@@ -57,3 +57,21 @@ def can_author(user) -> bool:
 
 def can_administer(user) -> bool:
     return has_role(user, "admin")
+
+
+def can_set_accommodations(actor, person) -> bool:
+    """Extra time and extra attempts: the person's manager, a trainer or an admin."""
+    return person is not None and (has_role(actor, "trainer") or can_manage_clinic(actor, person.clinic_id))
+
+
+def can_revoke_certificates(user) -> bool:
+    return has_role(user, "trainer", "admin")
+
+
+def can_use_manager_api(user) -> bool:
+    """Personal API tokens give a manager's read access to their clinic's register."""
+    return has_role(user, "manager") and user.clinic_id is not None
+
+
+def can_read_audit_trail(user) -> bool:
+    return has_role(user, "admin")

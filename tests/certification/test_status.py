@@ -30,3 +30,35 @@ def test_module_status():
     assert module_status(ModuleRecord(has_open_attempt=True)) == IN_PROGRESS
     assert module_status(ModuleRecord(submitted_attempts=2, best_score=40)) == FAILED
     assert module_status(ModuleRecord(submitted_attempts=1, best_score=90, passed=True, has_open_attempt=True)) == PASSED
+
+
+from trainer.certification.status import CERTIFIED, CourseRecord, course_standing  # noqa: E402
+
+
+def standing(record, day):
+    return course_standing(record, renewal_window_days=60, now=day)
+
+
+def test_course_standing_without_a_certificate():
+    none = ModuleRecord()
+    assert standing(CourseRecord((none, none)), ISSUED).status == NOT_STARTED
+    assert standing(CourseRecord((ModuleRecord(1, 90, True), none)), ISSUED).status == IN_PROGRESS
+    assert standing(CourseRecord((ModuleRecord(1, 40), none)), ISSUED).status == FAILED
+    assert standing(CourseRecord((ModuleRecord(1, 40, has_open_attempt=True), none)), ISSUED).status == IN_PROGRESS
+
+
+def test_course_standing_through_a_certificate_lifetime_and_overdue():
+    passed = ModuleRecord(1, 100, True)
+    due = ISSUED + timedelta(days=30)
+    cert = CourseRecord((passed,), certificate_expires_dt=EXPIRES, due_dt=due)
+    assert standing(cert, ISSUED) == standing(cert, ISSUED)  # pure
+    assert standing(cert, ISSUED).status == CERTIFIED and standing(cert, ISSUED).days_to_expiry == 365
+    assert standing(cert, EXPIRES - timedelta(days=10)).status == EXPIRING
+    assert not standing(cert, EXPIRES - timedelta(days=10)).overdue
+    expired = standing(cert, EXPIRES + timedelta(days=3))
+    assert expired.status == EXPIRED and expired.overdue and expired.days_to_expiry == -3
+    revoked = CourseRecord((passed,), certificate_expires_dt=EXPIRES, certificate_revoked_dt=ISSUED, due_dt=due)
+    assert standing(revoked, ISSUED + timedelta(days=31)).status == REVOKED
+    assert standing(revoked, ISSUED + timedelta(days=31)).overdue
+    late = CourseRecord((ModuleRecord(),), due_dt=due)
+    assert not standing(late, due).overdue and standing(late, due + timedelta(seconds=1)).overdue

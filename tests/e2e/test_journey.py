@@ -60,6 +60,6 @@ def test_practitioner_to_certificate_to_manager(app, client):
 
     login(client, manager)
     register = client.get("/manage/").get_data(as_text=True)
-    assert "Pat Learner" in register and "valid" in register
+    assert "Pat Learner" in register and "certified" in register
     person = client.get(f"/manage/people/{learner.id}").get_data(as_text=True)
     assert cert.code in person

@@ -1,11 +1,14 @@
 """Database models, one module per aggregate. Importing this package registers them all."""
-from trainer.models.accounts import ROLES, Clinic, LoginFailure, User, UserRole
-from trainer.models.attempts import Attempt, AttemptQuestion
+from trainer.models.accounts import ROLES, ApiToken, Clinic, Invitation, LoginFailure, User, UserRole
+from trainer.models.assignments import Assignment
+from trainer.models.attempts import Attempt, AttemptQuestion, GradeHistory
 from trainer.models.audit import AuditEvent
 from trainer.models.certificates import Certificate
 from trainer.models.courses import Course, CourseMedia, Module, Question, QuestionVersion
+from trainer.models.notifications import OutboxMessage, RateCounter
 
 __all__ = [
-    "ROLES", "Clinic", "LoginFailure", "User", "UserRole", "Attempt", "AttemptQuestion",
-    "AuditEvent", "Certificate", "Course", "CourseMedia", "Module", "Question", "QuestionVersion",
+    "ROLES", "ApiToken", "Clinic", "Invitation", "LoginFailure", "User", "UserRole", "Assignment", "Attempt",
+    "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "Course", "CourseMedia", "Module", "Question",
+    "QuestionVersion", "OutboxMessage", "RateCounter",
 ]

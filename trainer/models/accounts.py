@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
@@ -38,6 +38,10 @@ class User(UserMixin, db.Model):
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True, nullable=True)
     #: Deactivated people cannot sign in; their records stay.
     is_enabled: Mapped[bool] = mapped_column(nullable=False, default=True)
+    #: Accommodation: the time limit of every quiz is multiplied by this (1, 1.5 or 2).
+    time_multiplier: Mapped[float] = mapped_column(nullable=False, default=1.0, server_default="1")
+    #: Accommodation: attempts allowed on top of a quiz's attempts_before_cooldown.
+    extra_attempts: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     clinic: Mapped[Clinic | None] = relationship(back_populates="staff")
@@ -77,3 +81,45 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True, nullable=False)
     failed_dt: Mapped[datetime] = mapped_column(index=True, nullable=False, default=clock.now)
+
+
+class Invitation(db.Model):
+    """A signed, single-use link that lets a new staff member set their own password."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True, nullable=False)
+    #: Roles the account gets when the invitation is accepted.
+    roles: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: SHA-256 of the secret in the link; the secret itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    expires_dt: Mapped[datetime] = mapped_column(nullable=False)
+    #: Set once, when the link is used; a used link never works again.
+    accepted_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    clinic: Mapped[Clinic] = relationship()
+
+
+class ApiToken(db.Model):
+    """A manager's personal token for the JSON API; shown once, stored hashed."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: SHA-256 of the token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    #: The first characters, so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)
+    created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    last_used_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship()

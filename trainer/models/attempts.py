@@ -84,6 +84,27 @@ class AttemptQuestion(db.Model):
     answered_dt: Mapped[datetime | None] = mapped_column(nullable=True)
     #: Credit 0..1 after grading.
     fraction: Mapped[float | None] = mapped_column(nullable=True)
+    #: Set by a regrade: the version the answer was last graded against (None = the one shown).
+    graded_version_id: Mapped[int | None] = mapped_column(ForeignKey("question_versions.id"), nullable=True)
 
     attempt: Mapped[Attempt] = relationship(back_populates="questions")
-    version = relationship("QuestionVersion")
+    version = relationship("QuestionVersion", foreign_keys=[question_version_id])
+    graded_version = relationship("QuestionVersion", foreign_keys=[graded_version_id])
+
+
+class GradeHistory(db.Model):
+    """A result an attempt had before a regrade replaced it; results are never overwritten silently."""
+
+    __tablename__ = "grade_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True, nullable=False)
+    score_percent: Mapped[float] = mapped_column(nullable=False)
+    passed: Mapped[bool] = mapped_column(nullable=False)
+    #: {position: fraction} as it was.
+    fractions: Mapped[dict] = mapped_column(JSON, nullable=False)
+    #: {position: version id} it had been graded against.
+    version_ids: Mapped[dict] = mapped_column(JSON, nullable=False)
+    replaced_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -53,6 +53,9 @@ class Module(db.Model):
     time_limit_minutes: Mapped[int | None] = mapped_column(nullable=True)
     attempts_before_cooldown: Mapped[int] = mapped_column(nullable=False, default=2)
     cooldown_hours: Mapped[int] = mapped_column(nullable=False, default=24)
+    #: When the review shows correct answers and per-choice feedback: "after_pass" or "always".
+    show_answers: Mapped[str] = mapped_column(String(20), nullable=False, default="after_pass",
+                                              server_default="after_pass")
     #: A module dropped from course.yaml stays (attempts point at it) but no longer counts.
     retired: Mapped[bool] = mapped_column(nullable=False, default=False)
 

@@ -104,7 +104,8 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
     if len(pool) < module.draw:
         raise ServiceError("This quiz has fewer questions than it draws; ask a trainer to fix the bank.")
     seen_keys = set(db.session.scalars(
-        select(Question.key).join(QuestionVersion).join(AttemptQuestion)
+        select(Question.key).join(QuestionVersion)
+        .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
         .join(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id)
     ))
     by_key = {q.key: v for q, v in pool}

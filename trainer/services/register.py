@@ -5,13 +5,15 @@ Each function runs a fixed number of aggregate queries, whatever the number of p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time
 
 from sqlalchemy import func, select
 
 from trainer import clock
-from trainer.certification.status import NOT_STARTED, ModuleRecord, certificate_status, module_status
+from trainer.certification.status import (CERTIFIED, EXPIRED, EXPIRING, NOT_STARTED, CourseRecord, ModuleRecord,
+                                          course_standing, module_status)
 from trainer.extensions import db
-from trainer.models import Attempt, Certificate, Course, User
+from trainer.models import Assignment, Attempt, Certificate, Course, User
 from trainer.models.attempts import OPEN, SUBMITTED
 
 
@@ -25,12 +27,13 @@ def module_records(user_ids: list[int], module_ids: list[int]) -> dict[tuple[int
                func.max(func.coalesce(Attempt.passed, False).cast(db.Integer)))
         .where(*scope, Attempt.state == SUBMITTED).group_by(Attempt.user_id, Attempt.module_id)
     ).all()
-    open_pairs = set(db.session.execute(select(Attempt.user_id, Attempt.module_id).where(*scope, Attempt.state == OPEN)).all())
+    open_pairs = {tuple(p) for p in db.session.execute(
+        select(Attempt.user_id, Attempt.module_id).where(*scope, Attempt.state == OPEN)).all()}
     records = {}
     for user_id, module_id, count, best, passed in submitted:
         records[(user_id, module_id)] = ModuleRecord(count, best, bool(passed), (user_id, module_id) in open_pairs)
     for pair in open_pairs:
-        records.setdefault(tuple(pair), ModuleRecord(has_open_attempt=True))
+        records.setdefault(pair, ModuleRecord(has_open_attempt=True))
     return records
 
 
@@ -46,6 +49,17 @@ def current_certificates(user_ids: list[int], course_id: int) -> dict[int, Certi
     return {c.user_id: c for c in certs}
 
 
+def assignments_for(user_ids: list[int], course_id: int) -> dict[int, Assignment]:
+    if not user_ids:
+        return {}
+    return {a.user_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.user_id.in_(user_ids), Assignment.course_id == course_id))}
+
+
+def end_of_day(day) -> datetime:
+    return datetime.combine(day, time.max)
+
+
 @dataclass
 class ModuleProgress:
     module: object
@@ -56,49 +70,135 @@ class ModuleProgress:
 
 @dataclass
 class CourseProgress:
+    """One person's row in a course register."""
+
     person: User
     course: Course
+    status: str = NOT_STARTED
+    overdue: bool = False
+    days_to_expiry: int | None = None
     modules: list[ModuleProgress] = field(default_factory=list)
     certificate: Certificate | None = None
-    certificate_state: str | None = None
+    assignment: Assignment | None = None
 
     @property
-    def status(self) -> str:
-        """The course status shown in lists: the certificate's state, else how far the modules got."""
-        if self.certificate_state:
-            return self.certificate_state
-        statuses = {m.status for m in self.modules}
-        if statuses == {NOT_STARTED}:
-            return NOT_STARTED
-        return "in progress"
+    def status_label(self) -> str:
+        return f"{self.status}, overdue" if self.overdue else self.status
 
 
-def course_progress(people: list[User], course: Course) -> list[CourseProgress]:
-    """Progress of each person in the course, in a fixed number of queries."""
+def course_progress(people: list[User], course: Course, now: datetime | None = None) -> list[CourseProgress]:
+    """Each person's standing in the course, in a fixed number of queries."""
+    now = now or clock.now()
     modules = course.modules
     ids = [p.id for p in people]
     records = module_records(ids, [m.id for m in modules])
-    now = clock.now()
     certificates = current_certificates(ids, course.id)
+    assignments = assignments_for(ids, course.id)
     result = []
     for person in people:
-        progress = CourseProgress(person, course)
-        for module in modules:
-            record = records.get((person.id, module.id), ModuleRecord())
-            progress.modules.append(ModuleProgress(module, module_status(record), record.best_score, record.submitted_attempts))
-        cert = certificates.get(person.id)
-        if cert is not None:
-            progress.certificate = cert
-            progress.certificate_state = certificate_status(
-                expires_dt=cert.expires_dt, revoked_dt=cert.revoked_dt, superseded=False,
-                renewal_window_days=course.renewal_window_days, now=now)
-        result.append(progress)
+        module_recs = [records.get((person.id, m.id), ModuleRecord()) for m in modules]
+        cert, assignment = certificates.get(person.id), assignments.get(person.id)
+        standing = course_standing(
+            CourseRecord(tuple(module_recs),
+                         certificate_expires_dt=cert.expires_dt if cert else None,
+                         certificate_revoked_dt=cert.revoked_dt if cert else None,
+                         due_dt=end_of_day(assignment.due_date) if assignment else None),
+            renewal_window_days=course.renewal_window_days, now=now)
+        result.append(CourseProgress(
+            person, course, standing.status, standing.overdue, standing.days_to_expiry,
+            [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts) for m, r in zip(modules, module_recs)],
+            cert, assignment))
     return result
 
 
-def clinic_staff(clinic_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).where(User.clinic_id == clinic_id).order_by(User.name, User.id)))
+# --- the register: filter, search, sort, paginate ---------------------------------------------
+
+SORT_KEYS = {
+    "name": lambda row: (row.person.name.casefold(), row.person.id),
+    "status": lambda row: (row.status, row.person.name.casefold()),
+    "expiry": lambda row: (row.days_to_expiry is None, row.days_to_expiry if row.days_to_expiry is not None else 0,
+                           row.person.name.casefold()),
+}
+STATUS_FILTERS = ("certified", "expiring", "expired", "revoked", "in progress", "failed", "not started", "overdue")
+
+
+@dataclass
+class RegisterPage:
+    rows: list[CourseProgress]
+    total: int
+    page: int
+    pages: int
+
+
+def filter_register(rows: list[CourseProgress], *, status: str | None = None, search: str | None = None,
+                    sort: str = "name", descending: bool = False) -> list[CourseProgress]:
+    """Apply the register's status filter, name/email search and sort order."""
+    if status == "overdue":
+        rows = [r for r in rows if r.overdue]
+    elif status:
+        rows = [r for r in rows if r.status == status]
+    if search:
+        needle = search.casefold().strip()
+        rows = [r for r in rows if needle in r.person.name.casefold() or needle in r.person.email.casefold()]
+    return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["name"]), reverse=descending)
+
+
+def paginate(rows: list, page: int, per_page: int) -> RegisterPage:
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    return RegisterPage(rows[(page - 1) * per_page: page * per_page], len(rows), page, pages)
+
+
+@dataclass(frozen=True)
+class RegisterSummary:
+    certified: int
+    expiring_30: int
+    expiring_60: int
+    expired: int
+    overdue: int
+    not_started: int
+    total: int
+
+
+def register_summary(rows: list[CourseProgress]) -> RegisterSummary:
+    """Counts for the top of the manager's console (certified includes expiring ones)."""
+    def expiring_within(days):
+        return sum(1 for r in rows if r.status in (CERTIFIED, EXPIRING) and r.days_to_expiry is not None
+                   and r.days_to_expiry < days)
+    return RegisterSummary(
+        certified=sum(1 for r in rows if r.status in (CERTIFIED, EXPIRING)),
+        expiring_30=expiring_within(30), expiring_60=expiring_within(60),
+        expired=sum(1 for r in rows if r.status == EXPIRED), overdue=sum(1 for r in rows if r.overdue),
+        not_started=sum(1 for r in rows if r.status == NOT_STARTED), total=len(rows),
+    )
+
+
+def register_record(row: CourseProgress) -> dict:
+    """One register row as plain values: the columns of the CSV/XLSX exports and the JSON API."""
+    cert = row.certificate
+    record = {
+        "person_id": row.person.id, "name": row.person.name, "email": row.person.email,
+        "active": row.person.is_enabled, "clinic": row.person.clinic.name if row.person.clinic else None,
+        "course": row.course.slug, "status": row.status, "overdue": row.overdue,
+        "due_date": row.assignment.due_date if row.assignment else None,
+        "certificate_code": cert.code if cert else None,
+        "issued": cert.issued_dt.date() if cert else None, "expires": cert.expires_dt.date() if cert else None,
+        "days_to_expiry": row.days_to_expiry,
+    }
+    for m in row.modules:
+        record[f"{m.module.slug}_best_score"] = m.best_score
+    return record
+
+
+def clinic_staff(clinic_id: int | None) -> list[User]:
+    """A clinic's people (None: every clinic's, for the chain-wide view), with their clinic loaded."""
+    from sqlalchemy.orm import joinedload
+    query = select(User).options(joinedload(User.clinic)).where(User.clinic_id.is_not(None))
+    if clinic_id is not None:
+        query = query.where(User.clinic_id == clinic_id)
+    return list(db.session.scalars(query.order_by(User.name, User.id)))
 
 
 def all_courses() -> list[Course]:
     return list(db.session.scalars(select(Course).order_by(Course.title)))
+

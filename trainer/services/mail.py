@@ -1,0 +1,57 @@
+"""Delivering messages: recorded once in the outbox, and sent through SMTP when SMTP_URL is set."""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from trainer import clock
+from trainer.extensions import db
+from trainer.models import OutboxMessage
+
+SENDER = "Trainer <no-reply@trainer.local>"
+
+
+def _send_smtp(smtp_url: str, message: OutboxMessage) -> None:
+    """smtp://user:password@host:port (plain, STARTTLS when offered) or smtps:// (TLS)."""
+    parts = urlsplit(smtp_url)
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = SENDER, message.recipient_email, message.subject
+    email.set_content(message.body)
+    connection_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    with connection_class(parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25),
+                          timeout=30) as smtp:
+        if parts.scheme == "smtp":
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls()
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        smtp.send_message(email)
+
+
+def deliver(*, recipient_email: str, subject: str, body: str, kind: str, dedupe_key: str,
+            recipient_id: int | None = None, smtp_url: str | None = None) -> OutboxMessage | None:
+    """Record and send a message once per dedupe_key; None if it was already delivered before.
+
+    Commits: the outbox row is the proof that a message went out, so it is stored before
+    the SMTP hand-off and marked sent after it.
+    """
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    message = OutboxMessage(recipient_id=recipient_id, recipient_email=recipient_email, kind=kind,
+                            dedupe_key=dedupe_key, subject=subject, body=body, created_dt=clock.now())
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another process delivered the same message just now
+        db.session.rollback()
+        return None
+    if smtp_url:
+        _send_smtp(smtp_url, message)
+        message.sent_dt = clock.now()
+        db.session.commit()
+    return message
