@@ -53,7 +53,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from trainer.views import admin, api, auth, author, learn, manage, public
+    from trainer.views import admin, api, auth, author, documents, learn, manage, public, tokens
 
-    for module in (auth, learn, manage, author, admin, public, api):
+    for module in (auth, learn, manage, documents, tokens, author, admin, public, api):
         app.register_blueprint(module.bp)

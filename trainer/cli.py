@@ -1,4 +1,4 @@
-"""`flask banks|clinics|users|demo|attempts ...`: the same services the web uses.
+"""`flask banks|clinics|users|demo|attempts|audit|notify ...`: the same services the web uses.
 
 Errors are one sentence on stderr and a non-zero exit, never a traceback.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from trainer.banks.course_folder import load_course
 from trainer.banks.records import BankFormatError, BankProblem
@@ -22,6 +22,7 @@ clinics = AppGroup("clinics", help="Manage clinics.")
 users = AppGroup("users", help="Manage accounts.")
 demo = AppGroup("demo", help="Demo data for trying the app.")
 attempts = AppGroup("attempts", help="Quiz attempts.")
+audit = AppGroup("audit", help="The audit trail.")
 
 
 def fail(message: str) -> None:
@@ -158,6 +159,46 @@ def attempts_close_expired():
     click.echo(f"Closed {closed} expired attempt(s).")
 
 
+@click.command("notify")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where people reach the app; links in the messages start with it.")
+@with_appcontext
+def notify(base_url):
+    """Send expiry reminders, overdue notices and managers' weekly digests not sent before (for cron)."""
+    from flask import current_app
+
+    from trainer import clock
+    from trainer.services.notifications import send_notifications
+
+    try:
+        report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), base_url)
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(report.summary())
+    if report.smtp_error:
+        fail(f"The mail server refused a message ({report.smtp_error}): {report.unsent_key} stays in the outbox "
+             f"unsent, and the messages after it go out on the next run.")
+
+
+@audit.command("verify")
+def audit_verify():
+    """Check the audit trail's hash chain; exit 1 at the first altered or missing entry."""
+    from sqlalchemy import func, select
+
+    from trainer.extensions import db
+    from trainer.models import AuditEvent
+    from trainer.services.audit import first_broken_event
+
+    broken = first_broken_event()
+    if broken is not None:
+        event_id, problem = broken
+        click.echo(f"Audit entry {event_id}: {problem}.", err=True)
+        raise SystemExit(1)
+    count = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    click.echo(f"Audit trail intact: {count} entries.")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (banks, clinics, users, demo, attempts):
+    for group in (banks, clinics, users, demo, attempts, audit):
         app.cli.add_command(group)
+    app.cli.add_command(notify)

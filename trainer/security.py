@@ -36,10 +36,10 @@ def can_manage_clinic(user, clinic_id: int | None) -> bool:
 
 
 def can_view_person(viewer, person) -> bool:
-    """A person sees themself; a manager sees their own clinic's staff; an admin sees everyone."""
+    """A person sees themself; a manager their own clinic's staff; trainers and admins everyone."""
     if person is None:
         return False
-    return viewer.id == person.id or can_manage_clinic(viewer, person.clinic_id)
+    return viewer.id == person.id or has_role(viewer, "trainer") or can_manage_clinic(viewer, person.clinic_id)
 
 
 def can_view_attempt(viewer, attempt) -> bool:

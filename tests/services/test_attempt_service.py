@@ -229,3 +229,32 @@ def test_interleaved_out_of_order_saves_keep_the_newest(app, database_url):
     stored = db.session.get(AttemptQuestion, aq.id)
     assert stored.response_seq == 20  # seq 20 is even: the correct answer
     assert submit_attempt(learner, attempt_id).questions[position - 1].fraction == 1.0
+
+
+def test_accommodations_give_extra_time_and_attempts(basics):
+    from trainer.services.staff import set_accommodations
+    from trainer.models import AuditEvent
+
+    manager = make_user("manager")
+    learner = make_user("learner", clinic=manager.clinic)
+    set_accommodations(manager, learner, 1.5, 1)
+    attempt = start_attempt(learner, basics)
+    assert attempt.deadline_dt - attempt.started_dt == timedelta(minutes=15)
+    submit_attempt(learner, attempt.id)
+    take_attempt(learner, basics, correct=False, seed=2)
+    third = take_attempt(learner, basics, correct=False, seed=3)  # 2 + 1 extra before the cooldown
+    assert third.number == 3
+    with pytest.raises(ServiceError, match="next attempt opens"):
+        start_attempt(learner, basics)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "accommodations.set"))
+    assert event.actor_id == manager.id and event.details["after"] == {"time_multiplier": 1.5, "extra_attempts": 1}
+
+
+def test_a_manager_of_another_clinic_cannot_set_accommodations(basics):
+    from trainer.services.staff import set_accommodations
+
+    learner, stranger = make_user("learner"), make_user("manager")
+    with pytest.raises(NotFound):
+        set_accommodations(stranger, learner, 2.0, 0)
+    with pytest.raises(ServiceError):
+        set_accommodations(make_user("trainer"), learner, 3.0, 0)

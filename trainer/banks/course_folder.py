@@ -20,7 +20,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
-QUIZ_DEFAULTS = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2, "cooldown_hours": 24}
+QUIZ_DEFAULTS = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2, "cooldown_hours": 24,
+                 "show_answers": "after_pass"}
 SOURCE_TIERS_FOR_KEYS = ("A", "B")
 
 
@@ -32,6 +33,8 @@ class QuizSettings:
     time_limit_minutes: int | None = None
     attempts_before_cooldown: int = 2
     cooldown_hours: int = 24
+    #: When the review shows the correct answers: "after_pass" or "always".
+    show_answers: str = "after_pass"
 
 
 @dataclass
@@ -91,7 +94,8 @@ def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], modu
         checker.add(path, module_line, "module needs a 'quiz' mapping (draw, pass_percent ...)")
         return None
     ok = True
-    allowed = {"draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown", "cooldown_hours"}
+    allowed = {"draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown", "cooldown_hours",
+               "show_answers"}
     for key in quiz:
         if key not in allowed:
             checker.add(path, lines.get(key, module_line), f"unknown quiz setting '{key}'")
@@ -102,6 +106,7 @@ def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], modu
         "time_limit_minutes": (lambda v: v is None or _is_int(v, 1, 1440), "time_limit_minutes must be 1 to 1440"),
         "attempts_before_cooldown": (lambda v: _is_int(v, 1, 100), "attempts_before_cooldown must be 1 to 100"),
         "cooldown_hours": (lambda v: _is_int(v, 0, 24 * 365), "cooldown_hours must be 0 or more"),
+        "show_answers": (lambda v: v in ("after_pass", "always"), "show_answers must be 'after_pass' or 'always'"),
         "draw_by_tag": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_int(n, 1) for k, n in v.items()),
                         "draw_by_tag must map tags to whole numbers"),
     }

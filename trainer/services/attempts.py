@@ -65,7 +65,9 @@ def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
         .where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == SUBMITTED)
     ).one()
     count, last_dt = submitted
-    if count and module.cooldown_hours and count % module.attempts_before_cooldown == 0:
+    # An accommodation's extra attempts widen every block of attempts before a cooldown.
+    block = module.attempts_before_cooldown + (user.extra_attempts or 0)
+    if count and module.cooldown_hours and count % block == 0:
         opens = last_dt + timedelta(hours=module.cooldown_hours)
         if now < opens:
             return StartRule(False, f"You have used {count} attempts. The next attempt opens at "
@@ -119,7 +121,8 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
     now = clock.now()
     attempt = Attempt(
         user_id=user.id, module_id=module.id, number=number, state=OPEN, started_dt=now,
-        deadline_dt=now + timedelta(minutes=module.time_limit_minutes) if module.time_limit_minutes else None,
+        deadline_dt=now + timedelta(minutes=module.time_limit_minutes * (user.time_multiplier or 1.0))
+        if module.time_limit_minutes else None,
         pass_percent=module.pass_percent,
         questions=[
             AttemptQuestion(position=pos, question_version_id=by_key[key].id,

@@ -36,6 +36,38 @@ class ImportReport:
         return text
 
 
+def apply_question(module: Module, data: dict, position: int, report: ImportReport,
+                   questions: dict | None = None, latest: dict | None = None) -> None:
+    """Create the question or, when its content changed, add a version; counts go into report."""
+    if questions is None:
+        questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
+    question = questions.get(data["id"])
+    if question is None:
+        question = Question(course_id=module.course_id, key=data["id"], module_id=module.id, position=position)
+        db.session.add(question)
+        db.session.flush()
+        questions[data["id"]] = question
+        report.questions_added += 1
+    else:
+        question.module_id, question.position, question.retired = module.id, position, False
+    if latest is not None:
+        current = latest.get(question.id)
+    else:
+        current = db.session.scalar(select(QuestionVersion).where(QuestionVersion.question_id == question.id)
+                                    .order_by(QuestionVersion.number.desc()).limit(1))
+    digest = content_hash(data)
+    if current is not None and current.content_hash == digest:
+        report.questions_unchanged += 1
+        return
+    if current is not None:
+        report.questions_changed += 1
+    version = QuestionVersion(question_id=question.id, number=(current.number + 1) if current else 1,
+                              content=data, content_hash=digest)
+    db.session.add(version)
+    if latest is not None:
+        latest[question.id] = version
+
+
 def _apply_course(spec: CourseSpec) -> ImportReport:
     course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
     report = ImportReport(spec.slug, course_created=course is None)
@@ -69,28 +101,11 @@ def _apply_course(spec: CourseSpec) -> ImportReport:
         module.draw, module.draw_by_tag, module.pass_percent = quiz.draw, quiz.draw_by_tag, quiz.pass_percent
         module.time_limit_minutes = quiz.time_limit_minutes
         module.attempts_before_cooldown, module.cooldown_hours = quiz.attempts_before_cooldown, quiz.cooldown_hours
+        module.show_answers = quiz.show_answers
         db.session.flush()
         for qpos, parsed in enumerate(mspec.questions, start=1):
-            data = parsed.data
-            in_bank.add(data["id"])
-            question = questions.get(data["id"])
-            if question is None:
-                question = Question(course_id=course.id, key=data["id"], module_id=module.id, position=qpos)
-                db.session.add(question)
-                db.session.flush()
-                questions[data["id"]] = question
-                report.questions_added += 1
-            else:
-                question.module_id, question.position, question.retired = module.id, qpos, False
-            digest = content_hash(data)
-            current = latest.get(question.id)
-            if current is not None and current.content_hash == digest:
-                report.questions_unchanged += 1
-                continue
-            if current is not None:
-                report.questions_changed += 1
-            db.session.add(QuestionVersion(question_id=question.id, number=(current.number + 1) if current else 1,
-                                           content=data, content_hash=digest))
+            in_bank.add(parsed.data["id"])
+            apply_question(module, parsed.data, qpos, report, questions, latest)
     for key, question in questions.items():
         if key not in in_bank and not question.retired:
             question.retired = True  # never deleted: past attempts still point at its versions

@@ -11,6 +11,8 @@ from trainer.certification.status import certificate_status, EXPIRED, EXPIRING
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Course
 from trainer.models.attempts import SUBMITTED
+from trainer.security import can_revoke_certificates
+from trainer.services import Forbidden, ServiceError
 from trainer.services.audit import record_event
 
 
@@ -79,3 +81,17 @@ def certificate_state(certificate: Certificate) -> str:
     return certificate_status(expires_dt=certificate.expires_dt, revoked_dt=certificate.revoked_dt,
                               superseded=certificate.superseded_by_id is not None,
                               renewal_window_days=certificate.course.renewal_window_days, now=clock.now())
+
+
+def revoke_certificate(actor, certificate: Certificate, reason: str) -> None:
+    """Revoke with a reason; the record stays, and verification says revoked and when."""
+    if not can_revoke_certificates(actor):
+        raise Forbidden("Only trainers and admins can revoke certificates.")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 5:
+        raise ServiceError("Give the reason for revoking (at least a few words).")
+    if certificate.revoked_dt is not None:
+        raise ServiceError("This certificate is already revoked.")
+    certificate.revoked_dt, certificate.revoked_by_id, certificate.revoked_reason = clock.now(), actor.id, reason
+    record_event(actor, "certificates.revoke", f"certificate:{certificate.id}", reason=reason)
+    db.session.commit()

@@ -7,8 +7,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from trainer.security import has_role
+from trainer.services import NotFound, ServiceError
 from trainer.services.accounts import SignInRefused, authenticate
-from trainer.views.forms import ActionForm, LoginForm
+from trainer.services.staff import accept_invitation as accept_invitation_service
+from trainer.services.staff import open_invitation
+from trainer.views.forms import AcceptInvitationForm, ActionForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -69,3 +72,26 @@ def logout():
         logout_user()
         flash("You are signed out. Any quiz you were taking is saved; sign in to carry on.")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """The invitee sets their own password; the link works once and expires."""
+    try:
+        invitation = open_invitation(token)
+    except NotFound as exc:
+        return render_template("auth/invitation_closed.html", message=str(exc)), 404
+    except ServiceError as exc:
+        return render_template("auth/invitation_closed.html", message=str(exc)), 410
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = accept_invitation_service(token, form.password.data)
+        except ServiceError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            logout_user()
+            login_user(user)
+            flash(f"Welcome, {user.name}. Your account is ready.", "success")
+            return redirect(home_url_for(user))
+    return render_template("auth/accept_invitation.html", form=form, invitation=invitation), 400 if form.errors else 200

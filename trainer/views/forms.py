@@ -1,7 +1,8 @@
 """Forms shared by several blueprints."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, \
+    TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 
 class LoginForm(FlaskForm):
@@ -13,5 +14,29 @@ class ActionForm(FlaskForm):
     """A form with no fields: a button that posts with a CSRF token."""
 
 
-class ConfirmTextForm(FlaskForm):
-    text = StringField("Text", validators=[DataRequired(), Length(max=1000)])
+class AccommodationsForm(FlaskForm):
+    time_multiplier = SelectField("Extra time", choices=[("1.0", "None"), ("1.5", "x1.5"), ("2.0", "x2")])
+    extra_attempts = IntegerField("Extra attempts before a cooldown", default=0,
+                                  validators=[NumberRange(min=0, max=10, message="Choose 0 to 10.")])
+
+
+class AssignForm(FlaskForm):
+    course = SelectField("Course", validators=[DataRequired()])
+    due = DateField("Due date", validators=[DataRequired(message="Choose the due date.")])
+    people = SelectMultipleField("People", coerce=int)
+    whole_clinic = SelectField("Assign to", choices=[("chosen", "The people ticked below"), ("all", "Everyone in the clinic")])
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(message="Enter the person's name."), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(message="Enter the email address."), Length(max=254)])
+    role = SelectField("Role", choices=[("learner", "Practitioner"), ("manager", "Manager (also takes the training)")])
+
+
+class AcceptInvitationForm(FlaskForm):
+    password = PasswordField("Choose a password", validators=[DataRequired(message="Choose a password."), Length(min=10, max=1000, message="Use at least 10 characters.")])
+    confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(message="Give the reason."), Length(min=5, max=1000)])

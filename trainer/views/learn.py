@@ -182,10 +182,12 @@ def result(attempt_id: int):
     media = media_url(course)
     reviews = []
     for aq in attempt.questions:
-        content = aq.version.content
+        # Review what was shown; after a regrade, the key and explanation of the version it was graded against.
+        content = (aq.graded_version or aq.version).content
         qtype = question_type(content["type"])
         reviews.append({
-            "position": aq.position, "type": qtype.name, "stem": render_markdown(content["stem"], media),
+            "position": aq.position, "type": qtype.name, "stem": render_markdown(aq.version.content["stem"], media),
+            "regraded_version": aq.graded_version.number if aq.graded_version else None,
             "fraction": aq.fraction or 0.0, "correct": (aq.fraction or 0.0) >= 1.0,
             "explanation": render_markdown(content["explanation"], media),
             "source": "; ".join(course.sources.get(k, {}).get("citation", k)
@@ -198,7 +200,8 @@ def result(attempt_id: int):
     if attempt.passed:
         certificate = current_certificate(attempt.user_id, course.id)
     return render_template("learn/result.html", attempt=attempt, module=attempt.module, course=course,
-                           reviews=reviews, show_answers=bool(attempt.passed), missed_topics=missed_topics,
+                           reviews=reviews,
+                           show_answers=bool(attempt.passed) or attempt.module.show_answers == "always", missed_topics=missed_topics,
                            certificate=certificate)
 
 

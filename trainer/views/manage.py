@@ -1,46 +1,119 @@
-"""The clinic manager's pages: the staff register and one person's record."""
+"""The clinic manager's console: summary, register, one person's record, assignments, invitations."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from trainer.analysis.histogram_svg import score_histogram_svg
 from trainer.extensions import db
-from trainer.models import Attempt, Certificate, Clinic, User
-from trainer.security import can_manage_clinic, has_role, role_required
-from trainer.services.certificates import certificate_state
-from trainer.services.register import all_courses, clinic_staff, course_progress
+from trainer.models import Attempt, Certificate, Clinic, Course, User
+from trainer.security import (can_manage_clinic, can_revoke_certificates, can_set_accommodations, can_view_person,
+                              has_role, role_required)
+from trainer.services import ServiceError
+from trainer.services.certificates import certificate_state, find_certificate, revoke_certificate
+from trainer.services.mail import deliver
+from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
+                                       paginate, register_summary)
+from trainer.services.staff import assign_course, invite_staff, set_accommodations, set_active
+from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+PER_PAGE = 25
 
 
-def _clinic_in_scope() -> Clinic:
-    """The manager's own clinic; an admin may pick any with ?clinic=ID."""
-    clinic_id = request.args.get("clinic", type=int) if has_role(current_user, "admin") else current_user.clinic_id
-    if clinic_id is None and has_role(current_user, "admin"):
-        clinic_id = db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1))
+def clinic_in_scope() -> Clinic | None:
+    """The manager's own clinic; an admin picks one with ?clinic=ID, or ?clinic=all (None) for the chain."""
+    if has_role(current_user, "admin"):
+        chosen = request.values.get("clinic", "")
+        if chosen == "all":
+            return None
+        clinic_id = int(chosen) if chosen.isdigit() else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1))
+    else:
+        clinic_id = current_user.clinic_id
     clinic = db.session.get(Clinic, clinic_id) if clinic_id is not None else None
     if clinic is None or not can_manage_clinic(current_user, clinic.id):
         abort(404)
     return clinic
 
 
+def course_in_scope(courses: list[Course]) -> Course:
+    slug = request.values.get("course")
+    course = next((c for c in courses if c.slug == slug), courses[0] if courses and not slug else None)
+    if course is None:
+        abort(404)
+    return course
+
+
 @bp.route("/")
 @role_required("manager", "admin")
 def register():
-    clinic = _clinic_in_scope()
-    staff = clinic_staff(clinic.id)
-    courses = [(course, course_progress(staff, course)) for course in all_courses()]
+    clinic = clinic_in_scope()
+    courses = all_courses()
+    if not courses:
+        return render_template("manage/no_courses.html", clinic=clinic)
+    course = course_in_scope(courses)
+    staff = clinic_staff(clinic.id if clinic else None)
+    rows = course_progress(staff, course)
+    summary = register_summary(rows)
+    status = request.args.get("status") if request.args.get("status") in STATUS_FILTERS else None
+    sort = request.args.get("sort") if request.args.get("sort") in ("name", "status", "expiry") else "name"
+    descending = request.args.get("dir") == "desc"
+    shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100], sort=sort, descending=descending)
+    page = paginate(shown, request.args.get("page", 1, type=int), PER_PAGE)
+    chart = score_histogram_svg(
+        [summary.certified, summary.expiring_60, summary.expired, summary.overdue, summary.not_started],
+        ["Certified", "Expiring ≤60 d", "Expired", "Overdue", "Not started"], f"{course.title}: staff by status")
+    assign_form = AssignForm(course=course.slug)
+    assign_form.course.choices = [(c.slug, c.title) for c in courses]
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
-    return render_template("manage/register.html", clinic=clinic, courses=courses, clinics=clinics)
+    return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
+                           summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
+                           statuses=STATUS_FILTERS, assign_form=assign_form)
+
+
+@bp.route("/assignments", methods=["POST"])
+@role_required("manager", "admin")
+def assign():
+    clinic = clinic_in_scope()
+    if clinic is None:
+        abort(404)
+    courses = all_courses()
+    form = AssignForm()
+    form.course.choices = [(c.slug, c.title) for c in courses]
+    staff = clinic_staff(clinic.id)
+    form.people.choices = [(p.id, p.name) for p in staff]
+    back = redirect(url_for("manage.register", clinic=clinic.id, course=form.course.data))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(errors), "error")
+        return back
+    course = next(c for c in courses if c.slug == form.course.data)
+    people = [p for p in staff if p.is_enabled] if form.whole_clinic.data == "all" else \
+        [p for p in staff if p.id in set(form.people.data)]
+    if not people:
+        flash("Tick the people to assign, or choose everyone in the clinic.", "error")
+        return back
+    try:
+        count = assign_course(current_user, course, people, form.due.data)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return back
+    flash(f"{course.title} assigned to {count} people, due {form.due.data:%Y-%m-%d}.", "success")
+    return back
+
+
+def _person_or_404(person_id: int) -> User:
+    person = db.session.get(User, person_id)
+    if person is None or not can_view_person(current_user, person):
+        abort(404)
+    return person
 
 
 @bp.route("/people/<int:person_id>")
-@role_required("manager", "admin")
+@role_required("manager", "admin", "trainer")
 def person(person_id: int):
-    person = db.session.get(User, person_id)
-    if person is None or not can_manage_clinic(current_user, person.clinic_id):
-        abort(404)
+    person = _person_or_404(person_id)
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_dt.desc())
     ).all()
@@ -48,5 +121,82 @@ def person(person_id: int):
         select(Certificate).where(Certificate.user_id == person.id).order_by(Certificate.issued_dt.desc())
     ).all()
     progress = [course_progress([person], course)[0] for course in all_courses()]
-    return render_template("manage/person.html", person=person, attempts=attempts, progress=progress,
-                           certificates=[(c, certificate_state(c)) for c in certificates])
+    accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}", extra_attempts=person.extra_attempts)
+    return render_template(
+        "manage/person.html", person=person, attempts=attempts, progress=progress,
+        certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
+        can_accommodate=can_set_accommodations(current_user, person),
+        can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
+        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm())
+
+
+@bp.route("/people/<int:person_id>/accommodations", methods=["POST"])
+@role_required("manager", "admin", "trainer")
+def accommodations(person_id: int):
+    person = _person_or_404(person_id)
+    form = AccommodationsForm()
+    if form.validate_on_submit():
+        try:
+            set_accommodations(current_user, person, float(form.time_multiplier.data), form.extra_attempts.data)
+            flash("Accommodations saved.", "success")
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/active", methods=["POST"])
+@role_required("manager", "admin")
+def activation(person_id: int):
+    person = _person_or_404(person_id)
+    if ActionForm().validate_on_submit():
+        try:
+            set_active(current_user, person, request.form.get("active") == "1")
+            flash(f"{person.name} is {'active again' if person.is_enabled else 'deactivated; their records stay'}.", "success")
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
+
+
+@bp.route("/certificates/<code>/revoke", methods=["POST"])
+@role_required("trainer", "admin")
+def revoke(code: str):
+    cert = find_certificate(code)
+    if cert is None:
+        abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            revoke_certificate(current_user, cert, form.reason.data)
+            flash("The certificate is revoked; verification now says so.", "success")
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    else:
+        flash("Give the reason for revoking (at least a few words).", "error")
+    return redirect(url_for("manage.person", person_id=cert.user_id))
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def invite():
+    clinic = clinic_in_scope()
+    if clinic is None:
+        abort(404)
+    form = InviteForm()
+    link = None
+    if form.validate_on_submit():
+        try:
+            invitation, token = invite_staff(current_user, clinic.id, form.email.data, form.name.data, [form.role.data])
+        except ServiceError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            link = url_for("auth.accept_invitation", token=token, _external=True)
+            deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
+                    subject=f"You are invited to {clinic.name}'s microneedling training",
+                    body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
+                         f"training of {clinic.name}. Set your password here (the link works once and expires "
+                         f"in 7 days):\n\n{link}\n",
+                    smtp_url=current_app.config.get("SMTP_URL"))
+            flash(f"Invitation sent to {invitation.email}. You can also pass on the link below.", "success")
+    return render_template("manage/invite.html", form=form, clinic=clinic, link=link), 400 if form.errors else 200

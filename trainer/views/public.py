@@ -1,13 +1,17 @@
 """Pages anyone may open: certificate verification and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request
 from sqlalchemy import text
 
 from trainer.extensions import db
 from trainer.services.certificates import certificate_state, find_certificate
+from trainer.services.rate_limit import hit
+from trainer.views.errors import error_response
 
 bp = Blueprint("public", __name__)
+
+LOOKUP_WINDOW_SECONDS = 60
 
 
 def certificate_facts(cert) -> dict:
@@ -20,8 +24,25 @@ def certificate_facts(cert) -> dict:
     }
 
 
+def certificate_lookup_allowed() -> bool:
+    """Count a certificate lookup from the client's IP; False once it is over the per-minute limit."""
+    # Limiting per IP makes guessing codes slow; behind a proxy the deployer's ProxyFix sets remote_addr.
+    limit = current_app.config.get("VERIFY_LOOKUPS_PER_MINUTE", 60)
+    return hit(f"verify:{request.remote_addr or 'unknown'}", limit, LOOKUP_WINDOW_SECONDS)
+
+
+def too_many_lookups():
+    """The 429 answer (an HTML page, or JSON under /api/) with a Retry-After header."""
+    response = make_response(error_response(
+        429, "Too many certificate checks from your network in the last minute. Wait a minute and try again."))
+    response.headers["Retry-After"] = str(LOOKUP_WINDOW_SECONDS)
+    return response
+
+
 @bp.route("/verify/<code>")
 def verify(code: str):
+    if not certificate_lookup_allowed():
+        return too_many_lookups()
     cert = find_certificate(code)
     if cert is None:
         return render_template("public/verify_unknown.html", code=code), 404

@@ -1,0 +1,61 @@
+"""Export a course and read it back; import GIFT and CSV files into a module, all or nothing."""
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import TINY_COURSE
+from tests.factories import import_course, module_of
+from trainer.banks.course_folder import load_course
+from trainer.banks.records import BankFormatError
+from trainer.extensions import db
+from trainer.models import QuestionVersion
+from trainer.services import ServiceError
+from trainer.services.interchange import export_course, import_bank_file, read_bank_file
+
+
+def test_yaml_export_round_trips_the_course(app, tmp_path):
+    import_course(TINY_COURSE)
+    export_course("tiny-course", "yaml", tmp_path / "out")
+    original, exported = load_course(TINY_COURSE), load_course(tmp_path / "out")
+    assert [m.slug for m in exported.modules] == [m.slug for m in original.modules]
+    for a, b in zip(original.modules, exported.modules):
+        assert [q.data for q in a.questions] == [q.data for q in b.questions]
+        assert a.quiz == b.quiz and a.content_md == b.content_md
+    assert exported.media == original.media and exported.sources == original.sources
+
+
+def test_gift_cannot_express_ordering_and_says_which(app, tmp_path):
+    import_course(TINY_COURSE)
+    with pytest.raises(ServiceError, match="basics-phases"):
+        export_course("tiny-course", "gift", tmp_path / "gift")
+    files = export_course("tiny-course", "csv", tmp_path / "csv")
+    assert {f.name for f in files} == {"basics.csv", "care.csv"}
+
+
+GIFT = """// imported from Moodle
+::care-new-one::[markdown]Which product belongs on freshly needled skin?{
+=A sterile product made for the device#Right: made for intradermal exposure.
+~Any vitamin C serum#Not made for the dermis.
+####Only products intended for intradermal exposure.}
+
+::care-new-two::Redness usually settles within a few days.{T####Mild redness is expected.}
+"""
+
+
+def test_gift_file_imports_into_a_module_and_versions_changes(app):
+    course = import_course(TINY_COURSE)
+    care = module_of(course, "care")
+    questions = read_bank_file(GIFT, "moodle.gift", "gift")
+    report = import_bank_file(None, care, questions)
+    assert report.questions_added == 2
+    again = import_bank_file(None, care, read_bank_file(GIFT.replace("a few days", "two or three days"), "m.gift", "gift"))
+    assert again.questions_changed == 1 and again.questions_unchanged == 1
+
+
+def test_a_broken_gift_file_imports_nothing_and_names_lines(app):
+    course = import_course(TINY_COURSE)
+    before = db.session.scalar(select(func.count()).select_from(QuestionVersion))
+    broken = GIFT + "\n::numeric::How many mm?{#1.5:0.5}\n"
+    with pytest.raises(BankFormatError) as info:
+        read_bank_file(broken, "moodle.gift", "gift")
+    assert any(p.line == 9 and "numeric" in p.message for p in info.value.problems)
+    assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == before and course

@@ -1,0 +1,142 @@
+"""Files made from records: the register as CSV and XLSX, certificates as PDFs.
+
+Register records are the dicts of `trainer.services.register.register_record`; both formats
+write the same columns in the same order.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from trainer.certification.pdf import certificate_pdf
+from trainer.extensions import db
+from trainer.models import Certificate, User
+
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "yyyy-mm-dd"
+_NOT_IN_FILE_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def register_columns(records: Sequence[dict], columns: Sequence[str] | None = None) -> list[str]:
+    """The export's columns: `columns` when given, else every record key in first-seen order."""
+    if columns is not None:
+        return list(columns)
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record))
+    return list(seen)
+
+
+def register_csv(records: list[dict], columns: Sequence[str] | None = None) -> str:
+    """The register as RFC 4180 CSV text, starting with a byte-order mark so Excel reads it as UTF-8."""
+    columns = register_columns(records, columns)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    if columns:
+        writer.writerow(columns)
+    for record in records:
+        writer.writerow([_csv_value(record.get(column)) for column in columns])
+    return out.getvalue()
+
+
+def register_xlsx(records: list[dict], columns: Sequence[str] | None = None) -> bytes:
+    """The register as an XLSX workbook: real dates, numbers and booleans, text that never runs as a formula."""
+    columns = register_columns(records, columns)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Register"
+    for col, name in enumerate(columns, start=1):
+        _set_xlsx_value(sheet.cell(row=1, column=col), name)
+        sheet.cell(row=1, column=col).font = Font(bold=True)
+    for row, record in enumerate(records, start=2):
+        for col, name in enumerate(columns, start=1):
+            _set_xlsx_value(sheet.cell(row=row, column=col), record.get(name))
+    if columns:
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(records) + 1}"
+    for col, name in enumerate(columns, start=1):
+        longest = max([len(name)] + [len(_csv_value(record.get(name))) for record in records])
+        sheet.column_dimensions[get_column_letter(col)].width = min(max(longest + 2, 10), 50)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def current_clinic_certificates(clinic_id: int) -> list[Certificate]:
+    """Certificates a clinic's people hold now: not superseded, not revoked; by person, then course."""
+    return list(db.session.scalars(
+        select(Certificate).join(User, User.id == Certificate.user_id)
+        .options(joinedload(Certificate.user).joinedload(User.clinic), joinedload(Certificate.course))
+        .where(User.clinic_id == clinic_id, Certificate.superseded_by_id.is_(None), Certificate.revoked_dt.is_(None))
+        .order_by(User.name, User.id, Certificate.course_id)
+    ).unique())
+
+
+def certificate_document(cert: Certificate, verify_url: str) -> bytes:
+    """The certificate's PDF, issued in the name of the holder's clinic."""
+    clinic = cert.user.clinic
+    return certificate_pdf(
+        holder=cert.user.name, course_title=cert.course.title, issued=cert.issued_dt.date(),
+        expires=cert.expires_dt.date(), score_percent=cert.score_percent,
+        organisation=f"{clinic.name} · Trainer" if clinic else "Trainer", code=cert.code, verify_url=verify_url,
+    )
+
+
+def certificate_file_name(cert: Certificate) -> str:
+    """A file name a person can sort by holder; the code keeps it unique."""
+    return f"{file_name_part(cert.user.name)}-{cert.course.slug}-{cert.code}.pdf"
+
+
+def file_name_part(text: str) -> str:
+    """`text` as a lower-case ASCII slug for file names ("Zoë's Clinic" -> "zoe-s-clinic")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return _NOT_IN_FILE_NAME.sub("-", ascii_text).strip("-")[:60].strip("-") or "unnamed"
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{round(value, 2):g}"
+    if isinstance(value, int):
+        return str(value)
+    return _defused_text(str(value))
+
+
+def _defused_text(text: str) -> str:
+    """Text a spreadsheet shows as written: a leading apostrophe stops it being read as a formula."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _set_xlsx_value(cell, value) -> None:
+    if isinstance(value, datetime):
+        cell.value, cell.number_format = value, DATE_FORMAT + " hh:mm"
+    elif isinstance(value, date):
+        cell.value, cell.number_format = value, DATE_FORMAT
+    elif value is None or isinstance(value, (bool, int, float)):
+        cell.value = value
+    else:
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))  # control characters would make openpyxl refuse the file
+        cell.value = text
+        # openpyxl reads a string starting with "=" as a formula; store every text as text, and let
+        # Excel keep it text even when someone edits the cell.
+        cell.data_type = "s"
+        if text.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True

@@ -1,0 +1,54 @@
+"""Counting requests per client in fixed time windows, shared by every app process and host.
+
+The counts live in the rate_counters table, so they hold across gunicorn workers and hosts.
+REDIS_URL is not used here: the `redis` client is not among the dependencies, and the database
+already gives every process the same counts.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from trainer import clock
+from trainer.extensions import db
+from trainer.models import RateCounter
+
+#: Share of hits that also delete the counters of past windows, so the table stays small without a cron job.
+CLEANUP_CHANCE = 0.02
+_EPOCH = datetime(1970, 1, 1)
+_INSERT_FOR_DIALECT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    """The start of the fixed window of `window_seconds` that contains `now`."""
+    elapsed = int((now - _EPOCH).total_seconds())
+    return _EPOCH + timedelta(seconds=elapsed - elapsed % window_seconds)
+
+
+def hit(key: str, limit: int, window_seconds: int) -> bool:
+    """Count one request for `key`; True while this window's count is at most `limit`. Commits."""
+    now = clock.now()
+    start = window_start(now, window_seconds)
+    if random.random() < CLEANUP_CHANCE:
+        # Before the upsert, so every transaction takes its row locks in the same order.
+        delete_expired_counters(now)
+    insert = _INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
+    # One statement that inserts the window's row or increments it: atomic on SQLite and PostgreSQL alike.
+    count = db.session.scalar(
+        insert(RateCounter)
+        .values(key=f"{key}:{start.isoformat(timespec='seconds')}", count=1,
+                expires_dt=start + timedelta(seconds=window_seconds))
+        .on_conflict_do_update(index_elements=[RateCounter.key], set_={"count": RateCounter.count + 1})
+        .returning(RateCounter.count)
+    )
+    db.session.commit()
+    return count <= limit
+
+
+def delete_expired_counters(now: datetime | None = None) -> int:
+    """Delete the counters of windows that have ended (in the caller's transaction); return how many."""
+    result = db.session.execute(delete(RateCounter).where(RateCounter.expires_dt <= (now or clock.now())))
+    return result.rowcount

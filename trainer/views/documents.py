@@ -1,0 +1,117 @@
+"""Files to download: a certificate as PDF, a clinic's certificates as ZIP, the register as CSV or XLSX."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, make_response, request, url_for
+from flask_login import current_user, login_required
+
+from trainer import clock
+from trainer.certification.pdf import certificates_zip
+from trainer.models import Certificate, Clinic, Course
+from trainer.security import can_view_person, role_required
+from trainer.services.certificates import find_certificate
+from trainer.services.exports import (certificate_document, certificate_file_name, current_clinic_certificates,
+                                      file_name_part, register_csv, register_xlsx)
+from trainer.services.register import (SORT_KEYS, STATUS_FILTERS, all_courses, clinic_staff, course_progress,
+                                       filter_register, register_record)
+from trainer.views.errors import error_response
+from trainer.views.manage import clinic_in_scope, course_in_scope
+
+bp = Blueprint("documents", __name__)
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_NOT_IN_DOWNLOAD_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@bp.route("/certificates/<code>.pdf")
+@login_required
+def certificate_pdf(code: str):
+    cert = find_certificate(code)
+    if cert is None or not can_view_person(current_user, cert.user):
+        abort(404)
+    if cert.revoked_dt is not None:
+        abort(410, "This certificate was revoked, so no document is issued for it. "
+                   "Its verification page shows the revocation.")
+    return _download(certificate_document(cert, _verify_url(cert)), "application/pdf",
+                     f"certificate-{cert.code}.pdf")
+
+
+@bp.route("/manage/certificates.zip")
+@role_required("manager", "admin")
+def certificates_archive():
+    clinic = clinic_in_scope()
+    if clinic is None:  # one clinic at a time: the whole chain would take too long to render
+        abort(404)
+    documents = [(certificate_file_name(cert), certificate_document(cert, _verify_url(cert)))
+                 for cert in current_clinic_certificates(clinic.id)]
+    return _download(certificates_zip(documents), "application/zip", _dated_name("certificates", clinic, "zip"))
+
+
+@bp.route("/manage/register.csv")
+@role_required("manager", "admin")
+def register_csv_export():
+    clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
+    columns, records = _register_records(clinic, course, filters)
+    return _download(register_csv(records, columns).encode("utf-8"), "text/csv; charset=utf-8",
+                     _dated_name("register", clinic, "csv", course))
+
+
+@bp.route("/manage/register.xlsx")
+@role_required("manager", "admin")
+def register_xlsx_export():
+    clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
+    columns, records = _register_records(clinic, course, filters)
+    return _download(register_xlsx(records, columns), XLSX_MIMETYPE, _dated_name("register", clinic, "xlsx", course))
+
+
+def _register_records(clinic: Clinic | None, course: Course, filters: dict) -> tuple[list[str] | None, list[dict]]:
+    """The register rows the console would show for these parameters, as export records, and their columns.
+
+    `clinic` None is an admin's chain-wide register (?clinic=all), as in the console.
+    """
+    everyone = course_progress(clinic_staff(clinic.id if clinic else None), course)
+    records = [register_record(row) for row in filter_register(everyone, **filters)]
+    # Taken from any row, so a filter that matches no one still gives a file with its header.
+    columns = list(register_record(everyone[0])) if everyone else None
+    return columns, records
+
+
+def _register_filters() -> dict:
+    """The console's status, search and sort parameters; an unknown value is refused, not silently dropped."""
+    status = request.args.get("status", "").strip() or None
+    sort = request.args.get("sort", "").strip() or "name"
+    direction = request.args.get("dir", "").strip() or "asc"
+    if status is not None and status not in STATUS_FILTERS:
+        _refuse(f"Unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS)}.")
+    if sort not in SORT_KEYS:
+        _refuse(f"Unknown sort {sort!r}; use one of: {', '.join(SORT_KEYS)}.")
+    if direction not in ("asc", "desc"):
+        _refuse("The direction (dir) is either asc or desc.")
+    return {"status": status, "search": request.args.get("q", "")[:100].strip() or None, "sort": sort,
+            "descending": direction == "desc"}
+
+
+def _refuse(message: str):
+    """Stop with a 400 that tells the person what to change (the generic 400 page would not)."""
+    abort(make_response(error_response(400, message)))
+
+
+def _verify_url(cert: Certificate) -> str:
+    return url_for("public.verify", code=cert.code, _external=True)
+
+
+def _dated_name(kind: str, clinic: Clinic | None, extension: str, course: Course | None = None) -> str:
+    parts = [kind, file_name_part(clinic.name) if clinic else "all-clinics"]
+    if course is not None:
+        parts.append(file_name_part(course.slug))
+    return f"{'-'.join(parts)}-{clock.now().date().isoformat()}.{extension}"
+
+
+def _download(data: bytes, mimetype: str, filename: str):
+    response = current_app.response_class(data, mimetype=mimetype)
+    # The name is ASCII without quotes or separators, so the plain quoted form is safe in every browser.
+    response.headers["Content-Disposition"] = f'attachment; filename="{_NOT_IN_DOWNLOAD_NAME.sub("", filename)}"'
+    # Personal records: no shared cache may keep a copy.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
