@@ -78,3 +78,39 @@ def test_demo_setup_only_on_an_empty_database(runner, monkeypatch):
     again = runner.invoke(args=["demo", "setup"])
     assert "were not created again" in again.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 4
+
+
+def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):
+    from tests.factories import make_user, module_of, take_attempt
+    from tests.factories import import_course as import_course_folder
+
+    folder = tmp_path / "course"
+    shutil.copytree(TINY_COURSE, folder)
+    course = import_course_folder(folder)
+    learner = make_user()
+    take_attempt(learner, module_of(course, "care"))
+
+    out = tmp_path / "export"
+    result = runner.invoke(args=["banks", "export", "tiny-course", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0 and (out / "care.csv").is_file()
+    csv_text = (out / "care.csv").read_text(encoding="utf-8-sig")
+    (out / "care.csv").write_text(csv_text.replace("Fever with spreading redness can mean infection.",
+                                                   "Fever with spreading redness can mean an infection."), encoding="utf-8")
+    result = runner.invoke(args=["banks", "import", str(out / "care.csv"), "--format", "csv", "--into", "tiny-course/care"])
+    assert result.exit_code == 0 and "1 new versions" in result.output, result.output
+    result = runner.invoke(args=["banks", "import", str(out / "care.csv"), "--format", "csv"])
+    assert result.exit_code == 1 and "--into COURSE/MODULE" in result.output
+    result = runner.invoke(args=["banks", "export", "tiny-course", "--format", "gift", "--out", str(tmp_path / "g")])
+    assert result.exit_code == 1 and "basics-phases" in result.output and "Traceback" not in result.output
+
+    bank = folder / "questions" / "care.yaml"
+    bank.write_text(bank.read_text().replace("    answer: true\n", "    answer: false\n", 1))
+    import_course_folder(folder)
+    result = runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care", "--dry-run"])
+    assert result.exit_code == 0 and "100% -> 66.67%" in result.output and "1 result(s) would change" in result.output
+    result = runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care", "--by", learner.email])
+    assert "1 result(s) changed" in result.output
+    assert "0 result(s) would change" in runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care",
+                                                              "--dry-run"]).output
+    result = runner.invoke(args=["attempts", "regrade", "--module", "nope"])
+    assert result.exit_code == 1 and "COURSE/MODULE" in result.output

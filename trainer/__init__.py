@@ -38,8 +38,6 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to continue."
     with app.app_context():
         configure_engine(db.engine)
 
@@ -53,7 +51,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from trainer.views import admin, api, auth, author, documents, learn, manage, public, tokens
+    from trainer.views import admin, analysis, api, auth, author, bank_files, documents, learn, manage, public, tokens
 
-    for module in (auth, learn, manage, documents, tokens, author, admin, public, api):
+    for module in (auth, learn, manage, documents, tokens, author, bank_files, analysis, admin, public, api):
         app.register_blueprint(module.bp)

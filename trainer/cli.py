@@ -81,10 +81,18 @@ def banks_validate(paths):
 
 @banks.command("import")
 @click.argument("paths", nargs=-1)
-def banks_import(paths):
-    """Import course folders, all or nothing."""
+@click.option("--format", "file_format", type=click.Choice(["folder", "yaml", "gift", "csv"]), default="folder",
+              show_default=True, help="folder: course folders; yaml, gift, csv: single bank files (need --into).")
+@click.option("--into", "into", metavar="COURSE/MODULE", help="The module a single bank file goes into.")
+def banks_import(paths, file_format, into):
+    """Import course folders, or bank files into one module; all or nothing."""
     from trainer.services.catalog import import_courses
 
+    if file_format != "folder":
+        _import_bank_files(paths, file_format, into)
+        return
+    if into:
+        fail("--into is for single bank files; give --format yaml, gift or csv too.")
     specs, problems = _load_all(paths)
     if problems:
         _print_problems(problems)
@@ -92,6 +100,54 @@ def banks_import(paths):
         raise SystemExit(1)
     for report in import_courses(None, specs):
         click.echo(report.summary())
+
+
+def _import_bank_files(paths, file_format: str, into: str | None) -> None:
+    from trainer.services.interchange import find_module, import_bank_file, read_bank_file
+
+    if not into or into.count("/") != 1:
+        fail("Say which module the file goes into: --into COURSE/MODULE.")
+    if not paths:
+        fail("Give the bank file to import.")
+    try:
+        module = find_module(*into.split("/"))
+    except ServiceError as exc:
+        fail(str(exc))
+    questions, problems = [], []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            fail(f"{raw} is not a file.")
+        try:
+            questions.extend(read_bank_file(path.read_text(encoding="utf-8-sig", errors="replace"), raw, file_format))
+        except BankFormatError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        _print_problems(problems)
+        click.echo("Nothing was imported.", err=True)
+        raise SystemExit(1)
+    try:
+        report = import_bank_file(None, module, questions)
+    except BankFormatError as exc:
+        _print_problems(exc.problems)
+        click.echo("Nothing was imported.", err=True)
+        raise SystemExit(1)
+    click.echo(report.summary())
+
+
+@banks.command("export")
+@click.argument("course")
+@click.option("--format", "file_format", type=click.Choice(["yaml", "gift", "csv"]), default="yaml", show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+def banks_export(course, file_format, out_dir):
+    """Write a course's current questions out: a course folder (yaml) or one file per module."""
+    from trainer.services.interchange import export_course
+
+    try:
+        written = export_course(course, file_format, Path(out_dir))
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Wrote {len(written)} file(s) to {out_dir}.")
 
 
 @clinics.command("create")
@@ -146,6 +202,42 @@ def demo_setup():
     click.echo("Demo accounts (password for all: %s):" % password)
     for user in created:
         click.echo(f"  {user.email:32} {', '.join(sorted(user.roles))}")
+
+
+@attempts.command("regrade")
+@click.option("--module", "module_path", required=True, metavar="COURSE/MODULE")
+@click.option("--dry-run", is_flag=True, help="Only list whose result would change.")
+@click.option("--by", "actor_email", help="Email of the person responsible, for the audit trail.")
+def attempts_regrade(module_path, dry_run, actor_email):
+    """Grade a module's past attempts against the current versions of their questions."""
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.models import User
+    from trainer.services.interchange import find_module
+    from trainer.services.regrade import regrade_module
+
+    if module_path.count("/") != 1:
+        fail("Give the module as COURSE/MODULE, for example microneedling-practitioner/safety.")
+    try:
+        module = find_module(*module_path.split("/"))
+    except ServiceError as exc:
+        fail(str(exc))
+    actor = None
+    if actor_email:
+        actor = db.session.scalar(select(User).where(User.email == actor_email.strip().lower()))
+        if actor is None:
+            fail(f"There is no account {actor_email}.")
+    report = regrade_module(actor, module, dry_run=dry_run)
+    for change in report.changes:
+        verdict = "" if change.old_passed == change.new_passed else \
+            (" (now passes)" if change.new_passed else " (NO LONGER PASSES: review their certificate)")
+        click.echo(f"attempt {change.attempt_id} of {change.person} (#{change.attempt_number}): "
+                   f"{change.old_score:g}% -> {change.new_score:g}%{verdict}")
+    for attempt_id, key, why in report.kept:
+        click.echo(f"attempt {attempt_id}: {key} kept its old grading because {why}")
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{len(report.changes)} result(s) {verb}, {report.unchanged} unchanged.")
 
 
 @attempts.command("close-expired")

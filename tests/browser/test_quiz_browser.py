@@ -172,7 +172,7 @@ def test_timed_quiz_submits_itself_at_the_deadline(page, learner, in_app):
                       if aq.version.content["type"] in ("single", "true_false", "multiple"))
         position, answer = choice.position, correct_form(choice)[f"q{choice.position}"]
     for value in answer if isinstance(answer, list) else [answer]:
-        page.locator(f"#question-{position} input[value='{value}']").check()
+        page.locator(f"#question-{position} input[name='q{position}'][value='{value}']").check()
     expect(page.locator(f"#save-state-{position}")).to_have_text("Saved")
     with in_app():
         assert attempt_question(attempt_id, position).response is not None

@@ -138,7 +138,7 @@ def test_outbox_lists_messages_newest_first_and_filters_by_kind(app, admin):
     assert "overdue number 1" in filtered and "overdue number 3" in filtered and "manager-digest number 2" not in filtered
 
 
-def test_outbox_pages_by_fifty(app, admin, count_queries):
+def test_outbox_pages_by_fifty(app, admin):
     for n in range(55):
         _message("overdue", n)
     client = signed_in(app, admin)

@@ -127,3 +127,11 @@ def test_short_answer_is_case_and_space_insensitive():
     assert qt.score(q, "elastin") == 0.0 and qt.score(q, None) == 0.0
     with pytest.raises(InvalidResponse):
         qt.read_form(q, [], FormData({"q1": "x" * 501}), "q1")
+
+
+def test_normalised_questions_compare_equal_whatever_wrote_them():
+    from trainer.quiz.types import normalise_question
+    explicit = {**SINGLE, "critical": False, "tags": [], "choices": [{"text": "Right", "correct": True},
+                                                                     {"text": "Wrong", "correct": False, "feedback": ""}]}
+    implicit = {**SINGLE, "choices": [{"text": "Right", "correct": True}, {"text": "Wrong"}]}
+    assert normalise_question(explicit) == normalise_question(implicit) == implicit

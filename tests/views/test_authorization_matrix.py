@@ -71,6 +71,8 @@ def _urls(w):
         "author.index": ("GET", "/author/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "author.module": ("GET", f"/author/modules/{m.id}", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "admin.index": ("GET", "/admin/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "admin.audit": ("GET", "/admin/audit", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "admin.outbox": ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
         "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
         "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),

@@ -157,3 +157,23 @@ def test_healthz(app, client):
 def test_unknown_page_is_a_friendly_404(app, client):
     response = client.get("/no/such/page")
     assert response.status_code == 404 and "There is nothing here" in response.get_data(as_text=True)
+
+
+def test_signing_out_mid_attempt_keeps_answers_and_leads_back(app, client, learner_in_quiz):
+    learner, attempt, _ = learner_in_quiz
+    aq = attempt.questions[0]
+    client.post(f"/attempts/{attempt.id}/answers/{aq.position}", data={**correct_form(aq), "seq": "1"})
+    client.post("/logout")
+    # The autosave of a signed-out page gets a JSON 401, so the page can say so instead of "Saved".
+    response = client.post(f"/attempts/{attempt.id}/answers/{aq.position}", data={**correct_form(aq), "seq": "2"},
+                           headers={"X-Requested-With": "fetch", "Accept": "application/json"})
+    assert response.status_code == 401 and "signed out" in response.get_json()["error"]
+    # Opening the attempt sends to sign-in and back to the same attempt.
+    response = client.get(f"/attempts/{attempt.id}")
+    assert response.status_code == 302 and f"next=/attempts/{attempt.id}" in response.headers["Location"]
+    response = client.post(f"/login?next=/attempts/{attempt.id}", data={"email": learner.email, "password": PASSWORD})
+    assert response.headers["Location"].endswith(f"/attempts/{attempt.id}")
+    home = client.get("/learn").get_data(as_text=True)
+    assert f"/attempts/{attempt.id}" in home and "Resume the Basics quiz" in home
+    db.session.expire_all()
+    assert db.session.get(AttemptQuestion, aq.id).response_seq == 1

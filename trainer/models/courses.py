@@ -101,6 +101,10 @@ class QuestionVersion(db.Model):
     #: SHA-256 of the canonical JSON of `content`; an unchanged re-import adds no version.
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    #: When this version became the one new attempts draw; None while it is a draft.
+    published_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: Who saved it (None for imports from files).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     question: Mapped[Question] = relationship(back_populates="versions")
 

@@ -409,3 +409,15 @@ def validate_question(q: Any) -> list[FieldProblem]:
         problems.append(FieldProblem("type", f"unknown type {kind!r}; use one of: {', '.join(QUESTION_TYPES)}"))
         return problems
     return problems + QUESTION_TYPES[kind].validate(q)
+
+
+def normalise_question(q: Mapping) -> dict:
+    """The canonical form of a valid question: defaults left out, so equal questions compare equal
+    whichever reader produced them (`correct: false`, `critical: false`, empty tags are the defaults)."""
+    data = {k: v for k, v in q.items() if v is not None and v != [] and v != ""}
+    if data.get("critical") is False:
+        del data["critical"]
+    if "choices" in data:
+        data["choices"] = [{k: v for k, v in c.items() if not (k == "correct" and v is False) and v not in (None, "")}
+                           for c in data["choices"]]
+    return data

@@ -39,9 +39,9 @@ class StartRule:
 
 
 def current_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
-    """The module's drawable questions with their newest version (one query)."""
+    """The module's drawable questions with their newest published version (one query)."""
     newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-              .group_by(QuestionVersion.question_id).subquery())
+              .where(QuestionVersion.published_dt.is_not(None)).group_by(QuestionVersion.question_id).subquery())
     rows = db.session.execute(
         select(Question, QuestionVersion)
         .join(newest, newest.c.question_id == Question.id)

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from trainer.banks.course_folder import CourseSpec
+from trainer import clock
 from trainer.extensions import db
+from trainer.quiz.types import normalise_question
 from trainer.models import Course, CourseMedia, Module, Question, QuestionVersion
 from trainer.services.audit import record_event
 
@@ -39,6 +41,7 @@ class ImportReport:
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
                    questions: dict | None = None, latest: dict | None = None) -> None:
     """Create the question or, when its content changed, add a version; counts go into report."""
+    data = normalise_question(data)
     if questions is None:
         questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
     question = questions.get(data["id"])
@@ -57,12 +60,16 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
                                     .order_by(QuestionVersion.number.desc()).limit(1))
     digest = content_hash(data)
     if current is not None and current.content_hash == digest:
-        report.questions_unchanged += 1
+        if current.published_dt is None:  # the file matches a draft: publishing it is the change
+            current.published_dt = clock.now()
+            report.questions_changed += 1
+        else:
+            report.questions_unchanged += 1
         return
     if current is not None:
         report.questions_changed += 1
     version = QuestionVersion(question_id=question.id, number=(current.number + 1) if current else 1,
-                              content=data, content_hash=digest)
+                              content=data, content_hash=digest, published_dt=clock.now())
     db.session.add(version)
     if latest is not None:
         latest[question.id] = version

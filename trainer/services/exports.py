@@ -29,7 +29,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 _NOT_IN_FILE_NAME = re.compile(r"[^a-z0-9]+")
 
 
-def register_columns(records: Sequence[dict], columns: Sequence[str] | None = None) -> list[str]:
+def _export_columns(records: Sequence[dict], columns: Sequence[str] | None = None) -> list[str]:
     """The export's columns: `columns` when given, else every record key in first-seen order."""
     if columns is not None:
         return list(columns)
@@ -41,7 +41,7 @@ def register_columns(records: Sequence[dict], columns: Sequence[str] | None = No
 
 def register_csv(records: list[dict], columns: Sequence[str] | None = None) -> str:
     """The register as RFC 4180 CSV text, starting with a byte-order mark so Excel reads it as UTF-8."""
-    columns = register_columns(records, columns)
+    columns = _export_columns(records, columns)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
@@ -54,7 +54,7 @@ def register_csv(records: list[dict], columns: Sequence[str] | None = None) -> s
 
 def register_xlsx(records: list[dict], columns: Sequence[str] | None = None) -> bytes:
     """The register as an XLSX workbook: real dates, numbers and booleans, text that never runs as a formula."""
-    columns = register_columns(records, columns)
+    columns = _export_columns(records, columns)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Register"

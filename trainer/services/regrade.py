@@ -49,7 +49,8 @@ def _same_shape(old: dict, new: dict) -> bool:
 
 def _latest_versions(module: Module) -> dict[int, QuestionVersion]:
     newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-              .join(Question).where(Question.module_id == module.id).group_by(QuestionVersion.question_id).subquery())
+              .join(Question).where(Question.module_id == module.id, QuestionVersion.published_dt.is_not(None))
+              .group_by(QuestionVersion.question_id).subquery())
     rows = db.session.scalars(select(QuestionVersion).join(
         newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))
     return {v.question_id: v for v in rows}

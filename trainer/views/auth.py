@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from trainer.security import has_role
@@ -11,6 +11,7 @@ from trainer.services import NotFound, ServiceError
 from trainer.services.accounts import SignInRefused, authenticate
 from trainer.services.staff import accept_invitation as accept_invitation_service
 from trainer.services.staff import open_invitation
+from trainer.views.errors import wants_json
 from trainer.views.forms import AcceptInvitationForm, ActionForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -36,6 +37,19 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+@bp.record_once
+def _setup_unauthorized(state):
+    from trainer.extensions import login_manager
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        # A quiz page's autosave must learn that the session ended, not follow a redirect to HTML.
+        if wants_json():
+            return jsonify(error="You are signed out. Sign in again; your saved answers are kept.", status=401), 401
+        flash("Sign in to continue.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 @bp.route("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from trainer import clock
 from trainer.banks.course_folder import cited_source_keys
@@ -42,7 +43,11 @@ def media_url(course: Course) -> str:
 @role_required("learner")
 def home():
     progress = [course_progress([current_user], course)[0] for course in all_courses()]
-    return render_template("learn/home.html", progress=progress)
+    in_progress = db.session.scalars(
+        select(Attempt).where(Attempt.user_id == current_user.id, Attempt.state == "open")
+        .options(selectinload(Attempt.module)).order_by(Attempt.started_dt)
+    ).all()
+    return render_template("learn/home.html", progress=progress, in_progress=in_progress)
 
 
 @bp.route("/learn/<course_slug>/<module_slug>")
