@@ -114,3 +114,18 @@ def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):
                                                               "--dry-run"]).output
     result = runner.invoke(args=["attempts", "regrade", "--module", "nope"])
     assert result.exit_code == 1 and "COURSE/MODULE" in result.output
+
+
+def test_demo_seed_builds_real_attempts(runner, monkeypatch):
+    from trainer.models import Attempt
+    from tests.factories import import_course as import_course_folder
+
+    import_course_folder(TINY_COURSE)
+    monkeypatch.setenv("TRAINER_DEMO_PASSWORD", "seeded-password")
+    result = runner.invoke(args=["demo", "seed", "--clinics", "2", "--staff", "3", "--attempts", "2", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 6
+    attempts = db.session.scalars(select(Attempt)).all()
+    assert attempts and all(a.state == "submitted" and a.score_percent is not None for a in attempts)
+    again = runner.invoke(args=["demo", "seed", "--clinics", "2", "--staff", "3", "--attempts", "2", "--seed", "7"])
+    assert again.exit_code == 1 and "already exists" in again.output

@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from trainer import models  # noqa: F401  (registers the tables)
-    from trainer.database import configure_engine
+    from trainer.database import configure_engine, read_mostly
     from trainer.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -40,6 +40,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+
+    @app.before_request
+    def _choose_transaction_kind():
+        from flask import request
+        read_mostly(request.method in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _back_to_write_transactions(_exc):
+        read_mostly(False)
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -204,6 +204,24 @@ def demo_setup():
         click.echo(f"  {user.email:32} {', '.join(sorted(user.roles))}")
 
 
+@demo.command("seed")
+@click.option("--clinics", default=3, show_default=True, type=click.IntRange(1, 200))
+@click.option("--staff", default=20, show_default=True, type=click.IntRange(1, 2000), help="People per clinic.")
+@click.option("--attempts", default=3, show_default=True, type=click.IntRange(0, 50), help="At most, per person.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+def demo_seed(clinics, staff, attempts, seed):
+    """Add a realistic synthetic dataset (for trying the app and for benchmarks)."""
+    from trainer.services.demo import seed_demo_data
+
+    password = os.environ.get("TRAINER_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    try:
+        counts = seed_demo_data(clinics=clinics, staff=staff, attempts=attempts, seed=seed, password=password)
+    except (ValueError, ServiceError) as exc:
+        fail(str(exc))
+    click.echo(f"Added {counts['clinics']} clinics, {counts['people']} people and {counts['attempts']} attempts; "
+               f"password for all: {password}")
+
+
 @attempts.command("regrade")
 @click.option("--module", "module_path", required=True, metavar="COURSE/MODULE")
 @click.option("--dry-run", is_flag=True, help="Only list whose result would change.")

@@ -56,4 +56,6 @@ def settings_from_environment(instance_path: str) -> dict:
         # Seconds after the stored deadline during which an in-flight answer save still counts.
         "ANSWER_GRACE_SECONDS": 30,
         "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
+        # Public certificate lookups (/verify, /api/v1/certificates) per client address per minute.
+        "VERIFY_LOOKUPS_PER_MINUTE": int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE") or 60),
     }

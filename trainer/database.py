@@ -1,15 +1,22 @@
-"""Engine tuning that keeps SQLite safe under several gunicorn workers.
+"""Engine tuning that keeps SQLite safe and fast under several gunicorn workers.
 
-Every transaction on SQLite starts with BEGIN IMMEDIATE: a writer waits (busy timeout) for
-the lock up front instead of failing with "database is locked" when a read transaction later
-tries to write. WAL lets readers in other processes carry on meanwhile.
+SQLite allows one writer at a time. A transaction that reads first and writes later fails at
+once with "database is locked" if another process wrote in between, whatever the busy timeout;
+a transaction that starts with BEGIN IMMEDIATE takes the write lock up front and waits for it
+instead. But taking the write lock for every page view would queue all readers behind each other.
+So: requests that change things (POST ...) and the command line start with BEGIN IMMEDIATE;
+page views (GET) start with a plain BEGIN and read from WAL snapshots in parallel; and a service
+that must write during a page view calls `begin_write()` first.
 """
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_immediate = ContextVar("sqlite_begin_immediate", default=True)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -31,4 +38,22 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def read_mostly(enabled: bool) -> None:
+    """Start the coming transactions as plain reads (page views) or with the write lock."""
+    _immediate.set(not enabled)
+
+
+def begin_write(session) -> None:
+    """Make sure what follows runs in a transaction that holds the write lock (SQLite only).
+
+    Called before a write that may happen during a page view. Any read-only transaction in
+    progress is ended first (its objects reload on next use); pending changes would be lost, so
+    call it before changing anything.
+    """
+    if _immediate.get() or session.get_bind().dialect.name != "sqlite":
+        return
+    _immediate.set(True)
+    session.rollback()  # a no-op when no transaction has begun

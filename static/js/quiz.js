@@ -78,26 +78,30 @@
   var timer = document.getElementById("timer");
   if (timer) {
     var announcer = document.getElementById("timer-announcer");
-    var deadline = Date.now() + Number(timer.dataset.secondsLeft) * 1000;
-    var announced = {};
+    var deadline = Date.now() + Number(timer.dataset.msLeft);
     var submitted = false;
+    var secondsLeft = function () { return Math.max(0, Math.ceil((deadline - Date.now()) / 1000)); };
+    // Announce a threshold only when it is crossed while the page is open, never on load.
+    var pending = [300, 60].filter(function (t) { return secondsLeft() > t; });
     var tick = function () {
-      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      var left = secondsLeft();
       var m = Math.floor(left / 60), s = left % 60;
       timer.textContent = m + ":" + (s < 10 ? "0" : "") + s;
-      [300, 60].forEach(function (threshold) {
-        if (left <= threshold && left > 0 && !announced[threshold]) {
-          announced[threshold] = true;
-          announcer.textContent = (threshold / 60) + (threshold === 60 ? " minute" : " minutes") + " left.";
-        }
+      pending = pending.filter(function (threshold) {
+        if (left > threshold) return true;
+        announcer.textContent = (threshold / 60) + (threshold === 60 ? " minute" : " minutes") + " left.";
+        return false;
       });
       if (left === 0 && !submitted) {
         submitted = true;
         announcer.textContent = "Time is up. Submitting your saved answers.";
+        var flag = document.createElement("input");
+        flag.type = "hidden"; flag.name = "time_up"; flag.value = "1";
+        form.appendChild(flag);
         form.requestSubmit(document.getElementById("submit-attempt"));
       }
     };
     tick();
-    setInterval(tick, 1000);
+    setInterval(tick, 250);
   }
 })();

@@ -1,6 +1,6 @@
 """Certificate lookups (/verify/<code>, /api/v1/certificates/<code>) are limited per client IP, in the database."""
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select

@@ -33,7 +33,8 @@ def clinics(app):
     take_attempt(carol, course.modules[0], correct=False)
     return {"course": course, "home": home, "away": away, "manager": manager, "alice": alice, "bob": bob,
             "carol": carol, "foreign_manager": foreign_manager, "dave": dave,
-            "token": create_token(manager, "HR system")[1], "foreign_token": create_token(foreign_manager, "Away HR")[1]}
+            "token": create_token(manager, "HR system")[1],
+            "foreign_token": create_token(foreign_manager, "Away HR")[1]}
 
 
 def get_register(app, token, query=""):

@@ -258,3 +258,28 @@ def test_a_manager_of_another_clinic_cannot_set_accommodations(basics):
         set_accommodations(stranger, learner, 2.0, 0)
     with pytest.raises(ServiceError):
         set_accommodations(make_user("trainer"), learner, 3.0, 0)
+
+
+def test_countdown_submit_at_the_deadline_is_recorded_as_the_deadline(basics):
+    learner = make_user()
+    start = clock.now()
+    clock.freeze(start)
+    attempt = start_attempt(learner, basics)
+    clock.freeze(attempt.deadline_dt - timedelta(seconds=1))  # the page's clock ran a little fast
+    submitted = submit_attempt(learner, attempt.id, time_up=True)
+    assert submitted.submitted_by == "deadline" and submitted.submitted_dt == attempt.deadline_dt - timedelta(seconds=1)
+    other = make_user()
+    early = start_attempt(other, basics)
+    clock.freeze(early.deadline_dt - timedelta(minutes=5))  # a forged flag long before the deadline
+    assert submit_attempt(other, early.id, time_up=True).submitted_by == "learner"
+
+
+def test_time_up_submit_leaves_out_a_half_given_answer(basics):
+    from trainer.services.attempts import save_answers
+    learner = make_user()
+    attempt = start_attempt(learner, basics, rng=random.Random(5))
+    aq = attempt.questions[0]
+    bad = FormData({f"q{aq.position}": "999", **{f"q{aq.position}-{i}": "999" for i in range(6)}})
+    results = save_answers(learner, attempt.id, {aq.position: 1}, bad, skip_invalid=True)
+    assert results[aq.position].saved is False
+    assert submit_attempt(learner, attempt.id).state == "submitted"

@@ -5,6 +5,7 @@ from tests.conftest import TINY_COURSE
 from tests.factories import PASSWORD, import_course, make_clinic, make_user, module_of, take_attempt
 from trainer.extensions import db
 from trainer.models import Certificate
+from trainer.services.api_tokens import create_token
 
 ROLES = ["anonymous", "learner", "other_learner", "manager", "foreign_manager", "trainer", "admin"]
 
@@ -25,7 +26,8 @@ def world(app):
     for module in course.modules:
         attempt = take_attempt(subject, module)
     cert = db.session.query(Certificate).one()
-    return {"people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
+    token, _ = create_token(people["manager"], "Matrix")
+    return {"token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
             "module": module_of(course, "basics"), "clinic": home}
 
 
@@ -73,6 +75,22 @@ def _urls(w):
         "admin.index": ("GET", "/admin/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "admin.audit": ("GET", "/admin/audit", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "admin.outbox": ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "documents.certificate_pdf": ("GET", f"/certificates/{c.code}.pdf", {**dict.fromkeys(ROLES, 404), "anonymous": 302,
+                                      "learner": 200, "manager": 200, "trainer": 200, "admin": 200}),
+        "documents.certificates_archive": ("GET", "/manage/certificates.zip", {"anonymous": 302, "learner": 403,
+                                           "other_learner": 403, "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "documents.register_csv_export": ("GET", "/manage/register.csv", {"anonymous": 302, "learner": 403, "other_learner": 403,
+                                          "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "documents.register_xlsx_export": ("GET", "/manage/register.xlsx", {"anonymous": 302, "learner": 403,
+                                           "other_learner": 403, "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "api.register": ("GET", "/api/v1/register", dict.fromkeys(ROLES, 401)),
+        "api.openapi": ("GET", "/api/v1/openapi.yaml", dict.fromkeys(ROLES, 200)),
+        "tokens.index": ("GET", "/manage/tokens", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 200,
+                                                   "foreign_manager": 200}),
+        "tokens.create": ("POST", "/manage/tokens", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 400,
+                                                     "foreign_manager": 400}),
+        "tokens.revoke": ("POST", f"/manage/tokens/{w['token'].id}/revoke", {**dict.fromkeys(ROLES, 403),
+                                                                              "anonymous": 302, "manager": 302, "foreign_manager": 404}),
         "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
         "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
         "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),

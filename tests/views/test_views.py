@@ -177,3 +177,18 @@ def test_signing_out_mid_attempt_keeps_answers_and_leads_back(app, client, learn
     assert f"/attempts/{attempt.id}" in home and "Resume the Basics quiz" in home
     db.session.expire_all()
     assert db.session.get(AttemptQuestion, aq.id).response_seq == 1
+
+
+def test_opening_an_abandoned_attempt_closes_it_at_its_deadline(app, client, learner_in_quiz):
+    from datetime import timedelta
+
+    from trainer import clock
+    _, attempt, _ = learner_in_quiz
+    aq = attempt.questions[0]
+    client.post(f"/attempts/{attempt.id}/answers/{aq.position}", data={**correct_form(aq), "seq": "1"})
+    clock.freeze(attempt.deadline_dt + timedelta(hours=3))
+    response = client.get(f"/attempts/{attempt.id}")  # a page view that has to write
+    assert response.status_code == 302 and response.headers["Location"].endswith("/result")
+    db.session.expire_all()
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.state == "submitted" and closed.submitted_dt == closed.deadline_dt and closed.score_percent == 25.0

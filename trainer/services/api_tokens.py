@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from trainer import clock
+from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import ApiToken, User
 from trainer.security import can_use_manager_api
@@ -82,6 +83,9 @@ def user_for_token(plaintext: str | None) -> User | None:
         return None
     now = clock.now()
     if token.last_used_dt is None or now - token.last_used_dt >= LAST_USED_RESOLUTION:
+        token_id = token.id
+        begin_write(db.session)  # API calls are GETs: take SQLite's write lock before the update
+        token = db.session.get(ApiToken, token_id)
         db.session.execute(
             update(ApiToken)
             .where(ApiToken.id == token.id,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from trainer import clock
+from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import OPEN, SUBMITTED
@@ -149,7 +150,8 @@ def _lock_open_attempt(user, module: Module) -> Attempt | None:
 
 
 def _locked_attempt_for(user, attempt_id: int) -> Attempt:
-    # The row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) orders saves and the submit.
+    # The row lock (PostgreSQL) or the write lock (SQLite) orders saves and the submit.
+    begin_write(db.session)
     attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
     if not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
@@ -170,8 +172,13 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None, gra
     return results[position]
 
 
-def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_seconds: int | None = None) -> dict[int, SaveResult]:
-    """Store the answers for the given positions (each with its sequence number) in one transaction."""
+def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_seconds: int | None = None,
+                 skip_invalid: bool = False) -> dict[int, SaveResult]:
+    """Store the answers for the given positions (each with its sequence number) in one transaction.
+
+    An answer the form does not describe properly stops everything, unless skip_invalid
+    (used at the time limit), which leaves that question's saved answer as it was.
+    """
     attempt = _locked_attempt_for(user, attempt_id)
     if attempt.state != OPEN:
         db.session.rollback()
@@ -194,6 +201,9 @@ def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_second
         try:
             response = question_type(content["type"]).read_form(content, aq.display_order, form, f"q{position}")
         except InvalidResponse as exc:
+            if skip_invalid:
+                results[position] = SaveResult(False, aq.response_seq, f"Not saved: {exc}")
+                continue
             db.session.rollback()
             raise ServiceError(f"Question {position}: {exc}") from None
         changed = db.session.execute(
@@ -242,11 +252,23 @@ def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime
     return True
 
 
-def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
-    """Grade and close the attempt once; every later or concurrent call returns the same result."""
+#: A page's countdown may reach zero this much before the server's deadline (clock skew, rounding).
+TIME_UP_TOLERANCE = timedelta(seconds=5)
+
+
+def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None, time_up: bool = False) -> Attempt:
+    """Grade and close the attempt once; every later or concurrent call returns the same result.
+
+    `time_up` is the page's countdown submitting by itself: near the deadline that is recorded
+    as closed by the deadline, at the deadline, like an attempt the server closes.
+    """
     attempt = _locked_attempt_for(user, attempt_id)
     if attempt.state == OPEN:
-        if not close_if_expired(attempt, grace_seconds):
+        at_deadline = time_up and attempt.deadline_dt is not None and \
+            clock.now() >= attempt.deadline_dt - TIME_UP_TOLERANCE
+        if at_deadline:
+            _grade_and_close(attempt, submitted_by="deadline", submitted_dt=min(clock.now(), attempt.deadline_dt))
+        elif not close_if_expired(attempt, grace_seconds):
             _grade_and_close(attempt, submitted_by="learner", submitted_dt=clock.now())
         try:
             db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainer import clock
+from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import RateCounter
 
@@ -30,6 +31,7 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
 
 def hit(key: str, limit: int, window_seconds: int) -> bool:
     """Count one request for `key`; True while this window's count is at most `limit`. Commits."""
+    begin_write(db.session)  # lookups are page views: take SQLite's write lock before counting
     now = clock.now()
     start = window_start(now, window_seconds)
     if random.random() < CLEANUP_CHANCE:

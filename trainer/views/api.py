@@ -47,7 +47,8 @@ def bearer_token() -> str | None:
 def unauthorised(message: str, invalid_token: bool = False):
     """A 401 with the challenge RFC 6750 asks for."""
     response = make_response(error_response(401, message))
-    response.headers["WWW-Authenticate"] = 'Bearer realm="trainer"' + (', error="invalid_token"' if invalid_token else "")
+    challenge = 'Bearer realm="trainer", error="invalid_token"' if invalid_token else 'Bearer realm="trainer"'
+    response.headers["WWW-Authenticate"] = challenge
     return response
 
 

@@ -1,4 +1,332 @@
-"""(being written)"""
-from flask import Blueprint
+"""Bank files in the browser: upload a course ZIP, a GIFT or a CSV file; download courses and banks.
 
-bp = Blueprint("bank_files", __name__)
+Uploads go through the same checks and the same all-or-nothing import services as
+`flask banks import`; problems are listed as `path:line: message` with paths relative to the
+upload, and nothing changes. A course ZIP is unpacked into a temporary folder only after every
+entry has been checked (no absolute paths, no `..`, no links, bounded count and size).
+"""
+from __future__ import annotations
+
+import io
+import re
+import stat
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+from trainer import clock
+from trainer.banks.course_folder import load_course
+from trainer.banks.csv_bank import csv_unsupported, write_csv
+from trainer.banks.gift import gift_unsupported, write_gift
+from trainer.banks.records import BankFormatError, BankProblem
+from trainer.banks.yaml_bank import MAX_FILE_BYTES, child_node, load_yaml, mapping_key_lines, write_bank
+from trainer.extensions import db
+from trainer.models import Course, Module
+from trainer.security import role_required
+from trainer.services import ServiceError
+from trainer.services.attempts import current_versions
+from trainer.services.catalog import import_courses
+from trainer.services.exports import file_name_part
+from trainer.services.interchange import export_course, find_module, import_bank_file, read_bank_file
+
+bp = Blueprint("bank_files", __name__, url_prefix="/author/files")
+
+MAX_ZIP_ENTRIES = 500
+MAX_ZIP_UNCOMPRESSED_BYTES = 20 * 1024 * 1024
+BANK_FORMATS = {"gift": "GIFT", "csv": "CSV"}
+#: What macOS and Windows add to archives; never part of a course.
+_ARCHIVE_CLUTTER = ("__MACOSX/",)
+_CLUTTER_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class CourseUploadForm(FlaskForm):
+    archive = FileField("Course folder as a ZIP file", validators=[FileRequired("Choose a ZIP file.")])
+
+
+class BankUploadForm(FlaskForm):
+    module = SelectField("Into module", validators=[DataRequired("Choose the module the questions go into.")])
+    bank = FileField("Bank file", validators=[FileRequired("Choose a file.")])
+
+
+class UnsafeArchive(Exception):
+    """The upload is not a ZIP we are willing to unpack; the message says why."""
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def _modules() -> list[tuple[Course, Module]]:
+    return [(c, m) for c, m in db.session.execute(
+        select(Course, Module).join(Module, Module.course_id == Course.id)
+        .where(Module.retired.is_(False)).order_by(Course.title, Course.id, Module.position)
+    ).all()]
+
+
+def _forms() -> dict[str, FlaskForm]:
+    modules = _modules()
+    choices = [("", "Choose a module")] + [(f"{c.slug}/{m.slug}", f"{c.title} › {m.title}") for c, m in modules]
+    forms = {"course": CourseUploadForm(prefix="course")}
+    for file_format, label in BANK_FORMATS.items():
+        form = BankUploadForm(prefix=file_format)
+        form.module.choices = choices
+        form.bank.label.text = f"{label} file"
+        forms[file_format] = form
+    return forms
+
+
+def _page(status: int = 200, problems_for: str | None = None, problems: list[str] | None = None,
+          download_problem: str | None = None, forms: dict | None = None):
+    modules = _modules()
+    courses: dict[int, tuple[Course, list[Module]]] = {}
+    for course, module in modules:
+        courses.setdefault(course.id, (course, []))[1].append(module)
+    return render_template("bank_files/index.html", forms=forms or _forms(), courses=list(courses.values()),
+                           problems_for=problems_for, problems=problems or [], download_problem=download_problem,
+                           formats=BANK_FORMATS, max_zip_mib=MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024),
+                           max_entries=MAX_ZIP_ENTRIES, max_bank_kib=MAX_FILE_BYTES // 1024), status
+
+
+@bp.route("/")
+@role_required("trainer", "admin")
+def index():
+    return _page()
+
+
+@bp.route("/course", methods=["POST"])
+@role_required("trainer", "admin")
+def upload_course():
+    forms = _forms()
+    form = forms["course"]
+    if not form.validate_on_submit():
+        return _page(400, forms=forms)
+    upload = form.archive.data
+    name = _upload_name(upload.filename, "course.zip")
+    with tempfile.TemporaryDirectory(prefix="trainer-upload-") as tmp:
+        root = Path(tmp)
+        try:
+            _extract_course_zip(upload.stream, root)
+            folder = _course_folder(root)
+        except UnsafeArchive as exc:
+            return _page(400, "course", [f"{name}: {exc}"], forms=forms)
+        try:
+            problems = _paths_outside_folder(folder)
+            if problems:
+                raise BankFormatError(problems)
+            spec = load_course(folder)
+        except BankFormatError as exc:
+            return _page(400, "course", [_relative(problem, root) for problem in exc.problems], forms=forms)
+    try:
+        [report] = import_courses(current_user, [spec])
+    except (BankFormatError, ServiceError) as exc:
+        return _page(400, "course", _messages(exc), forms=forms)
+    flash(f"Imported {name}. {report.summary()}.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/bank/<any(gift, csv):file_format>", methods=["POST"])
+@role_required("trainer", "admin")
+def upload_bank(file_format: str):
+    forms = _forms()
+    form = forms[file_format]
+    if not form.validate_on_submit():
+        return _page(400, forms=forms)
+    upload = form.bank.data
+    name = _upload_name(upload.filename, f"bank.{file_format}")
+    data = upload.stream.read(MAX_FILE_BYTES + 1)
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            raise BankFormatError([BankProblem(name, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+        module = find_module(*form.module.data.split("/", 1))
+        questions = read_bank_file(_decoded(data, name), name, file_format)
+        report = import_bank_file(current_user, module, questions)
+    except (BankFormatError, ServiceError) as exc:
+        return _page(400, file_format, _messages(exc), forms=forms)
+    flash(f"Imported {name} into {module.course.title} › {module.title}. {report.summary()}.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/courses/<int:course_id>.<any(yaml, gift, csv):file_format>.zip")
+@role_required("trainer", "admin")
+def download_course(course_id: int, file_format: str):
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    with tempfile.TemporaryDirectory(prefix="trainer-export-") as tmp:
+        out = Path(tmp) / course.slug
+        try:
+            files = export_course(course.slug, file_format, out)
+        except ServiceError as exc:
+            return _page(409, download_problem=f"{exc} Download the course as YAML or CSV instead.")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            # One top folder named after the course: unpacked, it is a course folder; uploaded, it imports.
+            for path in sorted(files):
+                archive.write(path, PurePosixPath(course.slug, path.relative_to(out).as_posix()).as_posix())
+    suffix = "" if file_format == "yaml" else f"-{file_format}"
+    return _download(buffer.getvalue(), "application/zip", f"{file_name_part(course.slug)}{suffix}-{_today()}.zip")
+
+
+@bp.route("/modules/<int:module_id>.<any(yaml, gift, csv):file_format>")
+@role_required("trainer", "admin")
+def download_module(module_id: int, file_format: str):
+    module = db.session.get(Module, module_id)
+    if module is None or module.retired:
+        abort(404)
+    questions = [version.content for _, version in current_versions(module)]
+    if file_format != "yaml":
+        unsupported = gift_unsupported if file_format == "gift" else csv_unsupported
+        reasons = [f"{q['id']}: {why}" for q in questions if (why := unsupported(q))]
+        if reasons:
+            return _page(409, download_problem=(
+                f"{module.title} has questions {file_format.upper()} cannot express ({'; '.join(reasons)}). "
+                "Nothing was downloaded: a file without them would silently lose questions. "
+                "Download the bank as YAML or CSV instead."))
+    # send_file adds the charset to text/* types itself.
+    writers = {"yaml": (write_bank, "application/yaml; charset=utf-8"), "gift": (write_gift, "text/plain"),
+               "csv": (write_csv, "text/csv")}
+    write, mimetype = writers[file_format]
+    text = write(questions)
+    name = f"{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{_today()}.{file_format}"
+    return _download(text.encode("utf-8"), mimetype, name)
+
+
+# --- uploads -----------------------------------------------------------------------------
+
+
+def _upload_name(filename: str | None, default: str) -> str:
+    """The uploaded file's own name, without any folder a browser sent, for messages."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:100] or default
+
+
+def _decoded(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise BankFormatError([BankProblem(name, line, "the file is not UTF-8 text; in a spreadsheet, save it as "
+                                                       "\"CSV UTF-8\"; in a text editor, choose the UTF-8 encoding")])
+
+
+def _messages(exc: Exception) -> list[str]:
+    if isinstance(exc, BankFormatError):
+        return [str(problem) for problem in exc.problems]
+    return [str(exc)]
+
+
+def _entry_path(info: zipfile.ZipInfo) -> PurePosixPath | None:
+    """The entry's relative path, None for clutter to skip; UnsafeArchive for anything that could escape."""
+    name = info.filename.replace("\\", "/")
+    if name.startswith(_ARCHIVE_CLUTTER) or name.rsplit("/", 1)[-1] in _CLUTTER_NAMES:
+        return None
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise UnsafeArchive(f"'{info.filename}' is a symbolic link; links are not accepted in a course ZIP.")
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UnsafeArchive(f"'{info.filename}' is not a plain file or folder.")
+    path = PurePosixPath(name)
+    if name.startswith("/") or _WINDOWS_DRIVE.match(name) or ".." in path.parts:
+        raise UnsafeArchive(f"'{info.filename}' points outside the course folder (absolute path or '..').")
+    if info.flag_bits & 0x1:
+        raise UnsafeArchive(f"'{info.filename}' is encrypted; upload a ZIP without a password.")
+    return path
+
+
+def _extract_course_zip(stream, root: Path) -> None:
+    """Check every entry of the ZIP, then unpack it under `root`; raise UnsafeArchive on any doubt."""
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UnsafeArchive("this is not a ZIP file. Zip the course folder (the one holding course.yaml) and upload that.")
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise UnsafeArchive(f"the ZIP holds {len(infos)} entries; a course may have at most {MAX_ZIP_ENTRIES}.")
+        if sum(info.file_size for info in infos) > MAX_ZIP_UNCOMPRESSED_BYTES:
+            raise UnsafeArchive(f"the ZIP unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB.")
+        entries = [(info, path) for info in infos if (path := _entry_path(info)) is not None]
+        resolved_root = root.resolve()
+        written = 0
+        try:
+            for info, path in entries:
+                target = (root / path).resolve()
+                if not target.is_relative_to(resolved_root):
+                    raise UnsafeArchive(f"'{info.filename}' points outside the course folder.")
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as source, open(target, "wb") as sink:
+                    # Count what really comes out: the sizes in the directory could lie.
+                    while chunk := source.read(64 * 1024):
+                        written += len(chunk)
+                        if written > MAX_ZIP_UNCOMPRESSED_BYTES:
+                            raise UnsafeArchive(
+                                f"the ZIP unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB.")
+                        sink.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise UnsafeArchive(f"the ZIP is damaged or uses a compression method that cannot be read ({exc}).")
+        except (IsADirectoryError, NotADirectoryError, FileExistsError):
+            raise UnsafeArchive("the ZIP holds a file and a folder with the same name.")
+
+
+def _course_folder(root: Path) -> Path:
+    """The folder holding course.yaml: the upload's top, or its single top folder."""
+    if (root / "course.yaml").is_file():
+        return root
+    tops = [p for p in root.iterdir()]
+    if len(tops) == 1 and tops[0].is_dir() and (tops[0] / "course.yaml").is_file():
+        return tops[0]
+    raise UnsafeArchive("there is no course.yaml at the top of the ZIP or in its single top folder. "
+                        "Zip the course folder itself (the one holding course.yaml).")
+
+
+def _paths_outside_folder(folder: Path) -> list[BankProblem]:
+    """Module files named in course.yaml must stay inside the upload: never read a server file into a course."""
+    course_path = folder / "course.yaml"
+    data, node, problems = load_yaml(course_path.read_text(encoding="utf-8", errors="replace"), str(course_path))
+    if problems or not isinstance(data, dict) or not isinstance(data.get("modules"), list):
+        return []  # load_course reports these
+    inside = folder.resolve()
+    found = []
+    for module, module_node in zip(data["modules"], getattr(child_node(node, "modules"), "value", [])):
+        if not isinstance(module, dict):
+            continue
+        lines = mapping_key_lines(module_node)
+        for key in ("content", "questions"):
+            value = module.get(key)
+            if isinstance(value, str) and not (folder / value).resolve().is_relative_to(inside):
+                found.append(BankProblem(str(course_path), lines.get(key, module_node.start_mark.line + 1),
+                                         f"{key} must be a file inside the course folder, not '{value}'"))
+    return found
+
+
+def _relative(problem: BankProblem, root: Path) -> str:
+    """The problem as `path:line: message`, with paths relative to the upload, never the server's temp folder."""
+    text = str(problem)
+    for prefix in {str(root.resolve()), str(root)}:
+        text = text.replace(prefix + "/", "").replace(prefix, ".")
+    return text
+
+
+# --- downloads ---------------------------------------------------------------------------
+
+
+def _today() -> str:
+    return clock.now().date().isoformat()
+
+
+def _download(data: bytes, mimetype: str, filename: str):
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

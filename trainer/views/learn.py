@@ -109,11 +109,11 @@ def attempt(attempt_id: int):
     attempt = _load_own_attempt(attempt_id)
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
-    seconds_left = None
+    ms_left = None
     if attempt.deadline_dt is not None:
-        seconds_left = max(0, int((attempt.deadline_dt - clock.now()).total_seconds()))
+        ms_left = max(0, int((attempt.deadline_dt - clock.now()).total_seconds() * 1000))
     return render_template("learn/attempt.html", attempt=attempt, module=attempt.module,
-                           questions=_question_views(attempt), seconds_left=seconds_left, form=ActionForm())
+                           questions=_question_views(attempt), ms_left=ms_left, form=ActionForm())
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["POST"])
@@ -124,10 +124,13 @@ def save_and_continue(attempt_id: int):
     for key, value in request.form.items():
         if key.startswith("seq-") and key[4:].isdigit() and value.isdigit():
             seqs[int(key[4:])] = int(value)
+    time_up = request.form.get("time_up") == "1"
     try:
-        results = attempt_service.save_answers(current_user, attempt_id, seqs, request.form, _grace())
+        # At the time limit nothing may stop the submit: a half-given answer is left out.
+        results = attempt_service.save_answers(current_user, attempt_id, seqs, request.form, _grace(),
+                                               skip_invalid=time_up)
         if request.form.get("action") == "submit":
-            attempt_service.submit_attempt(current_user, attempt_id, _grace())
+            attempt_service.submit_attempt(current_user, attempt_id, _grace(), time_up=time_up)
             return redirect(url_for("learn.result", attempt_id=attempt_id))
     except NotFound:
         abort(404)

@@ -28,7 +28,8 @@ def certificate_lookup_allowed() -> bool:
     """Count a certificate lookup from the client's IP; False once it is over the per-minute limit."""
     # Limiting per IP makes guessing codes slow; behind a proxy the deployer's ProxyFix sets remote_addr.
     limit = current_app.config.get("VERIFY_LOOKUPS_PER_MINUTE", 60)
-    return hit(f"verify:{request.remote_addr or 'unknown'}", limit, LOOKUP_WINDOW_SECONDS)
+    address = (request.remote_addr or "unknown")[:64]  # an IP address is at most 45 characters
+    return hit(f"verify:{address}", limit, LOOKUP_WINDOW_SECONDS)
 
 
 def too_many_lookups():

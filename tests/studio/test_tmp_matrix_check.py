@@ -1,0 +1,131 @@
+"""Every route x role x own/foreign clinic: who gets what. A new route without an entry fails here."""
+import pytest
+
+from tests.conftest import TINY_COURSE
+from tests.factories import PASSWORD, import_course, make_clinic, make_user, module_of, take_attempt
+from trainer.extensions import db
+from trainer.models import Certificate
+from trainer.services.api_tokens import create_token
+
+ROLES = ["anonymous", "learner", "other_learner", "manager", "foreign_manager", "trainer", "admin"]
+
+
+@pytest.fixture
+def world(app):
+    course = import_course(TINY_COURSE)
+    home, away = make_clinic("Home Clinic"), make_clinic("Away Clinic")
+    people = {
+        "learner": make_user("learner", clinic=home),
+        "other_learner": make_user("learner", clinic=home),
+        "manager": make_user("manager", clinic=home),
+        "foreign_manager": make_user("manager", clinic=away),
+        "trainer": make_user("trainer"),
+        "admin": make_user("admin"),
+    }
+    subject = people["learner"]
+    for module in course.modules:
+        attempt = take_attempt(subject, module)
+    cert = db.session.query(Certificate).one()
+    token, _ = create_token(people["manager"], "Matrix")
+    return {"token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
+            "module": module_of(course, "basics"), "clinic": home}
+
+
+# endpoint -> (method, url(world), {role: expected status})
+def _urls(w):
+    a, c, s, m = w["attempt"], w["cert"], w["subject"], w["module"]
+    return {
+        "auth.index": ("GET", "/", dict.fromkeys(ROLES, 302)),
+        "auth.login": ("GET", "/login", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
+        "auth.logout": ("POST", "/logout", {**dict.fromkeys(ROLES, 302)}),
+        "learn.home": ("GET", "/learn", {"anonymous": 302, "learner": 200, "other_learner": 200, "manager": 403,
+                                         "foreign_manager": 403, "trainer": 403, "admin": 403}),
+        "learn.module": ("GET", f"/learn/tiny-course/{m.slug}", {"anonymous": 302, "learner": 200, "other_learner": 200,
+                                                                 "manager": 403, "foreign_manager": 403, "trainer": 403, "admin": 403}),
+        "learn.start": ("POST", f"/learn/tiny-course/{m.slug}/attempts", {"anonymous": 302, "learner": 302, "other_learner": 302,
+                                                                         "manager": 403, "foreign_manager": 403, "trainer": 403, "admin": 403}),
+        "learn.attempt": ("GET", f"/attempts/{a.id}", {**dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 302}),
+        "learn.save_and_continue": ("POST", f"/attempts/{a.id}", {**dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 302}),
+        "learn.save_answer": ("POST", f"/attempts/{a.id}/answers/1", {**dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 409}),
+        "learn.submit": ("POST", f"/attempts/{a.id}/submit", {**dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 302}),
+        "learn.result": ("GET", f"/attempts/{a.id}/result", {**dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 200,
+                                                             "manager": 200, "trainer": 200, "admin": 200}),
+        "learn.certificate": ("GET", f"/certificates/{c.code}", {**dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 200,
+                                                                  "manager": 200, "trainer": 200, "admin": 200}),
+        "learn.course_media": ("GET", "/courses/tiny-course/media/layers.svg", {**dict.fromkeys(ROLES, 200), "anonymous": 302}),
+        "manage.register": ("GET", "/manage/", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200,
+                                                "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "manage.person": ("GET", f"/manage/people/{s.id}", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200,
+                                                             "foreign_manager": 404, "trainer": 200, "admin": 200}),
+        "manage.assign": ("POST", "/manage/assignments", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302,
+                                                          "foreign_manager": 302, "trainer": 403, "admin": 302}),
+        "manage.accommodations": ("POST", f"/manage/people/{s.id}/accommodations", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 302, "admin": 302}),
+        "manage.activation": ("POST", f"/manage/people/{w['people']['other_learner'].id}/active", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
+        "manage.revoke": ("POST", f"/manage/certificates/{c.code}/revoke", {**dict.fromkeys(ROLES, 403), "anonymous": 302,
+                                                                             "trainer": 302, "admin": 302}),
+        "manage.invite": ("GET", "/manage/invitations", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200,
+                                                         "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "auth.accept_invitation": ("GET", "/invitations/no-such-token", dict.fromkeys(ROLES, 404)),
+        "author.index": ("GET", "/author/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "author.module": ("GET", f"/author/modules/{m.id}", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "bank_files.index": ("GET", "/author/files/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "bank_files.upload_course": ("POST", "/author/files/course", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 400, "admin": 400}),
+        "bank_files.upload_bank": ("POST", "/author/files/bank/gift", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 400, "admin": 400}),
+        "bank_files.download_course": ("GET", f"/author/files/courses/{w['course'].id}.yaml.zip", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "bank_files.download_module": ("GET", f"/author/files/modules/{m.id}.csv", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "analysis.module": ("GET", f"/author/analysis/modules/{m.id}", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "analysis.module_csv": ("GET", f"/author/analysis/modules/{m.id}/statistics.csv", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "admin.index": ("GET", "/admin/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "admin.audit": ("GET", "/admin/audit", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "admin.outbox": ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "documents.certificate_pdf": ("GET", f"/certificates/{c.code}.pdf", {**dict.fromkeys(ROLES, 404), "anonymous": 302,
+                                      "learner": 200, "manager": 200, "trainer": 200, "admin": 200}),
+        "documents.certificates_archive": ("GET", "/manage/certificates.zip", {"anonymous": 302, "learner": 403,
+                                           "other_learner": 403, "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "documents.register_csv_export": ("GET", "/manage/register.csv", {"anonymous": 302, "learner": 403, "other_learner": 403,
+                                          "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "documents.register_xlsx_export": ("GET", "/manage/register.xlsx", {"anonymous": 302, "learner": 403,
+                                           "other_learner": 403, "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "api.register": ("GET", "/api/v1/register", dict.fromkeys(ROLES, 401)),
+        "api.openapi": ("GET", "/api/v1/openapi.yaml", dict.fromkeys(ROLES, 200)),
+        "tokens.index": ("GET", "/manage/tokens", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 200,
+                                                   "foreign_manager": 200}),
+        "tokens.create": ("POST", "/manage/tokens", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 400,
+                                                     "foreign_manager": 400}),
+        "tokens.revoke": ("POST", f"/manage/tokens/{w['token'].id}/revoke", {**dict.fromkeys(ROLES, 403),
+                                                                              "anonymous": 302, "manager": 302, "foreign_manager": 404}),
+        "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
+        "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
+        "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),
+    }
+
+
+def test_every_route_has_an_entry(app, world):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints == set(_urls(world))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(app, world, role):
+    client = app.test_client()
+    if role != "anonymous":
+        user = world["people"][role]
+        assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    for endpoint, (method, url, expected) in _urls(world).items():
+        if endpoint == "auth.logout":
+            continue  # signing out would end the session for the rest of the loop
+        response = client.open(url, method=method)
+        assert response.status_code == expected[role], f"{role} {method} {url} ({endpoint})"
+
+
+def test_foreign_manager_sees_no_one_from_another_clinic(app, world):
+    client = app.test_client()
+    manager = world["people"]["foreign_manager"]
+    client.post("/login", data={"email": manager.email, "password": PASSWORD})
+    html = client.get("/manage/").get_data(as_text=True)
+    assert world["subject"].name not in html and "Away Clinic" in html
+    assert client.get(f"/manage/?clinic={world['clinic'].id}").get_data(as_text=True).count(world["subject"].name) == 0
