@@ -8,6 +8,7 @@ that serves that course's media.
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 from html import unescape
 from dataclasses import dataclass
 
@@ -52,8 +53,13 @@ def _clean(html: str, link_rel: str | None = "noopener noreferrer") -> str:
                      clean_content_tags={"script", "style"})
 
 
+@lru_cache(maxsize=1024)
 def render_markdown(text: str, media_url: str | None = None) -> Markup:
-    """Render Markdown to sanitised HTML that is safe to put in a page."""
+    """Render Markdown to sanitised HTML that is safe to put in a page.
+
+    Cached per process: module pages and question stems are the same text on every view, and
+    the cache key is the text itself, so an edited text is simply a new entry.
+    """
     md = _parser()
     tokens = md.parse(text or "")
     _rewrite_images(tokens, media_url)

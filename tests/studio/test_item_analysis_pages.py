@@ -111,8 +111,10 @@ def test_flags_appear_with_a_link_to_the_question_editor(app, care, trainer_clie
     html = trainer_client.get(f"/author/analysis/modules/{care.id}").get_data(as_text=True)
     assert "Almost everyone answers this correctly (facility 1.00 over 10" in html
     spf = report.questions["care-spf"]
-    if "author.question" in app.view_functions:
-        editor = url_for("author.question", question_id=spf.question_id, _external=False)
+    editors = [e for e in ("author.question", "author.edit_question") if e in app.view_functions]
+    if editors:
+        editor = url_for(editors[0], question_id=spf.question_id, _external=False)
+        assert str(spf.question_id) in editor
     else:
         editor = url_for("author.module", module_id=care.id, _external=False)
     assert f'class="edit-question" href="{editor}"' in html

@@ -79,6 +79,9 @@ class _Checker:
         self.problems.append(BankProblem(str(path), line, message))
 
     def read_text(self, path: Path, line_ref: tuple[Path, int]) -> str | None:
+        if not path.resolve().is_relative_to(self.folder.resolve()):
+            self.add(*line_ref, "files must be inside the course folder")
+            return None
         if not path.is_file():
             self.add(*line_ref, f"file not found: {path.relative_to(self.folder) if path.is_relative_to(self.folder) else path}")
             return None

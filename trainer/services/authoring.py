@@ -20,6 +20,7 @@ from typing import Any, Mapping, NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from trainer import clock
 from trainer.banks.course_folder import _check_markdown, _check_questions, _check_quiz, _Checker
@@ -454,7 +455,8 @@ def load_preview(module: Module, drawn: list[tuple[int, Any]]) -> list[PreviewIt
     """The drawn questions again from (version id, display order) pairs; NotFound if one is not the module's."""
     ids = [version_id for version_id, _ in drawn]
     versions = {v.id: v for v in db.session.scalars(
-        select(QuestionVersion).join(Question).where(QuestionVersion.id.in_(ids), Question.module_id == module.id))}
+        select(QuestionVersion).join(Question).where(QuestionVersion.id.in_(ids), Question.module_id == module.id)
+        .options(selectinload(QuestionVersion.question)))}
     if not drawn or len(versions) != len(set(ids)):
         raise NotFound("These questions are not part of this module's quiz.")
     return [PreviewItem(position, versions[version_id], order)

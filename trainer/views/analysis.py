@@ -61,10 +61,15 @@ def _selection_form() -> SelectionForm:
     return form
 
 
+#: The question editor's endpoint, by the names it has had; the module's bank page when none exists.
+QUESTION_EDITOR_ENDPOINTS = ("author.question", "author.edit_question")
+
+
 def editor_url(question_id: int, module_id: int) -> str:
-    """The page where a trainer fixes the question: its editor once it exists, else its module's bank."""
-    if "author.question" in current_app.view_functions:
-        return url_for("author.question", question_id=question_id)
+    """The page where a trainer fixes the question: its editor when there is one, else its module's bank."""
+    for endpoint in QUESTION_EDITOR_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, question_id=question_id)
     return url_for("author.module", module_id=module_id)
 
 

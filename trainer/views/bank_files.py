@@ -284,7 +284,7 @@ def _course_folder(root: Path) -> Path:
     """The folder holding course.yaml: the upload's top, or its single top folder."""
     if (root / "course.yaml").is_file():
         return root
-    tops = [p for p in root.iterdir()]
+    tops = list(root.iterdir())
     if len(tops) == 1 and tops[0].is_dir() and (tops[0] / "course.yaml").is_file():
         return tops[0]
     raise UnsafeArchive("there is no course.yaml at the top of the ZIP or in its single top folder. "
