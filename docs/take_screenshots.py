@@ -49,9 +49,10 @@ def build(app):
     names = ["Ana Silva", "Ben Carter", "Chloe Martin", "Dev Patel", "Ella Novak"]
     for n, name in enumerate(names):
         person = create_user(None, f"staff{n}@harbour.example", name, PASSWORD, ["learner"], clinic)
-        for m, module in enumerate(course.modules[: n % 4]):
+        for m, module in enumerate(course.modules[: (n + 3) % 4]):
             answer_all(person, module, 1.0 if n % 2 == 0 else 0.6, seed=n * 10 + m)
     answer_all(learner, course.modules[0], 1.0, seed=1)
+    create_user(None, "trainer@harbour.example", "Terry Trainer", PASSWORD, ["trainer"], None)
     return course, manager, learner
 
 
@@ -62,6 +63,8 @@ def main():
         db.create_all()
         course, manager, learner = build(app)
         manager_email, learner_email = manager.email, learner.email
+        safety = course.modules[1]
+        safety_id, question_id = safety.id, safety.questions[0].id
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -91,6 +94,11 @@ def main():
         page.screenshot(path=OUT / "result.png")
         page = signed_in(manager_email)
         page.screenshot(path=OUT / "manager-register.png", full_page=True)
+        page = signed_in("trainer@harbour.example")
+        page.goto(f"{base}/author/questions/{question_id}")
+        page.screenshot(path=OUT / "question-editor.png")
+        page.goto(f"{base}/author/analysis/modules/{safety_id}?attempts=all")
+        page.screenshot(path=OUT / "item-analysis.png")
         browser.close()
     server.shutdown()
     print(f"Screenshots written to {OUT}")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from trainer.banks.course_folder import load_course
 from trainer.extensions import db
 from trainer.models import Attempt, Course, Module
-from trainer.quiz.types import question_type
+
 from trainer.services.accounts import create_clinic, create_user
 from trainer.services.attempts import save_answer, start_attempt, submit_attempt
 from trainer.services.catalog import import_courses

@@ -80,3 +80,16 @@ def test_empty_chart_is_still_valid_svg():
     root = parse(score_histogram_svg([], [], "Scores"))
     assert bars(root) == []
     assert root.get("role") == "img"
+
+
+def test_status_bars_are_proportional_and_labelled():
+    import xml.etree.ElementTree as ET
+
+    from trainer.analysis.histogram_svg import status_bars_svg
+    svg = status_bars_svg([("Certified", 4), ("Expired", 2), ("<Not started>", 0)], "Staff by status")
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    widths = [float(r.get("width")) for r in root.iter(f"{ns}rect")]
+    assert widths[0] == 2 * widths[1] and widths[2] == 0
+    assert root.get("role") == "img" and "Certified 4" in root.get("aria-label")
+    assert "<Not started>" not in svg and "&lt;Not started&gt;" in svg

@@ -5,10 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import TINY_COURSE
-from tests.factories import PASSWORD, correct_form, import_course, make_clinic, make_user, module_of
+from tests.factories import PASSWORD, correct_form, import_course, make_user
 from trainer.extensions import db
-from trainer.models import Attempt, AttemptQuestion, LoginFailure
-from trainer.services.attempts import save_answer, start_attempt
+from trainer.models import Attempt, AttemptQuestion
 
 
 def login(client, user, password=PASSWORD):

@@ -78,3 +78,32 @@ def _attr(value: str) -> str:
 def _number(value: float) -> str:
     # Two decimals are plenty on screen and keep the markup short and stable.
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def status_bars_svg(counts: list[tuple[str, int]], title: str) -> str:
+    """Horizontal bars with their labels on the left: for a few named counts (people by status)."""
+    label_width, bar_space, row_height = 110, 200, 24
+    tallest = max((count for _, count in counts), default=0)
+    height = 28 + row_height * len(counts)
+    width = label_width + bar_space + 40
+    summary = f"{title}: " + ", ".join(f"{label} {count}" for label, count in counts)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label={_attr(summary)}>',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" font-size="13" font-weight="bold" fill="{TEXT_COLOUR}" aria-hidden="true">'
+        f"{escape(title)}</text>",
+    ]
+    for index, (label, count) in enumerate(counts):
+        y = 28 + index * row_height
+        length = bar_space * count / tallest if tallest else 0
+        parts += [
+            f'<text x="{label_width - 8}" y="{y + 15}" font-size="12" text-anchor="end" fill="{TEXT_COLOUR}" '
+            f'aria-hidden="true">{escape(label)}</text>',
+            f'<rect class="bar" x="{label_width}" y="{y + 3}" width="{_number(length)}" height="{row_height - 8}" '
+            f'fill="{BAR_COLOUR}" data-count="{count}"><title>{escape(label)}: {count}</title></rect>',
+            f'<text x="{_number(label_width + length + 6)}" y="{y + 15}" font-size="12" fill="{TEXT_COLOUR}" '
+            f'aria-hidden="true">{count}</text>',
+        ]
+    parts.append("</svg>")
+    return "".join(parts)

@@ -8,11 +8,8 @@ entry has been checked (no absolute paths, no `..`, no links, bounded count and 
 from __future__ import annotations
 
 import io
-import re
-import stat
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
@@ -25,10 +22,12 @@ from wtforms.validators import DataRequired
 
 from trainer import clock
 from trainer.banks.course_folder import load_course
+from trainer.banks.course_zip import (MAX_ZIP_ENTRIES, MAX_ZIP_UNCOMPRESSED_BYTES, UnsafeArchive, course_folder_in,
+                                      extract_course_zip)
 from trainer.banks.csv_bank import csv_unsupported, write_csv
 from trainer.banks.gift import gift_unsupported, write_gift
 from trainer.banks.records import BankFormatError, BankProblem
-from trainer.banks.yaml_bank import MAX_FILE_BYTES, child_node, load_yaml, mapping_key_lines, write_bank
+from trainer.banks.yaml_bank import MAX_FILE_BYTES, write_bank
 from trainer.extensions import db
 from trainer.models import Course, Module
 from trainer.security import role_required
@@ -40,13 +39,7 @@ from trainer.services.interchange import export_course, find_module, import_bank
 
 bp = Blueprint("bank_files", __name__, url_prefix="/author/files")
 
-MAX_ZIP_ENTRIES = 500
-MAX_ZIP_UNCOMPRESSED_BYTES = 20 * 1024 * 1024
 BANK_FORMATS = {"gift": "GIFT", "csv": "CSV"}
-#: What macOS and Windows add to archives; never part of a course.
-_ARCHIVE_CLUTTER = ("__MACOSX/",)
-_CLUTTER_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class CourseUploadForm(FlaskForm):
@@ -56,10 +49,6 @@ class CourseUploadForm(FlaskForm):
 class BankUploadForm(FlaskForm):
     module = SelectField("Into module", validators=[DataRequired("Choose the module the questions go into.")])
     bank = FileField("Bank file", validators=[FileRequired("Choose a file.")])
-
-
-class UnsafeArchive(Exception):
-    """The upload is not a ZIP we are willing to unpack; the message says why."""
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -114,14 +103,11 @@ def upload_course():
     with tempfile.TemporaryDirectory(prefix="trainer-upload-") as tmp:
         root = Path(tmp)
         try:
-            _extract_course_zip(upload.stream, root)
-            folder = _course_folder(root)
+            extract_course_zip(upload.stream, root)
+            folder = course_folder_in(root)
         except UnsafeArchive as exc:
             return _page(400, "course", [f"{name}: {exc}"], forms=forms)
         try:
-            problems = _paths_outside_folder(folder)
-            if problems:
-                raise BankFormatError(problems)
             spec = load_course(folder)
         except BankFormatError as exc:
             return _page(400, "course", [_relative(problem, root) for problem in exc.problems], forms=forms)
@@ -222,93 +208,6 @@ def _messages(exc: Exception) -> list[str]:
     if isinstance(exc, BankFormatError):
         return [str(problem) for problem in exc.problems]
     return [str(exc)]
-
-
-def _entry_path(info: zipfile.ZipInfo) -> PurePosixPath | None:
-    """The entry's relative path, None for clutter to skip; UnsafeArchive for anything that could escape."""
-    name = info.filename.replace("\\", "/")
-    if name.startswith(_ARCHIVE_CLUTTER) or name.rsplit("/", 1)[-1] in _CLUTTER_NAMES:
-        return None
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        raise UnsafeArchive(f"'{info.filename}' is a symbolic link; links are not accepted in a course ZIP.")
-    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise UnsafeArchive(f"'{info.filename}' is not a plain file or folder.")
-    path = PurePosixPath(name)
-    if name.startswith("/") or _WINDOWS_DRIVE.match(name) or ".." in path.parts:
-        raise UnsafeArchive(f"'{info.filename}' points outside the course folder (absolute path or '..').")
-    if info.flag_bits & 0x1:
-        raise UnsafeArchive(f"'{info.filename}' is encrypted; upload a ZIP without a password.")
-    return path
-
-
-def _extract_course_zip(stream, root: Path) -> None:
-    """Check every entry of the ZIP, then unpack it under `root`; raise UnsafeArchive on any doubt."""
-    try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise UnsafeArchive("this is not a ZIP file. Zip the course folder (the one holding course.yaml) and upload that.")
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
-            raise UnsafeArchive(f"the ZIP holds {len(infos)} entries; a course may have at most {MAX_ZIP_ENTRIES}.")
-        if sum(info.file_size for info in infos) > MAX_ZIP_UNCOMPRESSED_BYTES:
-            raise UnsafeArchive(f"the ZIP unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB.")
-        entries = [(info, path) for info in infos if (path := _entry_path(info)) is not None]
-        resolved_root = root.resolve()
-        written = 0
-        try:
-            for info, path in entries:
-                target = (root / path).resolve()
-                if not target.is_relative_to(resolved_root):
-                    raise UnsafeArchive(f"'{info.filename}' points outside the course folder.")
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as source, open(target, "wb") as sink:
-                    # Count what really comes out: the sizes in the directory could lie.
-                    while chunk := source.read(64 * 1024):
-                        written += len(chunk)
-                        if written > MAX_ZIP_UNCOMPRESSED_BYTES:
-                            raise UnsafeArchive(
-                                f"the ZIP unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB.")
-                        sink.write(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise UnsafeArchive(f"the ZIP is damaged or uses a compression method that cannot be read ({exc}).")
-        except (IsADirectoryError, NotADirectoryError, FileExistsError):
-            raise UnsafeArchive("the ZIP holds a file and a folder with the same name.")
-
-
-def _course_folder(root: Path) -> Path:
-    """The folder holding course.yaml: the upload's top, or its single top folder."""
-    if (root / "course.yaml").is_file():
-        return root
-    tops = list(root.iterdir())
-    if len(tops) == 1 and tops[0].is_dir() and (tops[0] / "course.yaml").is_file():
-        return tops[0]
-    raise UnsafeArchive("there is no course.yaml at the top of the ZIP or in its single top folder. "
-                        "Zip the course folder itself (the one holding course.yaml).")
-
-
-def _paths_outside_folder(folder: Path) -> list[BankProblem]:
-    """Module files named in course.yaml must stay inside the upload: never read a server file into a course."""
-    course_path = folder / "course.yaml"
-    data, node, problems = load_yaml(course_path.read_text(encoding="utf-8", errors="replace"), str(course_path))
-    if problems or not isinstance(data, dict) or not isinstance(data.get("modules"), list):
-        return []  # load_course reports these
-    inside = folder.resolve()
-    found = []
-    for module, module_node in zip(data["modules"], getattr(child_node(node, "modules"), "value", [])):
-        if not isinstance(module, dict):
-            continue
-        lines = mapping_key_lines(module_node)
-        for key in ("content", "questions"):
-            value = module.get(key)
-            if isinstance(value, str) and not (folder / value).resolve().is_relative_to(inside):
-                found.append(BankProblem(str(course_path), lines.get(key, module_node.start_mark.line + 1),
-                                         f"{key} must be a file inside the course folder, not '{value}'"))
-    return found
 
 
 def _relative(problem: BankProblem, root: Path) -> str:

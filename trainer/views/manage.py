@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from trainer.analysis.histogram_svg import score_histogram_svg
+from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Clinic, Course, User
 from trainer.security import (can_manage_clinic, can_revoke_certificates, can_set_accommodations, can_view_person,
@@ -61,9 +61,9 @@ def register():
     descending = request.args.get("dir") == "desc"
     shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100], sort=sort, descending=descending)
     page = paginate(shown, request.args.get("page", 1, type=int), PER_PAGE)
-    chart = score_histogram_svg(
-        [summary.certified, summary.expiring_60, summary.expired, summary.overdue, summary.not_started],
-        ["Certified", "Expiring ≤60 d", "Expired", "Overdue", "Not started"], f"{course.title}: staff by status")
+    chart = status_bars_svg([("Certified", summary.certified), ("Expiring ≤ 60 d", summary.expiring_60),
+                             ("Expired", summary.expired), ("Overdue", summary.overdue),
+                             ("Not started", summary.not_started)], "Staff by status")
     assign_form = AssignForm(course=course.slug)
     assign_form.course.choices = [(c.slug, c.title) for c in courses]
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
