@@ -82,7 +82,7 @@
     var submitted = false;
     var secondsLeft = function () { return Math.max(0, Math.ceil((deadline - Date.now()) / 1000)); };
     // Announce a threshold only when it is crossed while the page is open, never on load.
-    var pending = [300, 60].filter(function (t) { return secondsLeft() > t; });
+    var pending = [300, 60].filter(function (t) { return secondsLeft() >= t; });
     var tick = function () {
       var left = secondsLeft();
       var m = Math.floor(left / 60), s = left % 60;

@@ -149,16 +149,17 @@ def test_passing_all_modules_issues_one_certificate(app):
 
 
 def _submit_concurrently(database_url, user_id, attempt_id, threads):
+    """Submit one attempt from many threads at once, each with its own session and connection."""
     results, errors = [], []
     barrier = threading.Barrier(threads)
+    app = make_app(database_url)
 
     def worker():
-        app = make_app(database_url)
         with app.app_context():
             from trainer.models import User
             try:
                 user = db.session.get(User, user_id)
-                db.session.rollback()  # on SQLite every transaction holds the write lock: end it before waiting
+                db.session.rollback()  # on SQLite a transaction may hold the write lock: end it before waiting
                 barrier.wait(timeout=60)
                 attempt = submit_attempt(user, attempt_id)
                 results.append((attempt.state, attempt.score_percent, attempt.submitted_dt))
@@ -166,13 +167,14 @@ def _submit_concurrently(database_url, user_id, attempt_id, threads):
                 errors.append(repr(exc))
             finally:
                 db.session.remove()
-                db.engine.dispose()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
+    with app.app_context():
+        db.engine.dispose()
     return results, errors
 
 
@@ -184,9 +186,9 @@ def test_many_concurrent_submits_give_exactly_one_graded_result(app, database_ur
         save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
     attempt_id, user_id = attempt.id, learner.id
     db.session.commit()
-    results, errors = _submit_concurrently(database_url, user_id, attempt_id, threads=12)
+    results, errors = _submit_concurrently(database_url, user_id, attempt_id, threads=50)
     assert errors == []
-    assert len(results) == 12 and len(set(results)) == 1
+    assert len(results) == 50 and len(set(results)) == 1
     assert results[0][0] == "submitted" and results[0][1] == 100.0
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
@@ -283,3 +285,43 @@ def test_time_up_submit_leaves_out_a_half_given_answer(basics):
     results = save_answers(learner, attempt.id, {aq.position: 1}, bad, skip_invalid=True)
     assert results[aq.position].saved is False
     assert submit_attempt(learner, attempt.id).state == "submitted"
+
+
+def test_renewal_issues_a_new_certificate_and_keeps_the_old_one(app):
+    from trainer.services.certificates import certificate_state
+
+    course = import_course(TINY_COURSE)
+    learner = make_user()
+    for module in course.modules:
+        take_attempt(learner, module)
+    first = db.session.scalar(select(Certificate))
+    # Passing again while the certificate is comfortably valid does not churn certificates.
+    clock.freeze(first.issued_dt + timedelta(days=100))
+    for seed, module in enumerate(course.modules, start=10):
+        take_attempt(learner, module, seed=seed)
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+    # Inside the renewal window (60 days before expiry) the retakes renew it.
+    clock.freeze(first.expires_dt - timedelta(days=20))
+    assert certificate_state(first) == "expiring"
+    for seed, module in enumerate(course.modules, start=20):
+        take_attempt(learner, module, seed=seed)
+    certificates = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
+    assert len(certificates) == 2
+    old, new = certificates
+    assert old.superseded_by_id == new.id and certificate_state(old) == "superseded"
+    assert certificate_state(new) == "valid" and new.expires_dt == clock.now() + timedelta(days=365)
+    # An expired certificate can be renewed the same way.
+    clock.freeze(new.expires_dt + timedelta(days=3))
+    assert certificate_state(new) == "expired"
+    for seed, module in enumerate(course.modules, start=30):
+        take_attempt(learner, module, seed=seed)
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 3
+
+
+def test_certificate_codes_are_long_random_letters_and_digits():
+    import math
+
+    from trainer.services.certificates import CODE_ALPHABET, CODE_LENGTH, new_certificate_code
+    codes = {new_certificate_code() for _ in range(2000)}
+    assert len(codes) == 2000 and all(c.isalnum() and len(c) == CODE_LENGTH for c in codes)
+    assert CODE_LENGTH * math.log2(len(CODE_ALPHABET)) >= 128

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import string
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -16,9 +17,14 @@ from trainer.services import Forbidden, ServiceError
 from trainer.services.audit import record_event
 
 
+CODE_ALPHABET = string.ascii_letters + string.digits
+CODE_LENGTH = 32  # 32 characters of 62: about 190 random bits
+
+
 def new_certificate_code() -> str:
-    """192 random bits, URL-safe: unguessable and short enough to type from a QR-less printout."""
-    return secrets.token_urlsafe(24)
+    """An unguessable code of letters and digits only: safe in URLs, spreadsheets (no leading
+    '-' or '=' to be read as a formula) and when read aloud or typed from a printout."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def current_certificate(user_id: int, course_id: int) -> Certificate | None:
