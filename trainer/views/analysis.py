@@ -7,7 +7,7 @@ import io
 from flask import Blueprint, abort, current_app, make_response, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import DateField, RadioField
+from wtforms import DateField, RadioField, SelectChoice
 from wtforms.validators import Optional
 
 from trainer import clock
@@ -31,7 +31,7 @@ class SelectionForm(FlaskForm):
 
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
-    attempts = RadioField("Attempts", choices=[("first", "First attempts only"), ("all", "All attempts")],
+    attempts = RadioField("Attempts", choices=[SelectChoice("first", "First attempts only"), SelectChoice("all", "All attempts")],
                           default="first")
 
     def validate(self, extra_validators=None) -> bool:

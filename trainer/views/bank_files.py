@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired
 
 from trainer import clock
@@ -63,7 +63,8 @@ def _modules() -> list[tuple[Course, Module]]:
 
 def _forms() -> dict[str, FlaskForm]:
     modules = _modules()
-    choices = [("", "Choose a module")] + [(f"{c.slug}/{m.slug}", f"{c.title} › {m.title}") for c, m in modules]
+    choices = [SelectChoice("", "Choose a module")] + [SelectChoice(f"{c.slug}/{m.slug}", f"{c.title} › {m.title}")
+                                                     for c, m in modules]
     forms = {"course": CourseUploadForm(prefix="course")}
     for file_format, label in BANK_FORMATS.items():
         form = BankUploadForm(prefix=file_format)

@@ -1,7 +1,7 @@
 """Forms shared by several blueprints."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, \
-    TextAreaField
+from wtforms import (DateField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 
@@ -15,7 +15,7 @@ class ActionForm(FlaskForm):
 
 
 class AccommodationsForm(FlaskForm):
-    time_multiplier = SelectField("Extra time", choices=[("1.0", "None"), ("1.5", "x1.5"), ("2.0", "x2")])
+    time_multiplier = SelectField("Extra time", choices=[SelectChoice("1.0", "None"), SelectChoice("1.5", "x1.5"), SelectChoice("2.0", "x2")])
     extra_attempts = IntegerField("Extra attempts before a cooldown", default=0,
                                   validators=[NumberRange(min=0, max=10, message="Choose 0 to 10.")])
 
@@ -24,13 +24,15 @@ class AssignForm(FlaskForm):
     course = SelectField("Course", validators=[DataRequired()])
     due = DateField("Due date", validators=[DataRequired(message="Choose the due date.")])
     people = SelectMultipleField("People", coerce=int)
-    whole_clinic = SelectField("Assign to", choices=[("chosen", "The people ticked below"), ("all", "Everyone in the clinic")])
+    whole_clinic = SelectField("Assign to", choices=[SelectChoice("chosen", "The people ticked below"),
+                                                            SelectChoice("all", "Everyone in the clinic")])
 
 
 class InviteForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(message="Enter the person's name."), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(message="Enter the email address."), Length(max=254)])
-    role = SelectField("Role", choices=[("learner", "Practitioner"), ("manager", "Manager (also takes the training)")])
+    role = SelectField("Role", choices=[SelectChoice("learner", "Practitioner"),
+                                            SelectChoice("manager", "Manager (also takes the training)")])
 
 
 class AcceptInvitationForm(FlaskForm):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 from sqlalchemy import select
 
 from trainer.analysis.histogram_svg import status_bars_svg
@@ -65,7 +66,7 @@ def register():
                              ("Expired", summary.expired), ("Overdue", summary.overdue),
                              ("Not started", summary.not_started)], "Staff by status")
     assign_form = AssignForm(course=course.slug)
-    assign_form.course.choices = [(c.slug, c.title) for c in courses]
+    assign_form.course.choices = [SelectChoice(c.slug, c.title) for c in courses]
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
                            summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
@@ -80,9 +81,9 @@ def assign():
         abort(404)
     courses = all_courses()
     form = AssignForm()
-    form.course.choices = [(c.slug, c.title) for c in courses]
+    form.course.choices = [SelectChoice(c.slug, c.title) for c in courses]
     staff = clinic_staff(clinic.id)
-    form.people.choices = [(p.id, p.name) for p in staff]
+    form.people.choices = [SelectChoice(p.id, p.name) for p in staff]
     back = redirect(url_for("manage.register", clinic=clinic.id, course=form.course.data))
     if not form.validate_on_submit():
         for errors in form.errors.values():
