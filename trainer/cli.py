@@ -286,8 +286,8 @@ def notify(base_url):
         fail(str(exc))
     click.echo(report.summary())
     if report.smtp_error:
-        fail(f"The mail server refused a message ({report.smtp_error}): {report.unsent_key} stays in the outbox "
-             f"unsent, and the messages after it go out on the next run.")
+        fail(f"The mail server refused a message ({report.smtp_error}); unsent messages stay in the outbox and "
+             f"go out on the next run.")
 
 
 @audit.command("verify")

@@ -59,6 +59,21 @@ def test_an_unreachable_mail_server_stops_the_run_with_one_sentence(app, runner,
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_closed_port()}"
     result = runner.invoke(args=["notify"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "The mail server refused a message" in result.output and "stays in the outbox unsent" in result.output
+    assert "The mail server refused a message" in result.output and "stay in the outbox" in result.output
     rows = db.session.scalars(select(OutboxMessage)).all()
     assert len(rows) == 1 and rows[0].sent_dt is None  # the rest go out on the next run
+
+
+def test_messages_left_unsent_by_a_refusing_server_go_out_on_the_next_run(app, runner, expiring_learner_and_manager):
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_closed_port()}"
+    assert runner.invoke(args=["notify"]).exit_code == 1
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_dt.is_(None))).all()
+    with SmtpSink() as sink:
+        app.config["SMTP_URL"] = sink.url
+        result = runner.invoke(args=["notify"])
+        assert result.exit_code == 0, result.output
+        assert "earlier unsent message(s) sent now" in result.output
+        assert len(sink.messages) == 2  # one left unsent by the failure, one planned after it
+        assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_dt.is_(None))).all() == []
+        again = runner.invoke(args=["notify"])
+        assert "Sent 0 message(s)" in again.output and len(sink.messages) == 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
@@ -55,3 +56,21 @@ def deliver(*, recipient_email: str, subject: str, body: str, kind: str, dedupe_
         message.sent_dt = clock.now()
         db.session.commit()
     return message
+
+
+#: Unsent outbox messages younger than this are handed to SMTP on the next run.
+RETRY_WITHIN = timedelta(days=7)
+
+
+def send_unsent(smtp_url: str, now: datetime) -> int:
+    """Send the last week's outbox messages that never went out (the mail server was down, or
+    SMTP_URL was set only later); return how many. Stops at the first refusal (OSError)."""
+    pending = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.sent_dt.is_(None), OutboxMessage.created_dt >= now - RETRY_WITHIN)
+        .order_by(OutboxMessage.id)
+    ).all()
+    for message in pending:
+        _send_smtp(smtp_url, message)
+        message.sent_dt = clock.now()
+        db.session.commit()
+    return len(pending)

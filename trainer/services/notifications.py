@@ -18,7 +18,7 @@ from trainer.extensions import db
 from trainer.models import OutboxMessage, User
 from trainer.services import ServiceError
 from trainer.services.audit import record_event
-from trainer.services.mail import deliver
+from trainer.services.mail import deliver, send_unsent
 from trainer.services.register import CourseProgress, all_courses, course_progress
 
 EXPIRY_REMINDER, EXPIRY_NOTICE, OVERDUE, MANAGER_DIGEST = "expiry-reminder", "expiry-notice", "overdue", "manager-digest"
@@ -48,6 +48,8 @@ class NotificationReport:
     sent: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         (EXPIRY_REMINDER, EXPIRY_NOTICE, OVERDUE, MANAGER_DIGEST), 0))
     already_sent: int = 0
+    #: Earlier outbox messages that had not gone out and were sent through SMTP this time.
+    resent: int = 0
     via_smtp: bool = False
     #: Set when the mail server refused a message; the run stopped there.
     smtp_error: str | None = None
@@ -62,7 +64,8 @@ class NotificationReport:
         where = "through SMTP" if self.via_smtp else "to the outbox (SMTP_URL is not set)"
         return (f"Sent {self.total_sent} message(s) {where}: {self.sent[EXPIRY_REMINDER]} expiry reminder(s), "
                 f"{self.sent[EXPIRY_NOTICE]} expiry notice(s), {self.sent[OVERDUE]} overdue notice(s), "
-                f"{self.sent[MANAGER_DIGEST]} manager digest(s); {self.already_sent} already sent earlier.")
+                f"{self.sent[MANAGER_DIGEST]} manager digest(s); {self.already_sent} already sent earlier"
+                + (f"; {self.resent} earlier unsent message(s) sent now." if self.resent else "."))
 
 
 class _UrlBuilder:
@@ -196,6 +199,13 @@ def plan_notifications(now: datetime, base_url: str) -> list[PlannedMessage]:
 def send_notifications(now: datetime, smtp_url: str | None, base_url: str) -> NotificationReport:
     """Deliver every planned message not delivered before; stop at the first message SMTP refuses."""
     report = NotificationReport(via_smtp=bool(smtp_url))
+    if smtp_url:
+        try:
+            report.resent = send_unsent(smtp_url, now)
+        except OSError as exc:
+            db.session.rollback()
+            report.smtp_error = str(exc) or type(exc).__name__
+            return report
     for message in plan_notifications(now, base_url):
         try:
             delivered = deliver(recipient_email=message.recipient_email, subject=message.subject, body=message.body,
