@@ -204,29 +204,34 @@ def test_interleaved_out_of_order_saves_keep_the_newest(app, database_url):
     forms = {seq: (correct_form(aq) if seq % 2 == 0 else wrong_form(aq)) for seq in range(1, 21)}
     db.session.commit()
     seqs = list(range(1, 21))
+    seqs_sorted = list(seqs)
     random.Random(3).shuffle(seqs)
-    errors = []
+    errors, saved = [], []
+    # One app for all threads (building Flask apps in parallel trips a CPython 3.11 ast bug);
+    # each thread's app context has its own session and connection.
+    app2 = make_app(database_url)
 
     def worker(chunk):
-        app2 = make_app(database_url)
         with app2.app_context():
             from trainer.models import User
             try:
                 user = db.session.get(User, user_id)
                 for seq in chunk:
                     save_answer(user, attempt_id, position, forms[seq], seq=seq)
+                    saved.append(seq)
             except Exception as exc:
                 errors.append(repr(exc))
             finally:
                 db.session.remove()
-                db.engine.dispose()
 
     threads = [threading.Thread(target=worker, args=(seqs[i::4],)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    with app2.app_context():
+        db.engine.dispose()
+    assert errors == [] and sorted(saved) == seqs_sorted
     db.session.expire_all()
     stored = db.session.get(AttemptQuestion, aq.id)
     assert stored.response_seq == 20  # seq 20 is even: the correct answer
