@@ -251,7 +251,7 @@ def add_question(actor, module: Module, data: Mapping) -> Question:
         db.session.add(question)
         db.session.flush()
         db.session.add(QuestionVersion(question_id=question.id, number=1, content=data, content_hash=content_hash(data),
-                                       published_dt=None, author_id=actor.id))
+                                       published_dt=None, author_id=actor.id, origin="browser"))
         record_event(actor, "author.question_add", _question_subject(question), version=1, type=data["type"])
         db.session.commit()
     except IntegrityError:
@@ -280,7 +280,7 @@ def save_question(actor, question: Question, data: Mapping, based_on: int | None
                              "saved. Your text is kept below: compare it with the history, then save again."))
     number = (newest.number + 1) if newest else 1
     version = QuestionVersion(question_id=question.id, number=number, content=data, content_hash=digest,
-                              published_dt=None, author_id=actor.id)
+                              published_dt=None, author_id=actor.id, origin="browser")
     try:
         db.session.add(version)
         record_event(actor, "author.question_save", _question_subject(question), version=number)
