@@ -252,3 +252,25 @@ def test_a_course_zip_upload_counts_as_an_upload_and_a_changed_folder_reports_it
 def test_make_run_imports_the_course_folders_with_the_command_that_prints_the_summary():
     recipe = (ROOT / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "$(BIN)/flask banks import question_banks" in recipe
+
+
+def test_an_export_taken_before_a_newer_draft_keeps_the_draft(client, runner, folder, trainer, tmp_path):
+    edit_spf_in_browser(client)
+    course = db.session.scalar(select(Course))
+    response = client.get(f"/author/files/courses/{course.id}.yaml.zip")
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        archive.extractall(tmp_path / "exported")
+    exported = tmp_path / "exported" / "tiny-course"
+    spf = question("care-spf")
+    draft = {"type": "true_false", "stem": "A draft saved after the export.", "explanation": "Fresh skin is sensitive to UV.",
+             "source": "S1", "tags": "", "difficulty": "", "answer": "true", "based_on": "2"}
+    assert client.post(f"/author/questions/{spf.id}", data=draft).status_code == 302
+
+    # The exported file holds version 2, which the browser made: nothing new, so no conflict.
+    assert reimport(runner, exported).rstrip().endswith("banks: 0 changed, 0 conflicts kept")
+    assert [(v.origin, v.published_dt is None) for v in versions("care-spf")] == [
+        ("folder", False), ("browser", False), ("browser", True)]
+    # A later change to that file meets the newer draft: a conflict, the draft is kept.
+    change_file(exported, "Sunscreen every day after treatment.", "SPF 50 every day after treatment.")
+    assert conflict_line(exported, 3, "care-spf") in reimport(runner, exported)
+    assert versions("care-spf")[-1].content["stem"] == "A draft saved after the export."

@@ -94,7 +94,7 @@ def _newest_versions(course_id: int) -> dict[int, QuestionVersion]:
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
-                   questions: dict | None = None, latest: dict | None = None, *, origin: str) -> Question:
+                   questions: dict | None = None, latest: dict | None = None, origin: str = "upload") -> Question:
     """Create the question or, when its content changed, add a version from `origin`; counts go into report.
 
     The content given wins: this is for imports a trainer asks for (an upload), and for course
