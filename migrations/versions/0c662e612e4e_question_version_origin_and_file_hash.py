@@ -1,4 +1,4 @@
-"""question version origin and the file hash a course folder last gave
+"""question version origin; the hashes a course folder last gave (questions, module content and quiz)
 
 Revision ID: 0c662e612e4e
 Revises: aad08140e6d2
@@ -22,6 +22,9 @@ def upgrade():
         batch_op.create_check_constraint('ck_question_versions_origin', "origin IN ('folder', 'browser', 'upload')")
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('file_hash', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('modules', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('content_file_hash', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('quiz_file_hash', sa.String(length=64), nullable=True))
 
     # Until now only the editor set an author; every other version came from a file (folder or
     # upload: they cannot be told apart, so they count as the folder's).
@@ -36,6 +39,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('modules', schema=None) as batch_op:
+        batch_op.drop_column('quiz_file_hash')
+        batch_op.drop_column('content_file_hash')
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.drop_column('file_hash')
     with op.batch_alter_table('question_versions', schema=None) as batch_op:

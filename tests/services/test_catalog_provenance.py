@@ -173,7 +173,8 @@ def test_only_questions_removed_from_their_own_course_folder_are_retired(client,
     assert not question("care-makeup").retired  # a browser edit is never thrown away by a file
     assert (f"{bank}:1: question care-makeup was edited in the browser on {clock.now().date().isoformat()}; "
             f"kept that version; use --prefer-files to retire it") in output
-    assert "1 retired" in output and output.rstrip().endswith("banks: 1 changed, 1 conflict kept, see above")
+    assert "1 retired" in output and "module content or quiz settings changed (care quiz)" in output
+    assert output.rstrip().endswith("banks: 2 changed, 1 conflict kept, see above")
 
     reimport(runner, folder, "--prefer-files")
     db.session.expire_all()
@@ -274,3 +275,40 @@ def test_an_export_taken_before_a_newer_draft_keeps_the_draft(client, runner, fo
     change_file(exported, "Sunscreen every day after treatment.", "SPF 50 every day after treatment.")
     assert conflict_line(exported, 3, "care-spf") in reimport(runner, exported)
     assert versions("care-spf")[-1].content["stem"] == "A draft saved after the export."
+
+
+def test_module_content_and_quiz_settings_edited_in_the_studio_survive_a_reimport(client, runner, folder, trainer):
+    course = db.session.scalar(select(Course))
+    care, basics = module_of(course, "care"), module_of(course, "basics")
+    studio_md = "# Care\n\nEdited in the studio.\n"
+    assert client.post(f"/author/modules/{care.id}/content", data={"content_md": studio_md}).status_code == 302
+    quiz = {"draw": "2", "draw_by_tag": "", "pass_percent": "70", "time_limit_minutes": "",
+            "attempts_before_cooldown": "2", "cooldown_hours": "24", "show_answers": "after_pass"}
+    assert client.post(f"/author/modules/{care.id}/quiz", data=quiz).status_code == 302
+
+    assert reimport(runner, folder).rstrip().endswith("banks: 0 changed, 0 conflicts kept")
+    db.session.expire_all()
+    care = module_of(db.session.scalar(select(Course)), "care")
+    assert care.content_md == studio_md and (care.draw, care.pass_percent) == (2, 70)
+
+    # The files change: the studio's edits are kept and listed; basics, untouched in the studio, follows its file.
+    (folder / "modules" / "02-care.md").write_text("# Care\n\nChanged in git.\n")
+    (folder / "modules" / "01-basics.md").write_text("# Basics\n\nChanged in git too.\n")
+    course_yaml = folder / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("pass_percent: 60", "pass_percent: 65"))
+    output = reimport(runner, folder)
+    assert (f"{folder / 'modules' / '02-care.md'}:1: module care's content was edited in the studio since the last "
+            "import; kept that version; use --prefer-files to replace it") in output
+    quiz_line = course_yaml.read_text().splitlines().index("    quiz:", 20) + 1
+    assert (f"{course_yaml}:{quiz_line}: module care's quiz settings were edited in the studio since the last "
+            "import; kept that version; use --prefer-files to replace it") in output
+    assert output.rstrip().endswith("banks: 1 changed, 2 conflicts kept, see above")
+    db.session.expire_all()
+    care, basics = (module_of(db.session.scalar(select(Course)), slug) for slug in ("care", "basics"))
+    assert care.content_md == studio_md and care.pass_percent == 70
+    assert basics.content_md == "# Basics\n\nChanged in git too.\n"
+
+    assert reimport(runner, folder, "--prefer-files").rstrip().endswith("banks: 2 changed, 0 conflicts kept")
+    db.session.expire_all()
+    care = module_of(db.session.scalar(select(Course)), "care")
+    assert care.content_md == "# Care\n\nChanged in git.\n" and (care.draw, care.pass_percent) == (3, 65)

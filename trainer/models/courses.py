@@ -58,6 +58,10 @@ class Module(db.Model):
                                               server_default="after_pass")
     #: A module dropped from course.yaml stays (attempts point at it) but no longer counts.
     retired: Mapped[bool] = mapped_column(nullable=False, default=False)
+    #: content_hash of the Markdown / the quiz settings as the course folder last gave them (None:
+    #: not yet imported from a folder); a folder import never overwrites a newer edit in the studio.
+    content_file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    quiz_file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     course: Mapped[Course] = relationship()
     questions: Mapped[list["Question"]] = relationship(

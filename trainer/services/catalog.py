@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from trainer.banks.course_folder import CourseSpec
+from trainer.banks.course_folder import CourseSpec, ModuleSpec
 from trainer.banks.records import ParsedQuestion
 from trainer import clock
 from trainer.extensions import db
@@ -46,6 +46,22 @@ class Conflict:
                 f"{self.edited_dt.date().isoformat()}; kept that version; use --prefer-files to {verb} it")
 
 
+@dataclass(frozen=True)
+class ModuleConflict:
+    """A changed module content file or quiz setting that met a newer edit in the studio; the edit was kept."""
+
+    path: str
+    line: int
+    slug: str
+    #: "content" (the Markdown) or "quiz" (the quiz settings in course.yaml).
+    part: str
+
+    def __str__(self) -> str:
+        what = "content was" if self.part == "content" else "quiz settings were"
+        return (f"{self.path}:{self.line}: module {self.slug}'s {what} edited in the studio since the last import; "
+                f"kept that version; use --prefer-files to replace it")
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -60,7 +76,9 @@ class ImportReport:
     questions_retired: list[str] = field(default_factory=list)
     #: Retired questions that are back in their course folder.
     questions_restored: int = 0
-    conflicts: list[Conflict] = field(default_factory=list)
+    #: "slug content" / "slug quiz" for each module part this import changed.
+    modules_updated: list[str] = field(default_factory=list)
+    conflicts: list[Conflict | ModuleConflict] = field(default_factory=list)
     #: Keys of the questions this import added, versioned, retired or brought back.
     changed_keys: set[str] = field(default_factory=set)
 
@@ -72,6 +90,8 @@ class ImportReport:
             text += f", {self.questions_restored} back in the bank"
         if self.questions_retired:
             text += f", {len(self.questions_retired)} retired (no longer in the bank)"
+        if self.modules_updated:
+            text += f", module content or quiz settings changed ({', '.join(self.modules_updated)})"
         if self.conflicts:
             text += f", {_plural(len(self.conflicts), 'conflict')} kept"
         return text
@@ -79,7 +99,7 @@ class ImportReport:
 
 def totals_line(reports: list[ImportReport]) -> str:
     """One line for the whole run, as `make run` prints it: "banks: 0 changed, 2 conflicts kept, see above"."""
-    changed = sum(len(r.changed_keys) for r in reports)
+    changed = sum(len(r.changed_keys) + len(r.modules_updated) for r in reports)
     conflicts = sum(len(r.conflicts) for r in reports)
     return f"banks: {changed} changed, {_plural(conflicts, 'conflict')} kept" + (", see above" if conflicts else "")
 
@@ -189,6 +209,44 @@ def _import_from_folder(module: Module, parsed: ParsedQuestion, position: int, r
         report.changed_keys.add(question.key)
 
 
+_QUIZ_KEYS = ("draw", "draw_by_tag", "pass_percent", "time_limit_minutes", "attempts_before_cooldown",
+              "cooldown_hours", "show_answers")
+
+
+def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport, origin: str,
+                        prefer_files: bool) -> None:
+    """The same rule for a module's Markdown and quiz settings, which the studio edits in place.
+
+    A part the folder gives as it did last time is left alone; a changed part replaces what the
+    folder gave before, but a newer studio edit is kept (a conflict) unless `prefer_files`.
+    """
+    exists = module.id is not None
+    parts = (
+        ("content", mspec.content_md, module.content_md if exists else None, mspec.content_at),
+        ("quiz", {k: getattr(mspec.quiz, k) for k in _QUIZ_KEYS},
+         {k: getattr(module, k) for k in _QUIZ_KEYS} if exists else None, mspec.quiz_at),
+    )
+    for part, given, current, (path, line) in parts:
+        given_hash = content_hash(given)
+        file_hash = getattr(module, f"{part}_file_hash")
+        if origin == "folder" and file_hash == given_hash:
+            continue
+        current_hash = None if current is None else content_hash(current)
+        if origin == "folder" and not prefer_files and file_hash is not None \
+                and current_hash not in (file_hash, given_hash):
+            report.conflicts.append(ModuleConflict(path or "course.yaml", line, module.slug, part))
+            continue
+        if current_hash != given_hash:
+            report.modules_updated.append(f"{module.slug} {part}")
+        if part == "content":
+            module.content_md = given
+        else:
+            for key, value in given.items():
+                setattr(module, key, value)
+        if origin == "folder":
+            setattr(module, f"{part}_file_hash", given_hash)
+
+
 def _bank_path(spec: CourseSpec, module_slug: str) -> str:
     """The bank file a module's questions came from, for a conflict about a removed question."""
     for mspec in sorted(spec.modules, key=lambda m: m.slug != module_slug):
@@ -237,13 +295,8 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
         if module is None:
             module = Module(course_id=course.id, slug=mspec.slug)
             db.session.add(module)
-        module.position, module.title, module.content_md = position, mspec.title, mspec.content_md
-        module.retired = False
-        quiz = mspec.quiz
-        module.draw, module.draw_by_tag, module.pass_percent = quiz.draw, quiz.draw_by_tag, quiz.pass_percent
-        module.time_limit_minutes = quiz.time_limit_minutes
-        module.attempts_before_cooldown, module.cooldown_hours = quiz.attempts_before_cooldown, quiz.cooldown_hours
-        module.show_answers = quiz.show_answers
+        module.position, module.title, module.retired = position, mspec.title, False
+        _apply_module_files(module, mspec, report, origin, prefer_files)
         db.session.flush()
         for qpos, parsed in enumerate(mspec.questions, start=1):
             in_bank.add(parsed.data["id"])
