@@ -312,3 +312,16 @@ def test_module_content_and_quiz_settings_edited_in_the_studio_survive_a_reimpor
     db.session.expire_all()
     care = module_of(db.session.scalar(select(Course)), "care")
     assert care.content_md == "# Care\n\nChanged in git.\n" and (care.draw, care.pass_percent) == (3, 65)
+
+
+def test_a_question_moved_to_another_modules_bank_moves(runner, folder, trainer):
+    care, basics = folder / "questions" / "care.yaml", folder / "questions" / "basics.yaml"
+    block = care.read_text().split("\n  - id: ")[1]  # care-spf, unchanged
+    remove_from_file(folder, "care-spf")
+    basics.write_text(basics.read_text().rstrip("\n") + "\n  - id: " + block.rstrip("\n") + "\n")
+
+    output = reimport(runner, folder)
+
+    db.session.expire_all()
+    assert question("care-spf").module.slug == "basics" and len(versions("care-spf")) == 1
+    assert output.rstrip().endswith("banks: 2 changed, 0 conflicts kept")  # the question, and care's draw

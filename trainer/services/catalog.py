@@ -18,7 +18,7 @@ from trainer.services.audit import record_event
 
 
 def content_hash(question: dict) -> str:
-    """A stable fingerprint of a question's content (key order does not matter)."""
+    """A stable fingerprint of JSON content: a question, a module's Markdown or quiz settings (key order does not matter)."""
     return hashlib.sha256(json.dumps(question, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -68,6 +68,8 @@ def _plural(count: int, word: str) -> str:
 
 @dataclass
 class ImportReport:
+    """What one course's import did, for the command line, the studio's message and the audit trail."""
+
     course_slug: str
     course_created: bool = False
     questions_added: int = 0
@@ -189,6 +191,9 @@ def _import_from_folder(module: Module, parsed: ParsedQuestion, position: int, r
     digest = content_hash(data)
     question = questions.get(data["id"])
     if question is not None and question.file_hash == digest:
+        if question.module_id != module.id:  # moved to another module's bank: the studio cannot do that
+            question.module_id, question.position = module.id, position
+            report.changed_keys.add(question.key)
         report.questions_unchanged += 1
         return
     current = latest.get(question.id) if question is not None else None
