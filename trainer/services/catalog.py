@@ -241,7 +241,7 @@ def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport,
                 and current_hash not in (file_hash, given_hash):
             report.conflicts.append(ModuleConflict(path or "course.yaml", line, module.slug, part))
             continue
-        if current_hash != given_hash:
+        if exists and current_hash != given_hash:  # a new module is reported with its course
             report.modules_updated.append(f"{module.slug} {part}")
         if part == "content":
             module.content_md = given
