@@ -35,13 +35,11 @@ from trainer.security import can_author
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.attempts import current_versions
 from trainer.services.audit import record_event
-from trainer.services.catalog import content_hash
+from trainer.services.catalog import QUIZ_FIELDS, content_hash
 
 #: Every key a question may have, in the order the editor shows them.
 QUESTION_FIELDS = ("id", "type", "stem", "choices", "scoring", "answer", "pairs", "order", "answers", "explanation",
                    "feedback", "source", "tags", "difficulty", "critical")
-QUIZ_FIELDS = ("draw", "draw_by_tag", "pass_percent", "time_limit_minutes", "attempts_before_cooldown",
-               "cooldown_hours", "show_answers")
 #: Problems that concern no single field (shown at the top of the form).
 GENERAL = ""
 

@@ -214,8 +214,9 @@ def _import_from_folder(module: Module, parsed: ParsedQuestion, position: int, r
         report.changed_keys.add(question.key)
 
 
-_QUIZ_KEYS = ("draw", "draw_by_tag", "pass_percent", "time_limit_minutes", "attempts_before_cooldown",
-              "cooldown_hours", "show_answers")
+#: A module's quiz settings: given by course.yaml, edited in the studio.
+QUIZ_FIELDS = ("draw", "draw_by_tag", "pass_percent", "time_limit_minutes", "attempts_before_cooldown",
+               "cooldown_hours", "show_answers")
 
 
 def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport, origin: str,
@@ -228,8 +229,8 @@ def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport,
     exists = module.id is not None
     parts = (
         ("content", mspec.content_md, module.content_md if exists else None, mspec.content_at),
-        ("quiz", {k: getattr(mspec.quiz, k) for k in _QUIZ_KEYS},
-         {k: getattr(module, k) for k in _QUIZ_KEYS} if exists else None, mspec.quiz_at),
+        ("quiz", {k: getattr(mspec.quiz, k) for k in QUIZ_FIELDS},
+         {k: getattr(module, k) for k in QUIZ_FIELDS} if exists else None, mspec.quiz_at),
     )
     for part, given, current, (path, line) in parts:
         given_hash = content_hash(given)
