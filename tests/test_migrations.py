@@ -37,3 +37,51 @@ def test_upgrade_on_an_empty_database_matches_the_models(database_url, tmp_path)
             with admin_engine.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
             admin_engine.dispose()
+
+
+def test_upgrade_marks_editor_versions_as_browser_and_remembers_what_the_folder_gave(database_url, tmp_path):
+    """Existing data: a version with an author came from the editor; the newest other one is the file's."""
+    url = _fresh_url(database_url, tmp_path).replace("migrated", "provenance").replace("_migrations", "_provenance")
+    admin_engine = None
+    if url.startswith("postgresql"):
+        admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
+            conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade(revision="aad08140e6d2")
+            with db.engine.begin() as conn:
+                for statement in (
+                    "INSERT INTO users (id, email, name, password_hash, is_enabled, created_dt) "
+                    "VALUES (1, 't@example.org', 'T', 'x', true, '2026-11-01 10:00:00')",
+                    "INSERT INTO courses (id, slug, title, summary, valid_for_days, renewal_window_days, sources, "
+                    "imported_dt) VALUES (1, 'c', 'C', '', 365, 60, '{}', '2026-11-01 10:00:00')",
+                    "INSERT INTO modules (id, course_id, slug, position, title, content_md, draw, draw_by_tag, "
+                    "pass_percent, attempts_before_cooldown, cooldown_hours, retired) "
+                    "VALUES (1, 1, 'm', 1, 'M', '', 1, '{}', 50, 2, 24, false)",
+                    "INSERT INTO questions (id, course_id, module_id, key, position, retired) "
+                    "VALUES (1, 1, 1, 'edited', 1, false), (2, 1, 1, 'from-file', 2, false)",
+                    "INSERT INTO question_versions (question_id, number, content, content_hash, created_dt, "
+                    "published_dt, author_id) VALUES "
+                    "(1, 1, '{}', 'file-1', '2026-11-01 10:00:00', '2026-11-01 10:00:00', NULL), "
+                    "(1, 2, '{}', 'file-2', '2026-11-02 10:00:00', '2026-11-02 10:00:00', NULL), "
+                    "(1, 3, '{}', 'edit-3', '2026-11-03 10:00:00', NULL, 1), "
+                    "(2, 1, '{}', 'file-a', '2026-11-01 10:00:00', '2026-11-01 10:00:00', NULL)",
+                ):
+                    conn.execute(text(statement))
+            upgrade()
+            with db.engine.connect() as conn:
+                origins = conn.execute(text("SELECT question_id, number, origin FROM question_versions "
+                                            "ORDER BY question_id, number")).all()
+                hashes = dict(conn.execute(text("SELECT key, file_hash FROM questions")).all())
+            assert [tuple(row) for row in origins] == [(1, 1, "folder"), (1, 2, "folder"), (1, 3, "browser"),
+                                                       (2, 1, "folder")]
+            assert hashes == {"edited": "file-2", "from-file": "file-a"}
+            db.engine.dispose()
+    finally:
+        if admin_engine is not None:
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
+            admin_engine.dispose()

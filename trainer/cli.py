@@ -84,11 +84,20 @@ def banks_validate(paths):
 @click.option("--format", "file_format", type=click.Choice(["folder", "yaml", "gift", "csv"]), default="folder",
               show_default=True, help="folder: course folders; yaml, gift, csv: single bank files (need --into).")
 @click.option("--into", "into", metavar="COURSE/MODULE", help="The module a single bank file goes into.")
-def banks_import(paths, file_format, into):
-    """Import course folders, or bank files into one module; all or nothing."""
-    from trainer.services.catalog import import_courses
+@click.option("--prefer-files", is_flag=True,
+              help="Course folders: where a question was edited in the browser or uploaded since, the file "
+                   "wins (as a new version; history is kept).")
+def banks_import(paths, file_format, into, prefer_files):
+    """Import course folders, or bank files into one module; all or nothing.
+
+    A course folder changes only what came from files: a question edited in the browser or
+    uploaded since its last import is kept and listed as a conflict (exit 0).
+    """
+    from trainer.services.catalog import import_courses, totals_line
 
     if file_format != "folder":
+        if prefer_files:
+            fail("--prefer-files is for course folders; a bank file given with --format always wins.")
         _import_bank_files(paths, file_format, into)
         return
     if into:
@@ -98,8 +107,13 @@ def banks_import(paths, file_format, into):
         _print_problems(problems)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
-    for report in import_courses(None, specs):
+    reports = import_courses(None, specs, prefer_files=prefer_files)
+    for report in reports:
+        for conflict in report.conflicts:
+            click.echo(str(conflict))
+    for report in reports:
         click.echo(report.summary())
+    click.echo(totals_line(reports))
 
 
 def _import_bank_files(paths, file_format: str, into: str | None) -> None:

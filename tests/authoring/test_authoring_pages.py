@@ -271,7 +271,7 @@ def test_history_page_shows_the_change_and_escapes_html(client, course, trainer)
     authoring.save_question(trainer, makeup, {**content, "choices": [
         {**content["choices"][0]}, {"text": '<script>alert("owned")</script>'}]})
     html = client.get(f"/author/questions/{makeup.id}/history").get_data(as_text=True)
-    assert "Version 2" in html and "Version 1" in html and trainer.name in html and "an import from a file" in html
+    assert "Version 2" in html and "Version 1" in html and f"in the browser by {trainer.name}" in html and "from the course folder" in html
     assert "&lt;script&gt;alert(&#34;owned&#34;)&lt;/script&gt;" in html
     assert "<script>alert" not in html
     assert re.search(r'<span class="add">\+- text: .*&lt;script&gt;', html)

@@ -44,6 +44,9 @@ class ModuleSpec:
     content_md: str
     quiz: QuizSettings
     questions: list[ParsedQuestion]
+    #: Where the content and the quiz settings were read ("path", line), for messages about them.
+    content_at: tuple[str, int] = ("", 1)
+    quiz_at: tuple[str, int] = ("", 1)
 
 
 @dataclass
@@ -285,7 +288,9 @@ def load_course(folder: str | Path) -> CourseSpec:
         quiz = _check_quiz(checker, course_path, mod.get("quiz"), mapping_key_lines(child_node(mod_node, "quiz")), mlines.get("quiz", mline))
         if quiz is not None and bank_readable:
             _check_draw(checker, course_path, mlines.get("quiz", mline), quiz, questions)
-            modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions))
+            modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions,
+                                      content_at=(str(folder / mod["content"]), 1),
+                                      quiz_at=(str(course_path), mlines.get("quiz", mline))))
     if checker.problems:
         raise BankFormatError(checker.problems)
     return CourseSpec(

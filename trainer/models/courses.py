@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
@@ -58,6 +58,10 @@ class Module(db.Model):
                                               server_default="after_pass")
     #: A module dropped from course.yaml stays (attempts point at it) but no longer counts.
     retired: Mapped[bool] = mapped_column(nullable=False, default=False)
+    #: content_hash of the Markdown / the quiz settings as the course folder last gave them (None:
+    #: not yet imported from a folder); a folder import never overwrites a newer edit in the studio.
+    content_file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    quiz_file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     course: Mapped[Course] = relationship()
     questions: Mapped[list["Question"]] = relationship(
@@ -79,6 +83,10 @@ class Question(db.Model):
     position: Mapped[int] = mapped_column(nullable=False)
     #: Retired questions are no longer drawn; answered ones are never deleted.
     retired: Mapped[bool] = mapped_column(nullable=False, default=False)
+    #: content_hash of the question as its course folder last gave it; None when no course folder
+    #: holds it (made in the browser, uploaded, or removed from the folder). A folder import compares
+    #: against it to tell a changed file from a newer edit made elsewhere.
+    file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     module: Mapped[Module] = relationship(back_populates="questions")
     versions: Mapped[list["QuestionVersion"]] = relationship(
@@ -90,6 +98,7 @@ class QuestionVersion(db.Model):
     __tablename__ = "question_versions"
     __table_args__ = (
         UniqueConstraint("question_id", "number", name="uq_question_versions_question_number"),
+        CheckConstraint("origin IN ('folder', 'browser', 'upload')", name="ck_question_versions_origin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +114,9 @@ class QuestionVersion(db.Model):
     published_dt: Mapped[datetime | None] = mapped_column(nullable=True)
     #: Who saved it (None for imports from files).
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: Where it came from: "folder" (a course folder import), "browser" (the studio's editor) or
+    #: "upload" (a bank file or course ZIP uploaded in the studio).
+    origin: Mapped[str] = mapped_column(String(10), nullable=False, default="folder", server_default="folder")
 
     question: Mapped[Question] = relationship(back_populates="versions")
 

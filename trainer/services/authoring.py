@@ -35,13 +35,11 @@ from trainer.security import can_author
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.attempts import current_versions
 from trainer.services.audit import record_event
-from trainer.services.catalog import content_hash
+from trainer.services.catalog import QUIZ_FIELDS, content_hash
 
 #: Every key a question may have, in the order the editor shows them.
 QUESTION_FIELDS = ("id", "type", "stem", "choices", "scoring", "answer", "pairs", "order", "answers", "explanation",
                    "feedback", "source", "tags", "difficulty", "critical")
-QUIZ_FIELDS = ("draw", "draw_by_tag", "pass_percent", "time_limit_minutes", "attempts_before_cooldown",
-               "cooldown_hours", "show_answers")
 #: Problems that concern no single field (shown at the top of the form).
 GENERAL = ""
 
@@ -251,7 +249,7 @@ def add_question(actor, module: Module, data: Mapping) -> Question:
         db.session.add(question)
         db.session.flush()
         db.session.add(QuestionVersion(question_id=question.id, number=1, content=data, content_hash=content_hash(data),
-                                       published_dt=None, author_id=actor.id))
+                                       published_dt=None, author_id=actor.id, origin="browser"))
         record_event(actor, "author.question_add", _question_subject(question), version=1, type=data["type"])
         db.session.commit()
     except IntegrityError:
@@ -280,7 +278,7 @@ def save_question(actor, question: Question, data: Mapping, based_on: int | None
                              "saved. Your text is kept below: compare it with the history, then save again."))
     number = (newest.number + 1) if newest else 1
     version = QuestionVersion(question_id=question.id, number=number, content=data, content_hash=digest,
-                              published_dt=None, author_id=actor.id)
+                              published_dt=None, author_id=actor.id, origin="browser")
     try:
         db.session.add(version)
         record_event(actor, "author.question_save", _question_subject(question), version=number)

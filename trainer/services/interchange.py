@@ -60,7 +60,7 @@ def import_bank_file(actor, module: Module, questions: list[ParsedQuestion]) -> 
     try:
         start = max((q.position for q in taken.values() if q.module_id == module.id), default=0)
         for offset, pq in enumerate(questions, start=1):
-            apply_question(module, pq.data, start + offset, report)
+            apply_question(module, pq.data, start + offset, report, origin="upload")
         record_event(actor, "banks.import", f"module:{module.course.slug}/{module.slug}", summary=report.summary())
         db.session.commit()
     except Exception:

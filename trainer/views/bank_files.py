@@ -113,7 +113,7 @@ def upload_course():
         except BankFormatError as exc:
             return _page(400, "course", [_relative(problem, root) for problem in exc.problems], forms=forms)
     try:
-        [report] = import_courses(current_user, [spec])
+        [report] = import_courses(current_user, [spec], origin="upload")
     except (BankFormatError, ServiceError) as exc:
         return _page(400, "course", _messages(exc), forms=forms)
     flash(f"Imported {name}. {report.summary()}.", "success")
