@@ -73,16 +73,29 @@ def test_someone_elses_attempt_is_not_found(basics):
         save_answer(owner, attempt.id, 99, FormData({}), seq=1)
 
 
+def _invalid_form(aq) -> FormData:
+    """Fields no answer to the question can be: choices out of range, or a text over the limit."""
+    name = f"q{aq.position}"
+    if aq.version.content["type"] == "short_answer":
+        return FormData({name: "x" * 501})
+    return FormData({name: "999", **{f"{name}-{i}": "999" for i in range(6)}})
+
+
 def test_invalid_answer_changes_nothing(basics):
     learner = make_user()
-    attempt = start_attempt(learner, basics)
-    aq = attempt.questions[0]
-    save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
-    bad = FormData({f"q{aq.position}": "999", **{f"q{aq.position}-{i}": "999" for i in range(6)}})
-    with pytest.raises(ServiceError):
-        save_answer(learner, attempt.id, aq.position, bad, seq=2)
+    # A fixed draw that includes the short answer (any text is a valid short answer, so its
+    # invalid form differs); every drawn question is checked, not whichever came first.
+    attempt = start_attempt(learner, basics, rng=random.Random(1))
+    assert "short_answer" in {aq.version.content["type"] for aq in attempt.questions}
+    for aq in attempt.questions:
+        save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
+        with pytest.raises(ServiceError):
+            save_answer(learner, attempt.id, aq.position, _invalid_form(aq), seq=2)
     db.session.expire_all()
-    assert db.session.get(AttemptQuestion, aq.id).response_seq == 1
+    for aq in attempt.questions:
+        stored = db.session.get(AttemptQuestion, aq.id)
+        assert stored.response_seq == 1
+    assert submit_attempt(learner, attempt.id).score_percent == 100.0
 
 
 def test_deadline_grace_and_abandoned_attempt(basics):

@@ -3,12 +3,12 @@ from trainer.models.accounts import ROLES, ApiToken, Clinic, Invitation, LoginFa
 from trainer.models.assignments import Assignment
 from trainer.models.attempts import Attempt, AttemptQuestion, GradeHistory
 from trainer.models.audit import AuditEvent
-from trainer.models.certificates import Certificate
+from trainer.models.certificates import Certificate, CertificationLock
 from trainer.models.courses import Course, CourseMedia, Module, Question, QuestionVersion
 from trainer.models.notifications import OutboxMessage, RateCounter
 
 __all__ = [
     "ROLES", "ApiToken", "Clinic", "Invitation", "LoginFailure", "User", "UserRole", "Assignment", "Attempt",
-    "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "Course", "CourseMedia", "Module", "Question",
+    "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "CertificationLock", "Course", "CourseMedia", "Module", "Question",
     "QuestionVersion", "OutboxMessage", "RateCounter",
 ]

@@ -6,11 +6,14 @@ import string
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.certification.status import certificate_status, EXPIRED, EXPIRING
 from trainer.extensions import db
-from trainer.models import Attempt, Certificate, Course
+from trainer.models import Attempt, Certificate, CertificationLock, Course
 from trainer.models.attempts import SUBMITTED
 from trainer.security import can_revoke_certificates
 from trainer.services import Forbidden, ServiceError
@@ -34,7 +37,28 @@ def current_certificate(user_id: int, course_id: int) -> Certificate | None:
         .where(Certificate.user_id == user_id, Certificate.course_id == course_id,
                Certificate.superseded_by_id.is_(None))
         .order_by(Certificate.issued_dt.desc(), Certificate.id.desc()).limit(1)
+        # Read the row as committed now, not as this session may have loaded it earlier.
+        .execution_options(populate_existing=True)
     )
+
+
+def lock_certification(user_ids, course_id: int) -> None:
+    """Take the per-person, per-course issuing lock for each person, until the transaction ends.
+
+    Locks are taken in user id order so that a transaction locking several people (a regrade)
+    cannot deadlock with another. Call it before recording any audit event in the transaction:
+    the audit trail's lock must always come after this one. On SQLite the write lock taken at
+    BEGIN IMMEDIATE already serialises writers; the rows are harmless there.
+    """
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(CertificationLock).values(
+        [{"user_id": user_id, "course_id": course_id} for user_id in user_ids]).on_conflict_do_nothing())
+    db.session.execute(select(CertificationLock.user_id).where(
+        CertificationLock.user_id.in_(user_ids), CertificationLock.course_id == course_id)
+        .order_by(CertificationLock.user_id).with_for_update())
 
 
 def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
@@ -42,8 +66,11 @@ def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
 
     A pass counts when it came after the certificate it would replace was issued, and a
     valid certificate is only renewed inside its renewal window. Runs in the caller's
-    transaction.
+    transaction, after taking the person's lock for the course: everything read below is what
+    concurrent submits have committed, so two submits finishing the course together issue
+    exactly one certificate.
     """
+    lock_certification([user.id], course.id)
     now = clock.now()
     previous = current_certificate(user.id, course.id)
     since = None
@@ -68,10 +95,21 @@ def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
         expires_dt=now + timedelta(days=course.valid_for_days),
         score_percent=round(sum(best.values()) / len(best), 2),
     )
-    db.session.add(certificate)
-    db.session.flush()
-    if previous is not None:
-        previous.superseded_by_id = certificate.id
+    try:
+        # A savepoint: if the unique index refuses a second current certificate, only this
+        # issue is undone, never the graded submit that asked for it.
+        with db.session.begin_nested():
+            if previous is not None:
+                previous.superseded_dt = now  # leaves the current set before the renewal joins it
+                db.session.flush()
+            db.session.add(certificate)
+            db.session.flush()
+            if previous is not None:
+                previous.superseded_by_id = certificate.id
+                db.session.flush()
+    except IntegrityError:
+        # Another current certificate exists that this decision did not see: that one stands.
+        return None
     record_event(user, "certificates.issue", f"certificate:{certificate.id}", course=course.slug,
                  renews=previous.id if previous is not None else None)
     return certificate

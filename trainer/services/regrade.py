@@ -16,7 +16,7 @@ from trainer.models import Attempt, AttemptQuestion, GradeHistory, Module, Quest
 from trainer.models.attempts import SUBMITTED
 from trainer.quiz.grading import grade_attempt
 from trainer.services.audit import record_event
-from trainer.services.certificates import issue_certificate_if_complete
+from trainer.services.certificates import issue_certificate_if_complete, lock_certification
 
 #: Keys whose length must not change for a saved response (indices) to mean the same thing.
 _SHAPE_KEYS = ("choices", "pairs", "order")
@@ -64,6 +64,7 @@ def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
         .options(selectinload(Attempt.questions).selectinload(AttemptQuestion.version), selectinload(Attempt.user))
     ).all()
     report = RegradeReport()
+    passing = {}
     for attempt in attempts:
         plan = []
         for aq in attempt.questions:
@@ -92,8 +93,12 @@ def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
         attempt.score_percent, attempt.passed, attempt.missed_critical = grade.score_percent, grade.passed, grade.missed_critical
         db.session.flush()
         if grade.passed:
-            issue_certificate_if_complete(attempt.user, module.course)
+            passing[attempt.user_id] = attempt.user
     if not dry_run:
+        # Every lock first, then the issues (each records an audit event, whose lock comes last).
+        lock_certification(passing, module.course.id)
+        for user in passing.values():
+            issue_certificate_if_complete(user, module.course)
         record_event(actor, "attempts.regrade", f"module:{module.course.slug}/{module.slug}",
                      changed=[c.attempt_id for c in report.changes], unchanged=report.unchanged)
         db.session.commit()
