@@ -322,7 +322,10 @@
   });
   updateAnsweredCount();
 
+  // The network is back, or the learner returns to this tab (perhaps after signing in in another one).
   window.addEventListener("online", function () { client.retryNow(); });
+  window.addEventListener("focus", function () { client.retryNow(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) client.retryNow(); });
   function unsavedCount() {
     var positions = client.unsavedPositions();
     Object.keys(typingTimers).forEach(function (p) { if (positions.indexOf(p) === -1) positions.push(p); });

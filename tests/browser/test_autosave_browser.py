@@ -189,3 +189,51 @@ def test_a_submit_made_while_signed_out_lands_on_the_attempt_after_sign_in(new_c
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.state == "submitted"
         assert sum(aq.response is not None for aq in attempt.questions) == 2
+
+
+def test_answers_given_while_signed_out_are_saved_once_signed_in_in_another_tab(new_context, learner, in_app):
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, learner)
+    attempt_id = start_quiz(page, COURSE, MODULE)
+    choose(page, 1, 0)
+    expect(page.locator("#save-state-1")).to_have_text("Saved")
+
+    context.clear_cookies()  # the session ended
+    second = choose(page, 2, 1)
+    expect(page.locator("#save-state-2")).to_contain_text("signed out")
+
+    other = context.new_page()  # the learner signs in again in another tab, then comes back
+    sign_in(other, learner)
+    page.bring_to_front()
+    # The quiz tab was opened under the old session: it fetches the new form token and sends the answer.
+    expect(page.locator("#save-state-2")).to_have_text("Saved", timeout=20_000)
+    with in_app():
+        aq = attempt_question(attempt_id, 2)
+        assert aq.response == canonical(aq, second)
+
+
+def test_leaving_the_page_with_an_unsaved_answer_asks_first(new_context, learner):
+    context = new_context()
+    page = context.new_page()
+    sign_in(page, learner)
+    start_quiz(page, COURSE, MODULE)
+    dialogs = []
+
+    def stay(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+    page.on("dialog", stay)
+
+    context.set_offline(True)
+    choose(page, 1, 0)
+    expect(page.locator("#save-state-1")).to_contain_text("Not saved, retrying")
+    page.close(run_before_unload=True)
+    expect(page.locator("#question-1")).to_be_visible()  # the learner chose to stay
+    assert dialogs == ["beforeunload"]
+
+    context.set_offline(False)
+    expect(page.locator("#save-state-1")).to_have_text("Saved", timeout=20_000)
+    with page.expect_event("close"):  # nothing unsaved: the page closes without asking
+        page.close(run_before_unload=True)
+    assert dialogs == ["beforeunload"]
