@@ -237,3 +237,28 @@ def test_leaving_the_page_with_an_unsaved_answer_asks_first(new_context, learner
     with page.expect_event("close"):  # nothing unsaved: the page closes without asking
         page.close(run_before_unload=True)
     assert dialogs == ["beforeunload"]
+
+
+def test_retries_wait_longer_each_time_up_to_30_seconds_and_never_stop(new_context, learner, in_app):
+    context = new_context()
+    page = context.new_page()
+    page.clock.install()  # the page's timers run on a clock the test moves, so no test time is spent waiting
+    sign_in(page, learner)
+    attempt_id = start_quiz(page, COURSE, MODULE)
+    page.route(re.compile(r"/answers/1$"), lambda route: route.abort("connectionrefused"))
+
+    with page.expect_event("requestfailed"):
+        value = choose(page, 1, 0)
+    # After each failure the page waits 1, 2, 4, 8, 16 seconds, then 30 seconds at most, for ever.
+    for wait_ms in (1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000):
+        with page.expect_event("requestfailed", timeout=5_000):
+            page.clock.run_for(wait_ms)
+        expect(page.locator("#save-state-1")).to_contain_text("Not saved, retrying")
+
+    page.unroute(re.compile(r"/answers/1$"))
+    with page.expect_response(re.compile(r"/answers/1$")):
+        page.clock.run_for(30_000)
+    expect(page.locator("#save-state-1")).to_have_text("Saved")
+    with in_app():
+        aq = attempt_question(attempt_id, 1)
+        assert aq.response == canonical(aq, value)
