@@ -358,6 +358,17 @@
     leaving = true;  // the form post carries every answer on the page
   });
 
+  // The sticky status bar's height, for the scroll padding that keeps focused controls below it.
+  var statusBar = document.getElementById("quiz-status");
+  if (statusBar) {
+    var measureBar = function () {
+      document.documentElement.style.setProperty("--quiz-bar-height", statusBar.offsetHeight + "px");
+    };
+    measureBar();
+    if (window.ResizeObserver) new ResizeObserver(measureBar).observe(statusBar);
+    else window.addEventListener("resize", measureBar);
+  }
+
   var timer = document.getElementById("timer");
   if (timer) {
     startCountdown(timer, document.getElementById("timer-announcer"), function () {
