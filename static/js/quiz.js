@@ -138,7 +138,9 @@
       setState(position, "saving", "Saving…");
       post(position, seq, fields).then(function (r) {
         q.sending = false;
-        if (r.status === 200) {
+        if (r.status === 200 && typeof r.data.saved !== "boolean") {
+          scheduleRetry(position);  // not our server's reply (a proxy or a portal page): not acknowledged
+        } else if (r.status === 200) {
           q.failures = 0;
           buffer.forget(position, seq);
           if (q.seq > seq) { send(position); return; }  // a newer change waited for this one

@@ -7,14 +7,19 @@ from datetime import timedelta
 import pytest
 import yaml
 
+from tests.browser.quiz_steps import (ATTEMPT_URL, RESULT_URL, attempt_id_of, attempt_question, canonical, sign_in,
+                                      slow_network, start_quiz)
 from tests.conftest import TINY_COURSE
 from tests.factories import correct_form
-from tests.browser.quiz_steps import ATTEMPT_URL, RESULT_URL, attempt_id_of, attempt_question, canonical, sign_in, start_quiz
 from trainer.extensions import db
 from trainer.models import Attempt
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests need the Python 'playwright' package").expect
+
+
+# Every request takes this long, as on a clinic's Wi-Fi: saves are still on their way while the learner acts.
+LATENCY_MS = 300
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -36,6 +41,7 @@ def focused(page, expression: str):
 
 def test_answer_is_autosaved_and_survives_reload_and_a_new_tab(new_context, learner, in_app):
     context = new_context()
+    slow_network(context, LATENCY_MS)
     page = context.new_page()
     sign_in(page, learner)
     attempt_id = start_quiz(page, "tiny-timed", "care")
@@ -62,7 +68,9 @@ def test_answer_is_autosaved_and_survives_reload_and_a_new_tab(new_context, lear
         assert all(attempt_question(attempt_id, p).response is None for p in (2, 3))
 
     context.close()  # the tab (and its cookies) are gone
-    page = new_context().new_page()
+    context = new_context()
+    slow_network(context, LATENCY_MS)
+    page = context.new_page()
     sign_in(page, learner)
     page.goto("/learn/tiny-timed/care")
     expect(page.get_by_role("button", name="Start the quiz")).to_have_count(0)
@@ -123,6 +131,7 @@ def test_save_retries_after_the_network_comes_back(new_context, learner, in_app)
 # --- 3. the countdown reaches zero ----------------------------------------------------------
 
 def test_timed_quiz_submits_itself_at_the_deadline(page, learner, in_app):
+    slow_network(page.context, LATENCY_MS)
     sign_in(page, learner)
     attempt_id = start_quiz(page, "tiny-timed", "basics")
 
@@ -179,6 +188,7 @@ def test_timed_quiz_submits_itself_at_the_deadline(page, learner, in_app):
 # --- 4. keyboard only -----------------------------------------------------------------------
 
 def test_care_quiz_can_be_completed_with_the_keyboard_alone(page, learner, in_app):
+    slow_network(page.context, LATENCY_MS)
     page.goto("/login")
     tab_to(page, "input[name=email]")
     page.keyboard.type(learner.email)
