@@ -80,7 +80,7 @@
   function createSaveClient(options) {
     var saveUrl = options.saveUrl, buffer = options.buffer, onState = options.onState;
     var csrf = options.csrf;
-    var questions = {};  // position -> {seq, fields, sending, sentSeq, failures, timer, state}
+    var questions = {};  // position -> {seq, fields (the newest answer), sending, failures, timer, state}
     var requestTimeoutMs = 20000;
     var maxWaitMs = 30000;
 
@@ -150,14 +150,15 @@
           buffer.forgetAll();  // the attempt is closed: these answers can no longer count
           setState(position, "closed", r.data.error || "This attempt no longer takes answers.");
           options.onClosed(r.data.result_url);
-        } else if (r.status === 401 || r.status === 403) {
+        } else if (r.status === 401) {
           scheduleRetry(position, "Not saved: you are signed out. Your answer is kept in this browser and sent once you sign in again.");
           options.onSignedOut();
         } else if (r.status === 400 && r.data.reason === "csrf") {
           refreshCsrf().then(function (ok) {
-            if (ok) { q.failures = 0; send(position); } else scheduleRetry(position);
+            // Straight away after a first refresh; if the new token fails too, back off as for any failure.
+            if (ok && q.failures === 0) { q.failures = 1; send(position); } else scheduleRetry(position);
           });
-        } else if (r.status === 400 || r.status === 404) {
+        } else if (r.status === 400 || r.status === 403 || r.status === 404) {
           // The server read the answer and refused it (for example two items given the same position):
           // sending it again cannot help; the next change is saved as usual.
           buffer.forget(position, seq);
