@@ -100,13 +100,13 @@ def test_an_answer_given_offline_is_restored_and_stored_when_the_page_is_opened_
     page.goto(f"/attempts/{attempt_id}")
     for position, value in ((1, changed), (2, second)):
         expect(page.locator(f"#question-{position} input[type=radio][value='{value}']")).to_be_checked()
-        expect(page.locator(f"#save-state-{position}")).to_have_text("Saved")
+        expect(page.locator(f"#save-state-{position}")).to_have_text("Saved", timeout=15_000)
     expect(page.locator("#quiz-status")).to_contain_text("2 of 3 answered")
     with in_app():
         for position, value in ((1, changed), (2, second)):
             aq = attempt_question(attempt_id, position)
             assert aq.response == canonical(aq, value)
-            assert aq.response_seq == 2 if position == 1 else 1
+            assert aq.response_seq == (2 if position == 1 else 1)
 
     # Acknowledged answers are not kept in the browser: opening the page again sends nothing.
     saves = []
