@@ -49,13 +49,16 @@ def pytest_collection_modifyitems(config, items):
 # --- the live server ------------------------------------------------------------------------
 
 def _timed_copy(target: Path) -> Path:
-    """The tiny course under another slug, with a one-minute limit on `basics`."""
+    """The tiny course under another slug, every quiz timed as the shipped ones are.
+
+    `basics` has a one-minute limit (the countdown reaches zero inside a test); `care` has twenty
+    minutes, so tests of saving meet the countdown running beside the autosave, as learners do.
+    """
     shutil.copytree(TINY_COURSE, target)
     spec = yaml.safe_load((target / "course.yaml").read_text())
     spec["slug"], spec["title"] = TIMED_SLUG, "Tiny Timed Course"
     for module in spec["modules"]:
-        if module["slug"] == "basics":
-            module["quiz"]["time_limit_minutes"] = 1
+        module["quiz"]["time_limit_minutes"] = 1 if module["slug"] == "basics" else 20
     (target / "course.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     return target
 

@@ -6,54 +6,23 @@ from datetime import timedelta
 
 import pytest
 import yaml
-from sqlalchemy import select
 
+from tests.browser.quiz_steps import (ATTEMPT_URL, RESULT_URL, attempt_id_of, attempt_question, canonical, sign_in,
+                                      slow_network, start_quiz)
 from tests.conftest import TINY_COURSE
 from tests.factories import correct_form
 from trainer.extensions import db
-from trainer.models import Attempt, AttemptQuestion
+from trainer.models import Attempt
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests need the Python 'playwright' package").expect
 
-ATTEMPT_URL = re.compile(r"/attempts/(\d+)$")
-RESULT_URL = re.compile(r"/attempts/\d+/result$")
+
+# Every request takes this long, as on a clinic's Wi-Fi: saves are still on their way while the learner acts.
+LATENCY_MS = 300
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def sign_in(page, learner) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(learner.email)
-    page.get_by_label("Password").fill(learner.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/learn$"))
-
-
-def start_quiz(page, course: str, module: str) -> int:
-    page.goto(f"/learn/{course}/{module}")
-    page.get_by_role("button", name="Start the quiz").click()
-    page.wait_for_url(ATTEMPT_URL)
-    return attempt_id_of(page)
-
-
-def attempt_id_of(page) -> int:
-    return int(ATTEMPT_URL.search(page.url).group(1))
-
-
-def attempt_question(attempt_id: int, position: int) -> AttemptQuestion:
-    return db.session.scalar(select(AttemptQuestion).where(
-        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position))
-
-
-def canonical(aq: AttemptQuestion, value: str):
-    """The stored response for a radio's form value (a display position, or true/false)."""
-    kind = aq.version.content["type"]
-    if kind == "true_false":
-        return value == "true"
-    assert kind == "single", kind
-    return aq.display_order[int(value)]
-
 
 def tab_to(page, selector: str, limit: int = 60) -> None:
     """Press Tab until the focused element matches the CSS selector."""
@@ -72,9 +41,10 @@ def focused(page, expression: str):
 
 def test_answer_is_autosaved_and_survives_reload_and_a_new_tab(new_context, learner, in_app):
     context = new_context()
+    slow_network(context, LATENCY_MS)
     page = context.new_page()
     sign_in(page, learner)
-    attempt_id = start_quiz(page, "tiny-course", "care")
+    attempt_id = start_quiz(page, "tiny-timed", "care")
 
     q1 = page.locator("#question-1")
     expect(q1.locator("input[type=radio]:checked")).to_have_count(0)
@@ -98,9 +68,11 @@ def test_answer_is_autosaved_and_survives_reload_and_a_new_tab(new_context, lear
         assert all(attempt_question(attempt_id, p).response is None for p in (2, 3))
 
     context.close()  # the tab (and its cookies) are gone
-    page = new_context().new_page()
+    context = new_context()
+    slow_network(context, LATENCY_MS)
+    page = context.new_page()
     sign_in(page, learner)
-    page.goto("/learn/tiny-course/care")
+    page.goto("/learn/tiny-timed/care")
     expect(page.get_by_role("button", name="Start the quiz")).to_have_count(0)
     page.get_by_role("link", name=re.compile(r"Resume attempt")).click()
     page.wait_for_url(re.compile(rf"/attempts/{attempt_id}$"))
@@ -116,7 +88,7 @@ def test_save_retries_after_the_network_comes_back(new_context, learner, in_app)
     context = new_context()
     page = context.new_page()
     sign_in(page, learner)
-    attempt_id = start_quiz(page, "tiny-course", "care")
+    attempt_id = start_quiz(page, "tiny-timed", "care")
     q1, state = page.locator("#question-1"), page.locator("#save-state-1")
 
     q1.locator("label").nth(0).click()
@@ -126,28 +98,40 @@ def test_save_retries_after_the_network_comes_back(new_context, learner, in_app)
 
     context.set_offline(True)
     try:
+        # A first answer to another question, and a change to the saved one.
+        answer_2 = page.locator("#question-2 input[type=radio]").nth(0).get_attribute("value")
+        page.locator("#question-2 label").nth(0).click()
         q1.locator("label").nth(1).click()
         expect(state).to_contain_text("Not saved, retrying", timeout=10_000)
-        with in_app():  # the change has not reached the server
+        expect(page.locator("#save-state-2")).to_contain_text("Not saved, retrying")
+        with in_app():  # the changes have not reached the server
             aq = attempt_question(attempt_id, 1)
             assert aq.response == canonical(aq, first) and aq.response_seq == 1
-        page.wait_for_timeout(1500)  # let at least one retry fail too
+            assert attempt_question(attempt_id, 2).response is None
+        # The page keeps trying: a retry goes out (and fails) while the network is still down.
+        with page.expect_event("requestfailed", predicate=lambda r: r.url.endswith("/answers/2"), timeout=10_000):
+            pass
         expect(state).to_contain_text("Not saved, retrying")
     finally:
         context.set_offline(False)
 
     expect(state).to_have_text("Saved", timeout=20_000)
+    expect(page.locator("#save-state-2")).to_have_text("Saved", timeout=20_000)
     with in_app():
         aq = attempt_question(attempt_id, 1)
         assert aq.response == canonical(aq, second)
         assert aq.response_seq == 2
+        aq = attempt_question(attempt_id, 2)
+        assert aq.response == canonical(aq, answer_2)
     page.reload()
     expect(q1.locator(f"input[type=radio][value='{second}']")).to_be_checked()
+    expect(page.locator("#quiz-status")).to_contain_text("2 of 3 answered")
 
 
 # --- 3. the countdown reaches zero ----------------------------------------------------------
 
 def test_timed_quiz_submits_itself_at_the_deadline(page, learner, in_app):
+    slow_network(page.context, LATENCY_MS)
     sign_in(page, learner)
     attempt_id = start_quiz(page, "tiny-timed", "basics")
 
@@ -204,6 +188,7 @@ def test_timed_quiz_submits_itself_at_the_deadline(page, learner, in_app):
 # --- 4. keyboard only -----------------------------------------------------------------------
 
 def test_care_quiz_can_be_completed_with_the_keyboard_alone(page, learner, in_app):
+    slow_network(page.context, LATENCY_MS)
     page.goto("/login")
     tab_to(page, "input[name=email]")
     page.keyboard.type(learner.email)
@@ -213,7 +198,7 @@ def test_care_quiz_can_be_completed_with_the_keyboard_alone(page, learner, in_ap
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/learn$"))
 
-    page.goto("/learn/tiny-course/care")
+    page.goto("/learn/tiny-timed/care")
     tab_to(page, "form[action$='/attempts'] button[type=submit]")
     assert focused(page, "el.textContent.trim()") == "Start the quiz"
     page.keyboard.press("Enter")

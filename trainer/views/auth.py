@@ -43,13 +43,29 @@ def _safe_next(target: str | None) -> str | None:
 def _setup_unauthorized(state):
     from trainer.extensions import login_manager
 
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        # A quiz page's autosave must learn that the session ended, not follow a redirect to HTML.
-        if wants_json():
-            return jsonify(error="You are signed out. Sign in again; your saved answers are kept.", status=401), 401
-        flash("Sign in to continue.")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    login_manager.unauthorized_handler(signed_out_response)
+
+
+# The quiz's posts: one arriving after the session ended must not lose the learner's way back.
+ATTEMPT_POSTS = frozenset({"learn.save_and_continue", "learn.submit", "learn.save_answer"})
+
+
+def signed_out_response():
+    """Tell a request whose session has ended to sign in again: JSON 401 for scripts, else the sign-in page."""
+    # A quiz page's autosave must learn that the session ended, not follow a redirect to HTML.
+    if wants_json():
+        return jsonify(error="You are signed out. Sign in again; your saved answers are kept.", status=401), 401
+    flash("Sign in to continue.")
+    return redirect(url_for("auth.login", next=_return_path()))
+
+
+def _return_path() -> str:
+    if request.method == "POST" and request.endpoint in ATTEMPT_POSTS and request.view_args:
+        # The form itself cannot be replayed after sign-in: land on the attempt, which says what happened
+        # and restores the answers the page kept in the browser.
+        action = "submit" if request.endpoint == "learn.submit" or request.form.get("action") == "submit" else "save"
+        return url_for("learn.attempt", attempt_id=request.view_args["attempt_id"], interrupted=action)
+    return request.full_path.rstrip("?")
 
 
 @bp.route("/")

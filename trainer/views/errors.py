@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -33,8 +34,17 @@ def error_response(status: int, message: str | None = None):
 def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return error_response(400, "The form expired or was sent from elsewhere. Reload the page and try again; "
-                                   "answers already saved are kept.")
+        from trainer.views.auth import ATTEMPT_POSTS, signed_out_response
+
+        # A quiz post whose session is gone is a sign-out, not a forgery: send the learner to sign in.
+        if request.endpoint in ATTEMPT_POSTS and not current_user.is_authenticated:
+            return signed_out_response()
+        message = ("The form expired or was sent from elsewhere. Reload the page and try again; "
+                   "answers already saved are kept.")
+        if wants_json():
+            # `reason` lets the quiz page fetch a fresh token and send the answer again.
+            return jsonify(error=message, status=400, reason="csrf"), 400
+        return error_response(400, message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

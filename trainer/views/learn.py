@@ -112,8 +112,11 @@ def attempt(attempt_id: int):
     ms_left = None
     if attempt.deadline_dt is not None:
         ms_left = max(0, int((attempt.deadline_dt - clock.now()).total_seconds() * 1000))
+    # Set by the sign-in redirect when the quiz form was posted after the session had ended.
+    interrupted = request.args.get("interrupted") if request.args.get("interrupted") in ("save", "submit") else None
     return render_template("learn/attempt.html", attempt=attempt, module=attempt.module,
-                           questions=_question_views(attempt), ms_left=ms_left, form=ActionForm())
+                           questions=_question_views(attempt), ms_left=ms_left, form=ActionForm(),
+                           interrupted=interrupted)
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["POST"])
