@@ -36,3 +36,30 @@ def practical_dir(tmp_path):
     with open(target / "course.yaml", "a") as f:
         f.write(PRACTICAL_SECTION)
     return target
+
+
+def case_fields(**overrides) -> dict:
+    """A complete, valid logbook entry as a form would send it."""
+    fields = {"treated_on": "2026-11-20", "client_ref": "C-1042", "fitzpatrick": "III", "indication": "acne-scars",
+              "areas": "cheeks: 1.0\nforehead: 0.5", "device": "SkinPen Precision", "cartridge_lot": "LOT-2211A",
+              "rescreen_done": "y", "consent_recorded": "y", "glide": "SkinPen Lift HG hydrogel",
+              "aftercare_given": "y", "adverse_event": "", "adverse_action": "", "notes": "",
+              "supervisor": "Dr A. Supervisor"}
+    fields.update(overrides)
+    return fields
+
+
+def make_assessor(clinics, verified=True, expires_on="2027-12-31", name=None):
+    """An assessor account with a recorded (and by default verified) registration in `clinics`."""
+    from tests.factories import make_user
+    from trainer.services.practical import record_registration, verify_registration
+
+    admin = make_user("admin")
+    assessor = make_user("assessor", clinic=clinics[0], name=name)
+    registration = record_registration(admin, assessor, "NMC", f"PIN-{assessor.id:05d}", expires_on, clinics)
+    if verified:
+        verify_registration(admin, registration)
+    return assessor
+
+
+ALL_COMPETENT = {"consent": "competent", "depth": "competent"}
