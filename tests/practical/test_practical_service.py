@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import import_course, make_clinic, make_user, module_of, take_attempt
-from tests.practical.conftest import ALL_COMPETENT, case_fields, make_assessor
+from tests.factories import ALL_COMPETENT, case_fields, make_assessor
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import AuditEvent, Certificate, DopsObservation, LogbookCase

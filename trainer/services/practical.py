@@ -358,3 +358,23 @@ def signoff_for_certificate(certificate) -> DopsObservation | None:
                                       DopsObservation.overall.in_(("competent", "competent_with_supervision")),
                                       DopsObservation.signed_dt <= certificate.issued_dt)
         .order_by(DopsObservation.signed_dt.desc(), DopsObservation.id.desc()).limit(1))
+
+
+def signoff_facts(certificate) -> dict | None:
+    """What a certificate states about its practical sign-off (None when the course has no practical)."""
+    signoff = signoff_for_certificate(certificate)
+    if signoff is None:
+        return None
+    return {"assessor": signoff.assessor_name,
+            "registration": f"{signoff.registration_body} {signoff.registration_number}",
+            "signed": signoff.signed_dt.date().isoformat(), "judgement": signoff.overall,
+            "requires_supervision": signoff.requires_supervision}
+
+
+def signoff_sentence(facts: dict | None) -> str | None:
+    """One line for the certificate page and PDF."""
+    if not facts:
+        return None
+    sentence = (f"Practical competence signed off by {facts['assessor']} ({facts['registration']}) "
+                f"on {facts['signed']}")
+    return sentence + (": requires supervision." if facts["requires_supervision"] else ".")
