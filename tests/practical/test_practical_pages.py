@@ -192,3 +192,28 @@ def test_admin_records_and_verifies_a_registration(app, signoff_setting):
     expired = client.post("/admin/assessors", data={"assessor": nurse.id, "body": "NMC", "number": "1",
                                                     "expires_on": "2020-01-01", "clinics": [clinic.id]})
     assert expired.status_code == 422 and "already expired" in expired.get_data(as_text=True)
+
+
+def test_register_shows_and_filters_practical_progress(app, signoff_setting, count_queries):
+    course, clinic, learner = signoff_setting
+    assessor = make_assessor([clinic])
+    for module in course.modules:
+        take_attempt(learner, module)
+    for ref in ("C-1", "C-2"):
+        from trainer.services.practical import review_case
+        review_case(assessor, log_case(learner, course, case_fields(client_ref=ref)), verified=True, comment="")
+    beginner = make_user("learner", clinic=clinic, name="Beginner")
+    client = signed_in(app, make_user("manager", clinic=clinic))
+    html = client.get(f"/manage/?course={course.slug}").get_data(as_text=True)
+    assert "theory passed, practical in progress (2 of 3 cases)" in html
+    assert "practical in progress (0 of 3 cases)" in html
+    filtered = client.get(f"/manage/?course={course.slug}&practical=in+progress&q=Beginner").get_data(as_text=True)
+    assert beginner.name in filtered
+    with count_queries() as few:
+        client.get(f"/manage/?course={course.slug}")
+    for i in range(5):
+        make_user("learner", clinic=clinic)
+    client.get(f"/manage/?course={course.slug}")  # reload what the new accounts' commits expired
+    with count_queries() as many:
+        client.get(f"/manage/?course={course.slug}")
+    assert len(many) == len(few)  # practical columns cost the same whatever the staff count

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import distinct, func, select, update
 
 from trainer import clock
-from trainer.certification.practical import PracticalProgress, requirements_met
+from trainer.certification.practical import PracticalProgress, progress_summary, requirements_met
+from trainer.certification.status import PASSED
 from trainer.extensions import db
 from trainer.models import Clinic, Course, User, UserRole
 from trainer.models.practical import (
@@ -378,3 +379,61 @@ def signoff_sentence(facts: dict | None) -> str | None:
     sentence = (f"Practical competence signed off by {facts['assessor']} ({facts['registration']}) "
                 f"on {facts['signed']}")
     return sentence + (": requires supervision." if facts["requires_supervision"] else ".")
+
+
+#: Register filter values for practical progress.
+PRACTICAL_FILTERS = ("in progress", "awaiting sign-off", "signed off")
+
+
+def practical_progress_many(user_ids: list[int], course: Course) -> dict[int, PracticalProgress]:
+    """user id -> progress, in three grouped queries whatever the number of people (for the register)."""
+    if not user_ids or not course.practical:
+        return {}
+    cases, indications = {}, {}
+    for user_id, indication, count in db.session.execute(
+            select(LogbookCase.user_id, LogbookCase.indication, func.count())
+            .where(LogbookCase.user_id.in_(user_ids), LogbookCase.course_id == course.id,
+                   LogbookCase.status == CASE_VERIFIED)
+            .group_by(LogbookCase.user_id, LogbookCase.indication)):
+        cases[user_id] = cases.get(user_id, 0) + count
+        indications.setdefault(user_id, set()).add(indication)
+    observed = dict(db.session.execute(
+        select(DopsObservation.user_id, func.count(distinct(DopsObservation.case_id)))
+        .join(LogbookCase, LogbookCase.id == DopsObservation.case_id)
+        .where(DopsObservation.user_id.in_(user_ids), DopsObservation.course_id == course.id,
+               LogbookCase.status == CASE_VERIFIED)
+        .group_by(DopsObservation.user_id)).all())
+    finals = {}
+    for user_id, overall in db.session.execute(
+            select(DopsObservation.user_id, DopsObservation.overall)
+            .where(DopsObservation.user_id.in_(user_ids), DopsObservation.course_id == course.id,
+                   DopsObservation.is_final.is_(True))
+            .order_by(DopsObservation.signed_dt, DopsObservation.id)):
+        finals[user_id] = overall  # the newest one wins
+    return {uid: PracticalProgress(verified_cases=cases.get(uid, 0), indications=frozenset(indications.get(uid, ())),
+                                   observed_cases=observed.get(uid, 0), final_signoff=finals.get(uid))
+            for uid in user_ids}
+
+
+def register_practical(rows, course: Course) -> dict[int, tuple[str, str]]:
+    """person id -> (filter value, register cell) such as "theory passed, practical in progress (3 of 6 cases)"."""
+    if not course.practical:
+        return {}
+    progress = practical_progress_many([row.person.id for row in rows], course)
+    cells = {}
+    for row in rows:
+        p = progress[row.person.id]
+        if requirements_met(course.practical, p):
+            kind = "signed off"
+        elif (p.verified_cases >= course.practical["logbook"]["min_cases"]
+              and len(p.indications) >= course.practical["logbook"]["min_indications"]
+              and p.observed_cases >= course.practical["logbook"]["min_observed"]):
+            kind = "awaiting sign-off"
+        else:
+            kind = "in progress"
+        text = progress_summary(course.practical, p)
+        theory_passed = bool(row.modules) and all(m.status == PASSED for m in row.modules)
+        if theory_passed and kind != "signed off":
+            text = f"theory passed, {text}"
+        cells[row.person.id] = (kind, text)
+    return cells
