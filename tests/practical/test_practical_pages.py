@@ -2,6 +2,7 @@
 import io
 from datetime import datetime
 
+import pypdf
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -78,6 +79,9 @@ def test_journey_six_cases_verified_and_signed_issue_the_certificate(app):
     as_learner = signed_in(app, learner, client=as_assessor)
     own_page = as_learner.get(f"/certificates/{certificate.code}").get_data(as_text=True)
     assert "Practical competence signed off by Sam Assessor (" + registration + ") on 2026-12-01: requires supervision." in own_page
+    document = as_learner.get(f"/certificates/{certificate.code}.pdf")
+    text = " ".join(pypdf.PdfReader(io.BytesIO(document.data)).pages[0].extract_text().split())
+    assert f"Practical competence signed off by Sam Assessor ({registration}) on 2026-12-01: requires supervision." in text
 
 
 @pytest.fixture

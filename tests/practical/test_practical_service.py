@@ -172,3 +172,21 @@ def test_changing_a_registration_needs_verifying_again(setting):
     record_registration(admin, assessor, "NMC", "PIN-CHANGED", "2027-12-31", [clinic])
     with pytest.raises(Forbidden):
         sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "competent", "Good technique overall.")
+
+
+def test_renewal_keeps_the_signoff_and_waits_for_one_observed_treatment(setting):
+    course, clinic, learner, assessor = setting
+    for module in course.modules:
+        take_attempt(learner, module)
+    cases = log_and_verify(learner, course, assessor, ["acne-scars", "fine-lines", "striae"])
+    sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "competent", "Competent, independent.",
+              case=cases[0], final=True)
+    [first] = certificates()
+    clock.freeze(first.expires_dt - timedelta(days=30))  # inside the renewal window
+    for module in course.modules:
+        take_attempt(learner, module)
+    assert len(certificates()) == 1  # quizzes retaken, no refresher observation yet
+    sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "competent", "Refresher observation: safe.")
+    renewed = [c for c in certificates() if c.id != first.id]
+    assert len(renewed) == 1 and db.session.get(Certificate, first.id).superseded_by_id == renewed[0].id
+    assert signoff_for_certificate(renewed[0]).feedback == "Competent, independent."  # the practical record is kept

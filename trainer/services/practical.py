@@ -309,9 +309,10 @@ def sign_dops(assessor, person: User, course: Course, competency_id: str, rating
     db.session.flush()
     record_event(assessor, "practical.dops.sign", f"dops:{observation.id}", person=person.id, course=course.slug,
                  overall=overall, final=bool(final), registration=f"{registration.body} {registration.number}")
-    if final:
-        from trainer.services.certificates import issue_certificate_if_complete
-        issue_certificate_if_complete(person, course)
+    # The same issuing path as a passed quiz: a final sign-off may complete the course, and any
+    # observation may be the refresher a renewal waits for.
+    from trainer.services.certificates import issue_certificate_if_complete
+    issue_certificate_if_complete(person, course)
     db.session.commit()
     return observation
 
