@@ -123,6 +123,11 @@ def _urls(w):
         "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
         "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
         "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),
+        "records.training_record_pdf": ("GET", f"/people/{s.id}/training-record.pdf", {
+            **dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 200, "manager": 200, "trainer": 200,
+            "admin": 200}),
+        "records.clinic_pack_zip": ("GET", f"/manage/clinic-pack.zip?clinic={w['clinic'].id}", {
+            **dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 200, "foreign_manager": 200, "admin": 200}),
     }
 
 
