@@ -158,9 +158,17 @@ def test_photo_is_stored_without_exif_or_gps_and_served_no_store(app, signoff_se
     assert foreign.get(f"/practical/photos/{photo.id}").status_code == 404
 
 
+def gif() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, format="GIF")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("data, consent, message", [
     (b"%PDF-1.4 not an image", "y", "not an image we can read"),
     (None, "", "recorded consent"),
+    (gif(), "y", "Photos must be JPEG, PNG or WebP images."),
+    (b"\xff" * (6 * 1024 * 1024 + 1), "y", "Photos must be at most 6 MB."),
 ])
 def test_bad_photos_are_refused_with_a_message(app, signoff_setting, tmp_path, data, consent, message):
     course, clinic, learner = signoff_setting
@@ -221,3 +229,16 @@ def test_register_shows_and_filters_practical_progress(app, signoff_setting, cou
     with count_queries() as many:
         client.get(f"/manage/?course={course.slug}")
     assert len(many) == len(few)  # practical columns cost the same whatever the staff count
+
+
+def test_photos_are_stored_under_the_instance_folder_by_default(app, signoff_setting, tmp_path):
+    course, clinic, learner = signoff_setting
+    app.config.pop("CASE_PHOTO_DIR", None)
+    app.instance_path = str(tmp_path / "instance")
+    case = log_case(learner, course, case_fields())
+    response = signed_in(app, learner).post(f"/practical/cases/{case.id}/photos",
+                                            data={"photo": (io.BytesIO(tiny_jpeg()), "a.jpg"), "consent": "y"},
+                                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    [photo] = db.session.scalars(select(CasePhoto)).all()
+    assert (tmp_path / "instance" / "case_photos" / photo.stored_name).is_file()

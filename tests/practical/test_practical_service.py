@@ -86,6 +86,8 @@ def test_progress_counts_only_verified_cases(setting):
     progress = practical_progress(learner.id, course)
     assert (progress.verified_cases, progress.indications) == (1, frozenset({"acne-scars"}))
     assert db.session.get(LogbookCase, returned.id).review_comment == "Lot number is missing a digit."
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"practical.case.log", "practical.case.verify", "practical.case.return"} <= actions
 
 
 @pytest.mark.parametrize("who", ["learner", "manager", "other_clinic_assessor", "self", "unverified", "expired"])

@@ -42,6 +42,7 @@ def test_training_record_pdf_has_quizzes_logbook_signoff_and_certificate(app, ce
     clinic, learner, assessor = certified
     client = app.test_client()
     client.post("/login", data={"email": learner.email, "password": PASSWORD})
+    assert f"/people/{learner.id}/training-record.pdf" in client.get("/learn").get_data(as_text=True)
     response = client.get(f"/people/{learner.id}/training-record.pdf")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     text = text_of(response.data)
@@ -68,6 +69,9 @@ def test_clinic_pack_is_a_zip_of_records_with_a_sha256_manifest(app, certified):
     manager = make_user("manager", clinic=clinic)
     client = app.test_client()
     client.post("/login", data={"email": manager.email, "password": PASSWORD})
+    html = client.get("/manage/").get_data(as_text=True)
+    assert "/manage/clinic-pack.zip" in html
+    assert f"/people/{learner.id}/training-record.pdf" in client.get(f"/manage/people/{learner.id}").get_data(as_text=True)
     response = client.get("/manage/clinic-pack.zip")
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.data))
