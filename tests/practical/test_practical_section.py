@@ -65,3 +65,12 @@ def test_a_practical_section_without_competencies_is_refused(practical_dir):
     text = path.read_text()
     path.write_text(text[: text.index("  competencies:")])
     assert problems_of(practical_dir) == [f"{path}:{line_of(path, 'practical:') + 1}: practical needs a list of competencies"]
+
+
+def test_yaml_export_keeps_the_practical_section(app, practical_dir, tmp_path):
+    from tests.factories import import_course
+    from trainer.services.interchange import export_course
+
+    course = import_course(practical_dir)
+    export_course(course.slug, "yaml", tmp_path / "out")
+    assert load_course(tmp_path / "out").practical == load_course(practical_dir).practical
