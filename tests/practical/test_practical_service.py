@@ -192,3 +192,14 @@ def test_renewal_keeps_the_signoff_and_waits_for_one_observed_treatment(setting)
     renewed = [c for c in certificates() if c.id != first.id]
     assert len(renewed) == 1 and db.session.get(Certificate, first.id).superseded_by_id == renewed[0].id
     assert signoff_for_certificate(renewed[0]).feedback == "Competent, independent."  # the practical record is kept
+
+
+def test_the_database_refuses_to_change_a_signed_dops(setting):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    course, clinic, learner, assessor = setting
+    sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "competent", "Good, careful technique.")
+    with pytest.raises(DatabaseError, match="a signed DOPS is locked"):
+        db.session.execute(text("UPDATE dops_observations SET overall = 'not_yet_competent'"))
+    db.session.rollback()

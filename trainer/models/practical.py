@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, event
+from sqlalchemy import DDL, JSON, Column, ForeignKey, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
@@ -161,3 +161,19 @@ class SignedRecordLocked(Exception):
 def _refuse_changes_to_signed(mapper, connection, target):
     # A sign-off is evidence: it is written once, in full, and never edited or removed.
     raise SignedRecordLocked(f"DOPS {target.id} is signed and locked")
+
+
+# The database refuses to change a signed DOPS too, whatever code or SQL tries (the migration
+# creates the same triggers). Deletes are refused by the ORM guard above.
+LOCK_TRIGGER_SQLITE = (
+    "CREATE TRIGGER dops_observations_locked BEFORE UPDATE ON dops_observations "
+    "BEGIN SELECT RAISE(ABORT, 'a signed DOPS is locked'); END")
+LOCK_FUNCTION_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION dops_observations_locked() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'a signed DOPS is locked'; END; $$ LANGUAGE plpgsql")
+LOCK_TRIGGER_POSTGRESQL = (
+    "CREATE TRIGGER dops_observations_locked BEFORE UPDATE ON dops_observations "
+    "FOR EACH ROW EXECUTE FUNCTION dops_observations_locked()")
+event.listen(DopsObservation.__table__, "after_create", DDL(LOCK_TRIGGER_SQLITE).execute_if(dialect="sqlite"))
+event.listen(DopsObservation.__table__, "after_create", DDL(LOCK_FUNCTION_POSTGRESQL).execute_if(dialect="postgresql"))
+event.listen(DopsObservation.__table__, "after_create", DDL(LOCK_TRIGGER_POSTGRESQL).execute_if(dialect="postgresql"))
