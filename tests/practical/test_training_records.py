@@ -81,3 +81,5 @@ def test_clinic_pack_is_a_zip_of_records_with_a_sha256_manifest(app, certified):
     for entry in manifest["files"]:
         assert hashlib.sha256(archive.read(entry["file"])).hexdigest() == entry["sha256"]
     assert set(archive.namelist()) == {e["file"] for e in manifest["files"]} | {"manifest.json"}
+    [certificate] = [e["file"] for e in manifest["files"] if e["file"].endswith(".pdf") and "-tiny-course-" in e["file"]]
+    assert "Scan to verify" in text_of(archive.read(certificate))  # the certificate itself, with its QR code

@@ -242,13 +242,6 @@ def review_case(assessor, case: LogbookCase, verified: bool, comment: str) -> No
     db.session.refresh(case)
 
 
-def resubmit_case(learner, case: LogbookCase, fields: dict) -> LogbookCase:
-    """Correct a returned case: a new entry replaces it in the queue; the returned one stays on record."""
-    if case.user_id != learner.id or case.status != CASE_RETURNED:
-        raise ServiceError("Only a case returned to you can be corrected.")
-    return log_case(learner, case.course, fields)
-
-
 def assessor_queue(assessor) -> list[LogbookCase]:
     """Cases waiting for this assessor's verification, oldest first, in their clinics only."""
     registration = registration_of(assessor)

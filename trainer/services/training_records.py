@@ -21,7 +21,7 @@ from trainer.security import can_manage_clinic, can_view_person
 from trainer.services import NotFound
 from trainer.services.audit import record_event
 from trainer.services.certificates import certificate_state
-from trainer.services.exports import file_name_part
+from trainer.services.exports import certificate_document, certificate_file_name, file_name_part
 from trainer.services.practical import practical_progress
 
 RATING_WORDS = {"not_yet_competent": "not yet competent", "competent_with_supervision": "competent with supervision",
@@ -94,17 +94,23 @@ def record_file_name(person: User) -> str:
 
 
 def clinic_pack(viewer, clinic: Clinic, verify_url: Callable[[Certificate], str]) -> bytes:
-    """A ZIP of every staff member's training record and manifest.json with each file's SHA-256."""
+    """A ZIP of every staff member's training record and certificates (PDFs with QR codes), and
+    manifest.json with each file's SHA-256."""
     if not can_manage_clinic(viewer, clinic.id):
         raise NotFound("No such clinic.")
     staff = db.session.scalars(select(User).where(User.clinic_id == clinic.id).order_by(User.name, User.id)).all()
     files, manifest = [], []
     for person in staff:
-        document = training_record_pdf(_record(person, verify_url))
-        name = record_file_name(person)
-        files.append((name, document))
-        manifest.append({"file": name, "person": person.name, "email": person.email,
-                         "sha256": hashlib.sha256(document).hexdigest(), "bytes": len(document)})
+        documents = [(record_file_name(person), training_record_pdf(_record(person, verify_url)))]
+        # Each certificate's own PDF too: its QR code lets an inspector verify it.
+        for cert in db.session.scalars(select(Certificate).where(Certificate.user_id == person.id,
+                                                                 Certificate.revoked_dt.is_(None))
+                                       .order_by(Certificate.issued_dt)):
+            documents.append((certificate_file_name(cert), certificate_document(cert, verify_url(cert))))
+        for name, document in documents:
+            files.append((name, document))
+            manifest.append({"file": name, "person": person.name, "email": person.email,
+                             "sha256": hashlib.sha256(document).hexdigest(), "bytes": len(document)})
     body = {"clinic": clinic.name, "generated": clock.now().isoformat(timespec="seconds") + "Z", "files": manifest}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
