@@ -219,6 +219,9 @@ def test_register_shows_and_filters_practical_progress(app, signoff_setting, cou
     html = client.get(f"/manage/?course={course.slug}").get_data(as_text=True)
     assert "theory passed, practical in progress (2 of 3 cases)" in html
     assert "practical in progress (0 of 3 cases)" in html
+    person_page = client.get(f"/manage/people/{learner.id}").get_data(as_text=True)
+    assert "Practical: theory passed, practical in progress (2 of 3 cases)" in person_page
+    assert f"/practical/{course.slug}/people/{learner.id}" in person_page
     filtered = client.get(f"/manage/?course={course.slug}&practical=in+progress&q=Beginner").get_data(as_text=True)
     assert beginner.name in filtered
     with count_queries() as few:

@@ -134,7 +134,8 @@ def person(person_id: int):
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
-        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm())
+        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
+        practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical})
 
 
 @bp.route("/people/<int:person_id>/accommodations", methods=["POST"])
