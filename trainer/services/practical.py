@@ -6,7 +6,6 @@ audit event. A final sign-off goes through the same certificate issuing path as 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import distinct, func, select, update
