@@ -203,3 +203,15 @@ def test_the_database_refuses_to_change_a_signed_dops(setting):
     with pytest.raises(DatabaseError, match="a signed DOPS is locked"):
         db.session.execute(text("UPDATE dops_observations SET overall = 'not_yet_competent'"))
     db.session.rollback()
+
+
+def test_signed_off_first_the_last_quiz_pass_issues_the_certificate(setting):
+    course, clinic, learner, assessor = setting
+    cases = log_and_verify(learner, course, assessor, ["acne-scars", "fine-lines", "striae"])
+    sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "competent", "Competent and independent.",
+              case=cases[0], final=True)
+    take_attempt(learner, module_of(course, "basics"))
+    assert certificates() == []
+    take_attempt(learner, module_of(course, "care"))
+    [certificate] = certificates()
+    assert signoff_for_certificate(certificate).overall == "competent"
