@@ -74,10 +74,14 @@ def test_demo_setup_only_on_an_empty_database(runner, monkeypatch):
     monkeypatch.setenv("TRAINER_DEMO_PASSWORD", "demo-password-123")
     result = runner.invoke(args=["demo", "setup"])
     assert result.exit_code == 0 and "practitioner@demo.clinic" in result.output and "demo-password-123" in result.output
-    assert {r for u in db.session.scalars(select(User)) for r in u.roles} == {"learner", "manager", "trainer", "admin"}
+    assert {r for u in db.session.scalars(select(User)) for r in u.roles} == {"learner", "manager", "trainer", "admin",
+                                                                             "assessor"}
     again = runner.invoke(args=["demo", "setup"])
     assert "were not created again" in again.output
-    assert db.session.scalar(select(func.count()).select_from(User)) == 4
+    assert db.session.scalar(select(func.count()).select_from(User)) == 5
+    from trainer.services.practical import registration_of
+    assessor = db.session.scalar(select(User).where(User.email == "assessor@demo.clinic"))
+    assert registration_of(assessor).verified_dt is not None  # the demo assessor can sign off at once
 
 
 def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):

@@ -31,6 +31,11 @@ def test_upgrade_on_an_empty_database_matches_the_models(database_url, tmp_path)
                 diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
             assert diff == [], f"models and migrations differ: {diff}"
             assert "uq_attempts_one_open" in {i["name"] for i in inspect(db.engine).get_indexes("attempts")}
+            with db.engine.connect() as conn:  # a signed DOPS is locked by a trigger, not only by the ORM
+                triggers = conn.execute(text(
+                    "SELECT tgname FROM pg_trigger" if url.startswith("postgresql")
+                    else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+            assert "dops_observations_locked" in triggers
             db.engine.dispose()
     finally:
         if admin_engine is not None:

@@ -60,7 +60,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from trainer.views import admin, analysis, api, auth, author, bank_files, documents, learn, manage, public, tokens
+    from trainer.views import (admin, analysis, api, auth, author, bank_files, documents, learn, manage, practical,
+                               public, records, tokens)
 
-    for module in (auth, learn, manage, documents, tokens, author, bank_files, analysis, admin, public, api):
+    for module in (auth, learn, manage, documents, tokens, author, bank_files, analysis, admin, practical, records,
+                   public, api):
         app.register_blueprint(module.bp)

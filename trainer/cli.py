@@ -23,6 +23,7 @@ users = AppGroup("users", help="Manage accounts.")
 demo = AppGroup("demo", help="Demo data for trying the app.")
 attempts = AppGroup("attempts", help="Quiz attempts.")
 audit = AppGroup("audit", help="The audit trail.")
+records = AppGroup("records", help="Training records for inspectors and insurers.")
 
 
 def fail(message: str) -> None:
@@ -330,7 +331,33 @@ def audit_verify(expect_head):
     click.echo(f"Audit trail intact: {count} entries; head {head or 'none'} (keep it to check later runs).")
 
 
+@records.command("export")
+@click.argument("email")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the PDF (default: training-record-NAME-ID.pdf in the current folder).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where people reach the app; certificate verification links start with it.")
+def records_export(email, out_path, base_url):
+    """Write a person's training record (PDF): quizzes, logbook, DOPS sign-offs, certificates."""
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.models import User
+    from trainer.services.training_records import record_file_name, training_record
+
+    person = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if person is None:
+        fail(f"No account has the email {email}.")
+    document = training_record(None, person, lambda cert: f"{base_url.rstrip('/')}/verify/{cert.code}")
+    target = Path(out_path or record_file_name(person))
+    try:
+        target.write_bytes(document)
+    except OSError as exc:
+        fail(f"Cannot write {target}: {exc.strerror}.")
+    click.echo(f"Wrote {target} ({len(document)} bytes).")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (banks, clinics, users, demo, attempts, audit):
+    for group in (banks, clinics, users, demo, attempts, audit, records):
         app.cli.add_command(group)
     app.cli.add_command(notify)

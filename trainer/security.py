@@ -75,3 +75,37 @@ def can_use_manager_api(user) -> bool:
 
 def can_read_audit_trail(user) -> bool:
     return has_role(user, "admin")
+
+
+def registration_is_current(registration, today) -> bool:
+    """An assessor's registration counts once an admin verified it, until its expiry day."""
+    return registration is not None and registration.verified_dt is not None and registration.expires_on >= today
+
+
+def can_assess(actor, person, registration, today) -> bool:
+    """Verify cases and sign DOPS: an assessor with a current registration, attached to the
+    person's clinic, never on their own record."""
+    return (has_role(actor, "assessor") and person is not None and registration is not None
+            and registration.user_id == actor.id and person.id != actor.id
+            and registration_is_current(registration, today)
+            and person.clinic_id is not None and person.clinic_id in registration.clinic_ids)
+
+
+def can_view_practical_record(viewer, person, registration) -> bool:
+    """A logbook and its photos: the person, their manager, admins, and assessors attached to
+    their clinic (not trainers: photos of clients are seen by as few people as possible)."""
+    if person is None or viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    if viewer.id == person.id or can_manage_clinic(viewer, person.clinic_id):
+        return True
+    return (has_role(viewer, "assessor") and registration is not None and registration.user_id == viewer.id
+            and person.clinic_id is not None and person.clinic_id in registration.clinic_ids)
+
+
+def can_log_cases(user) -> bool:
+    return has_role(user, "learner")
+
+
+def can_manage_assessors(user) -> bool:
+    """Recording and verifying assessors' registrations is an admin's job."""
+    return has_role(user, "admin")

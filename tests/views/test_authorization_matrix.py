@@ -6,6 +6,7 @@ from tests.factories import PASSWORD, import_course, make_clinic, make_user, mod
 from trainer.extensions import db
 from trainer.models import Certificate
 from trainer.services.api_tokens import create_token
+from tests.factories import case_fields, make_assessor, practical_course_dir, tiny_jpeg
 
 ROLES = ["anonymous", "learner", "other_learner", "manager", "foreign_manager", "trainer", "admin"]
 
@@ -122,12 +123,17 @@ def _urls(w):
         "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
         "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
         "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),
+        "records.training_record_pdf": ("GET", f"/people/{s.id}/training-record.pdf", {
+            **dict.fromkeys(ROLES, 404), "anonymous": 302, "learner": 200, "manager": 200, "trainer": 200,
+            "admin": 200}),
+        "records.clinic_pack_zip": ("GET", f"/manage/clinic-pack.zip?clinic={w['clinic'].id}", {
+            **dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 200, "foreign_manager": 200, "admin": 200}),
     }
 
 
 def test_every_route_has_an_entry(app, world):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
-    assert endpoints == set(_urls(world))
+    assert endpoints == set(_urls(world)) | PRACTICAL_ENDPOINTS
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -150,3 +156,72 @@ def test_foreign_manager_sees_no_one_from_another_clinic(app, world):
     html = client.get("/manage/").get_data(as_text=True)
     assert world["subject"].name not in html and "Away Clinic" in html
     assert client.get(f"/manage/?clinic={world['clinic'].id}").get_data(as_text=True).count(world["subject"].name) == 0
+
+
+# Practical competence (logbook, assessor sign-off, photos): the same people plus an assessor
+# attached to the home clinic and one attached to another clinic.
+PRACTICAL_ROLES = ROLES + ["assessor", "foreign_assessor"]
+PRACTICAL_ENDPOINTS = {"practical.logbook", "practical.new_case", "practical.case", "practical.review",
+                       "practical.queue", "practical.dops", "practical.assessors", "practical.verify_registration",
+                       "practical.add_photo", "practical.photo"}
+
+
+@pytest.fixture
+def practical_world(app, tmp_path):
+    from trainer.services.case_photos import add_photo
+    from trainer.services.practical import log_case, registration_of
+
+    app.config["CASE_PHOTO_DIR"] = str(tmp_path / "photos")
+    course = import_course(practical_course_dir(tmp_path))
+    home, away = make_clinic("Home Clinic"), make_clinic("Away Clinic")
+    people = {
+        "learner": make_user("learner", clinic=home),
+        "other_learner": make_user("learner", clinic=home),
+        "manager": make_user("manager", clinic=home),
+        "foreign_manager": make_user("manager", clinic=away),
+        "trainer": make_user("trainer"),
+        "admin": make_user("admin"),
+        "assessor": make_assessor([home]),
+        "foreign_assessor": make_assessor([away]),
+    }
+    case = log_case(people["learner"], course, case_fields())
+    photo = add_photo(people["learner"], case, tiny_jpeg(), True, tmp_path / "photos")
+    return {"people": people, "course": course, "case": case, "photo": photo,
+            "registration": registration_of(people["assessor"])}
+
+
+def _practical_urls(w):
+    s, case, slug = w["people"]["learner"], w["case"], w["course"].slug
+    only = lambda allowed, others=403: {**dict.fromkeys(PRACTICAL_ROLES, others), "anonymous": 302, **allowed}  # noqa: E731
+    record = only({"learner": 200, "manager": 200, "admin": 200, "assessor": 200}, others=404)
+    return {
+        "practical.logbook": ("GET", f"/practical/{slug}/people/{s.id}", record),
+        "practical.case": ("GET", f"/practical/cases/{case.id}", record),
+        "practical.photo": ("GET", f"/practical/photos/{w['photo'].id}", record),
+        "practical.new_case": ("GET", f"/practical/{slug}/cases/new", only({"learner": 200, "other_learner": 200})),
+        "practical.add_photo": ("POST", f"/practical/cases/{case.id}/photos",
+                                only({"learner": 302, "other_learner": 404})),
+        "practical.review": ("POST", f"/practical/cases/{case.id}/review",
+                             only({"assessor": 400, "foreign_assessor": 404})),
+        "practical.queue": ("GET", "/practical/queue", only({"assessor": 200, "foreign_assessor": 200})),
+        "practical.dops": ("GET", f"/practical/{slug}/people/{s.id}/dops",
+                           only({"assessor": 200, "foreign_assessor": 404})),
+        "practical.assessors": ("GET", "/admin/assessors", only({"admin": 200})),
+        "practical.verify_registration": ("POST", f"/admin/assessors/{w['registration'].id}/verify",
+                                          only({"admin": 302})),
+    }
+
+
+def test_practical_matrix_covers_the_practical_routes(app, practical_world):
+    assert set(_practical_urls(practical_world)) == PRACTICAL_ENDPOINTS
+
+
+@pytest.mark.parametrize("role", PRACTICAL_ROLES)
+def test_practical_matrix(app, practical_world, role):
+    client = app.test_client()
+    if role != "anonymous":
+        user = practical_world["people"][role]
+        assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    for endpoint, (method, url, expected) in _practical_urls(practical_world).items():
+        response = client.open(url, method=method)
+        assert response.status_code == expected[role], f"{role} {method} {url} ({endpoint})"

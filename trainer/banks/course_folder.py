@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainer.banks.practical import check_practical
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
 from trainer.banks.yaml_bank import child_node, load_yaml, mapping_key_lines, parse_bank
 from trainer.quiz.types import validate_question
@@ -60,6 +61,8 @@ class CourseSpec:
     modules: list[ModuleSpec]
     #: media file name -> (content type, bytes)
     media: dict[str, tuple[str, bytes]]
+    #: The checked `practical` section (competencies, logbook, renewal); None when the course has none.
+    practical: dict | None = None
 
 
 def _is_int(value, low: int, high: int | None = None) -> bool:
@@ -208,7 +211,7 @@ def load_course(folder: str | Path) -> CourseSpec:
     if not isinstance(data, dict):
         raise BankFormatError([BankProblem(str(course_path), 1, "course.yaml must be a mapping")])
     lines = mapping_key_lines(node)
-    allowed = {"format", "slug", "title", "summary", "certificate", "sources", "modules"}
+    allowed = {"format", "slug", "title", "summary", "certificate", "sources", "modules", "practical"}
     for key in data:
         if key not in allowed:
             checker.add(course_path, lines.get(key, 1), f"unknown key '{key}'")
@@ -291,10 +294,17 @@ def load_course(folder: str | Path) -> CourseSpec:
             modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions,
                                       content_at=(str(folder / mod["content"]), 1),
                                       quiz_at=(str(course_path), mlines.get("quiz", mline))))
+    practical = None
+    if "practical" in data:
+        practical, practical_problems = check_practical(
+            data["practical"], child_node(node, "practical"), str(course_path),
+            {m.get("slug") for m in modules_data if isinstance(m, dict)},
+            set(sources) if sources is not None else None)
+        checker.problems.extend(practical_problems)
     if checker.problems:
         raise BankFormatError(checker.problems)
     return CourseSpec(
         slug=data["slug"], title=data["title"].strip(), summary=str(data.get("summary") or "").strip(),
         valid_for_days=cert["valid_for_days"], renewal_window_days=cert["renewal_window_days"],
-        sources=sources or {}, modules=modules, media=media,
+        sources=sources or {}, modules=modules, media=media, practical=practical,
     )

@@ -37,8 +37,9 @@ _UNSAFE_IN_MEMBER_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def certificate_pdf(*, holder: str, course_title: str, issued: date, expires: date, score_percent: float | None,
-                    organisation: str, code: str, verify_url: str) -> bytes:
-    """Render one certificate as a one-page A4 landscape PDF whose QR code opens `verify_url`."""
+                    organisation: str, code: str, verify_url: str, practical: str | None = None) -> bytes:
+    """Render one certificate as a one-page A4 landscape PDF whose QR code opens `verify_url`;
+    `practical` is the assessor's sign-off line for courses with a practical part."""
     pdf = _CertificateDocument()
     pdf.set_title(f"Certificate: {course_title}")
     pdf.set_subject(f"{holder} - {course_title}")
@@ -65,6 +66,10 @@ def certificate_pdf(*, holder: str, course_title: str, issued: date, expires: da
     pdf.write_centered("has successfully completed the course", size=12, line_height=7)
     pdf.set_text_color(*ACCENT)
     pdf.write_fitted(course_title, largest=22, smallest=14, bold=True, max_lines=2)
+    if practical:
+        pdf.ln(1)
+        pdf.set_text_color(*INK)
+        pdf.write_fitted(practical, largest=11, smallest=8, bold=False, max_lines=2)
 
     _draw_facts(pdf, [("Issued", _long_date(issued)), ("Valid until", _long_date(expires)),
                       ("Score", _percent(score_percent))], top=124)

@@ -6,9 +6,11 @@ from trainer.models.audit import AuditEvent
 from trainer.models.certificates import Certificate, CertificationLock
 from trainer.models.courses import Course, CourseMedia, Module, Question, QuestionVersion
 from trainer.models.notifications import OutboxMessage, RateCounter
+from trainer.models.practical import AssessorRegistration, CasePhoto, DopsObservation, LogbookCase
 
 __all__ = [
     "ROLES", "ApiToken", "Clinic", "Invitation", "LoginFailure", "User", "UserRole", "Assignment", "Attempt",
-    "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "CertificationLock", "Course", "CourseMedia", "Module", "Question",
-    "QuestionVersion", "OutboxMessage", "RateCounter",
+    "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "CertificationLock", "Course", "CourseMedia",
+    "Module", "Question", "QuestionVersion", "OutboxMessage", "RateCounter", "AssessorRegistration", "CasePhoto",
+    "DopsObservation", "LogbookCase",
 ]

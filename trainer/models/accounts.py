@@ -11,7 +11,7 @@ from trainer import clock
 from trainer.extensions import db
 
 #: Every role an account may hold; one account may hold several.
-ROLES = ("learner", "manager", "trainer", "admin")
+ROLES = ("learner", "manager", "trainer", "admin", "assessor")
 
 
 class Clinic(db.Model):

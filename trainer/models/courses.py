@@ -24,6 +24,9 @@ class Course(db.Model):
     renewal_window_days: Mapped[int] = mapped_column(nullable=False)
     #: {key: {"citation": str, "tier": "A"|"B"|"C"}} as listed in course.yaml.
     sources: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    #: The checked `practical` section of course.yaml (competencies, logbook, renewal); None when
+    #: the course certifies on its quizzes alone.
+    practical: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     imported_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     modules: Mapped[list["Module"]] = relationship(

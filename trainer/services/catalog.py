@@ -286,6 +286,7 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
         course = Course(slug=spec.slug)
         db.session.add(course)
     course.title, course.summary, course.sources = spec.title, spec.summary, spec.sources
+    course.practical = spec.practical
     course.valid_for_days, course.renewal_window_days = spec.valid_for_days, spec.renewal_window_days
     db.session.flush()
 

@@ -18,6 +18,7 @@ from trainer.models.attempts import SUBMITTED
 from trainer.security import can_revoke_certificates
 from trainer.services import Forbidden, ServiceError
 from trainer.services.audit import record_event
+from trainer.services.practical import practical_requirements_met
 
 
 CODE_ALPHABET = string.ascii_letters + string.digits
@@ -89,6 +90,8 @@ def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
         select(Attempt.module_id, func.max(Attempt.score_percent)).where(*conditions).group_by(Attempt.module_id)
     ).all())
     if not modules or any(m.id not in best for m in modules):
+        return None
+    if not practical_requirements_met(user, course, since):  # logbook + final sign-off, when the course has a practical
         return None
     certificate = Certificate(
         code=new_certificate_code(), user_id=user.id, course_id=course.id, issued_dt=now,

@@ -1,11 +1,16 @@
 """Demo data for a first run: one clinic and one account per role."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
+
+from trainer import clock
 
 from trainer.extensions import db
 from trainer.models import User
 from trainer.services.accounts import create_clinic, create_user, find_clinic
+from trainer.services.practical import record_registration, verify_registration
 
 DEMO_CLINIC = "Demo Skin Clinic"
 DEMO_ACCOUNTS = [
@@ -13,6 +18,7 @@ DEMO_ACCOUNTS = [
     ("manager@demo.clinic", "Morgan Manager", ["manager", "learner"], True),
     ("trainer@demo.clinic", "Terry Trainer", ["trainer"], False),
     ("admin@demo.clinic", "Alex Admin", ["admin"], False),
+    ("assessor@demo.clinic", "Jo Assessor", ["assessor"], True),
 ]
 
 
@@ -21,8 +27,15 @@ def create_demo_accounts(password: str) -> list[User]:
     if db.session.scalar(select(func.count()).select_from(User)):
         return []
     clinic = find_clinic(DEMO_CLINIC) or create_clinic(None, DEMO_CLINIC)
-    return [create_user(None, email, name, password, roles, clinic if in_clinic else None)
-            for email, name, roles, in_clinic in DEMO_ACCOUNTS]
+    accounts = [create_user(None, email, name, password, roles, clinic if in_clinic else None)
+                for email, name, roles, in_clinic in DEMO_ACCOUNTS]
+    # The demo assessor can verify cases and sign off at once: a registration marked as demo, verified.
+    admin = next(a for a in accounts if "admin" in a.roles)
+    assessor = next(a for a in accounts if "assessor" in a.roles)
+    registration = record_registration(admin, assessor, "Demo register", "DEMO-0001",
+                                       clock.now().date() + timedelta(days=365), [clinic])
+    verify_registration(admin, registration)
+    return accounts
 
 
 def seed_demo_data(*, clinics: int, staff: int, attempts: int, seed: int, password: str) -> dict:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from trainer.certification.pdf import certificate_pdf
 from trainer.extensions import db
 from trainer.models import Certificate, User
+from trainer.services.practical import signoff_facts, signoff_sentence
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -92,6 +93,7 @@ def certificate_document(cert: Certificate, verify_url: str) -> bytes:
         holder=cert.user.name, course_title=cert.course.title, issued=cert.issued_dt.date(),
         expires=cert.expires_dt.date(), score_percent=cert.score_percent,
         organisation=f"{clinic.name} · Trainer" if clinic else "Trainer", code=cert.code, verify_url=verify_url,
+        practical=signoff_sentence(signoff_facts(cert)),
     )
 
 

@@ -87,6 +87,8 @@ def _course_yaml(course: Course) -> dict:
     if course.sources:
         data["sources"] = course.sources
     data["modules"] = modules
+    if course.practical:
+        data["practical"] = course.practical
     return data
 
 

@@ -1,7 +1,7 @@
 """Forms shared by several blueprints."""
 from flask_wtf import FlaskForm
-from wtforms import (DateField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (BooleanField, DateField, EmailField, FileField, IntegerField, PasswordField, SelectChoice,
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 
@@ -42,3 +42,42 @@ class AcceptInvitationForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[DataRequired(message="Give the reason."), Length(min=5, max=1000)])
+
+
+class CaseForm(FlaskForm):
+    """A supervised treatment; the service checks every field and says what to fix."""
+
+    treated_on = StringField("Date of treatment", render_kw={"type": "date"})
+    client_ref = StringField("Client reference (anonymised, never a name)", render_kw={"placeholder": "C-1042"})
+    fitzpatrick = SelectField("Fitzpatrick skin type", choices=[SelectChoice("", "Choose")] + [
+        SelectChoice(n, n) for n in ("I", "II", "III", "IV", "V", "VI")])
+    indication = SelectField("Indication", choices=[])
+    areas = TextAreaField("Areas and needle depth (one per line, 'area: mm')", render_kw={"rows": 3, "placeholder": "cheeks: 1.0\nforehead: 0.5"})
+    device = StringField("Device")
+    cartridge_lot = StringField("Cartridge lot number")
+    rescreen_done = BooleanField("Contraindications re-screened before this session")
+    consent_recorded = BooleanField("Consent recorded")
+    glide = StringField("Glide medium used")
+    aftercare_given = BooleanField("Aftercare instructions given")
+    adverse_event = StringField("Adverse event (leave empty if none)")
+    adverse_action = StringField("Action taken for the adverse event")
+    notes = TextAreaField("Notes", render_kw={"rows": 3})
+    supervisor = StringField("Supervised by")
+
+
+class ReviewForm(FlaskForm):
+    decision = SelectField("Decision", choices=[SelectChoice("verify", "Verify"), SelectChoice("return", "Return to the learner")])
+    comment = TextAreaField("Comment (required when returning)", render_kw={"rows": 2})
+
+
+class RegistrationForm(FlaskForm):
+    assessor = SelectField("Person", coerce=int, choices=[])
+    body = StringField("Registering body (e.g. NMC, GMC, state board)")
+    number = StringField("Registration number / PIN / licence")
+    expires_on = StringField("Registration expires on", render_kw={"type": "date"})
+    clinics = SelectMultipleField("Clinics they assess in", coerce=int, choices=[])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField("Photo (JPEG, PNG or WebP, at most 8 MB)")
+    consent = BooleanField("The client consented to this photograph")

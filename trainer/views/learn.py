@@ -16,6 +16,7 @@ from trainer.security import can_view_attempt, can_view_person, role_required
 from trainer.services import NotFound, ServiceError
 from trainer.services import attempts as attempt_service
 from trainer.services.certificates import certificate_state, current_certificate, find_certificate
+from trainer.services.practical import signoff_facts, signoff_sentence
 from trainer.services.register import all_courses, course_progress
 from trainer.views.forms import ActionForm
 
@@ -223,7 +224,8 @@ def certificate(code: str):
     if cert is None or not can_view_person(current_user, cert.user):
         abort(404)
     return render_template("learn/certificate.html", certificate=cert, state=certificate_state(cert),
-                           verify_url=url_for("public.verify", code=cert.code, _external=True))
+                           verify_url=url_for("public.verify", code=cert.code, _external=True),
+                           practical=signoff_sentence(signoff_facts(cert)))
 
 
 @bp.route("/courses/<course_slug>/media/<name>")

@@ -14,6 +14,7 @@ from trainer.security import (can_manage_clinic, can_revoke_certificates, can_se
 from trainer.services import ServiceError
 from trainer.services.certificates import certificate_state, find_certificate, revoke_certificate
 from trainer.services.mail import deliver
+from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
 from trainer.services.staff import assign_course, invite_staff, set_accommodations, set_active
@@ -61,6 +62,10 @@ def register():
     sort = request.args.get("sort") if request.args.get("sort") in ("name", "status", "expiry") else "name"
     descending = request.args.get("dir") == "desc"
     shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100], sort=sort, descending=descending)
+    practical = register_practical(shown, course)
+    practical_filter = request.args.get("practical") if request.args.get("practical") in PRACTICAL_FILTERS else None
+    if practical_filter:
+        shown = [row for row in shown if practical[row.person.id][0] == practical_filter]
     page = paginate(shown, request.args.get("page", 1, type=int), PER_PAGE)
     chart = status_bars_svg([("Certified", summary.certified), ("Expiring ≤ 60 d", summary.expiring_60),
                              ("Expired", summary.expired), ("Overdue", summary.overdue),
@@ -70,7 +75,8 @@ def register():
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
                            summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
-                           statuses=STATUS_FILTERS, assign_form=assign_form)
+                           statuses=STATUS_FILTERS, assign_form=assign_form, practical=practical,
+                           practical_filter=practical_filter, practical_filters=PRACTICAL_FILTERS)
 
 
 @bp.route("/assignments", methods=["POST"])
@@ -128,7 +134,8 @@ def person(person_id: int):
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
-        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm())
+        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
+        practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical})
 
 
 @bp.route("/people/<int:person_id>/accommodations", methods=["POST"])

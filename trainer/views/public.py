@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from trainer.extensions import db
 from trainer.services.certificates import certificate_state, find_certificate
+from trainer.services.practical import signoff_facts
 from trainer.services.rate_limit import hit
 from trainer.views.errors import error_response
 
@@ -21,6 +22,8 @@ def certificate_facts(cert) -> dict:
         "issued": cert.issued_dt.date().isoformat(), "expires": cert.expires_dt.date().isoformat(),
         "status": certificate_state(cert),
         "revoked": cert.revoked_dt.date().isoformat() if cert.revoked_dt else None,
+        # The assessor's sign-off for courses with a practical part; None otherwise.
+        "practical": signoff_facts(cert),
     }
 
 

@@ -1,0 +1,52 @@
+"""Training records for inspectors and insurers: a person's PDF and a clinic's pack (ZIP + manifest)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, url_for
+from flask_login import current_user, login_required
+
+from trainer.extensions import db
+from trainer.models import User
+from trainer.security import role_required
+from trainer.services import NotFound
+from trainer.services.exports import file_name_part
+from trainer.services.training_records import clinic_pack, record_file_name, training_record
+from trainer.views.manage import clinic_in_scope
+
+bp = Blueprint("records", __name__)
+
+
+def _verify_url(cert) -> str:
+    return url_for("public.verify", code=cert.code, _external=True)
+
+
+def _download(data: bytes, mimetype: str, filename: str):
+    response = current_app.response_class(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"  # personal records
+    return response
+
+
+@bp.route("/people/<int:person_id>/training-record.pdf")
+@login_required
+def training_record_pdf(person_id: int):
+    person = db.session.get(User, person_id)
+    if person is None:
+        abort(404)
+    try:
+        document = training_record(current_user, person, _verify_url)
+    except NotFound:
+        abort(404)
+    return _download(document, "application/pdf", record_file_name(person))
+
+
+@bp.route("/manage/clinic-pack.zip")
+@role_required("manager", "admin")
+def clinic_pack_zip():
+    clinic = clinic_in_scope()
+    if clinic is None:  # one clinic per pack
+        abort(404)
+    try:
+        data = clinic_pack(current_user, clinic, _verify_url)
+    except NotFound:
+        abort(404)
+    return _download(data, "application/zip", f"training-records-{file_name_part(clinic.name)}.zip")
