@@ -76,23 +76,80 @@ def seed_demo_data(*, clinics: int, staff: int, attempts: int, seed: int, passwo
             people.append(person)
         db.session.commit()
         counts["people"] += len(people)
+        assessor = _seed_assessor(course, clinic, seed, c, password_hash) if course.practical else None
         for person in people:
             skill = rng.random()
             budget = rng.randint(0, attempts)
+            if assessor is not None:
+                clock.freeze(start - timedelta(days=rng.randint(301, 400)))
+                counts["cases"] = counts.get("cases", 0) + _seed_practical(course, assessor, person, skill, rng)
+            # Modules in order, retaking a failed one (days apart, past any cooldown) while the budget lasts.
+            when = start - timedelta(days=rng.randint(60, 300))
             for module in course.modules:
-                if budget <= 0:
+                passed = False
+                while budget > 0 and not passed:
+                    clock.freeze(when)
+                    when += timedelta(days=rng.randint(2, 20))
+                    attempt = start_attempt(person, module, rng=random.Random(rng.random()))
+                    form = _FormValues()
+                    for aq in attempt.questions:
+                        _answer(form, aq, question_type(aq.version.content["type"]), rng.random() < 0.6 + 0.4 * skill)
+                    save_answers(person, attempt.id, {aq.position: 1 for aq in attempt.questions}, form)
+                    passed = bool(submit_attempt(person, attempt.id).passed)
+                    counts["attempts"] += 1
+                    budget -= 1
+                if not passed:
                     break
-                clock.freeze(start - timedelta(days=rng.randint(1, 300)))
-                attempt = start_attempt(person, module, rng=random.Random(rng.random()))
-                form = _FormValues()
-                for aq in attempt.questions:
-                    _answer(form, aq, question_type(aq.version.content["type"]), rng.random() < 0.5 + skill / 2)
-                save_answers(person, attempt.id, {aq.position: 1 for aq in attempt.questions}, form)
-                submit_attempt(person, attempt.id)
-                counts["attempts"] += 1
-                budget -= 1
     clock.freeze(None)
     return counts
+
+
+def _seed_assessor(course, clinic, seed: int, index: int, password_hash: str) -> User:
+    """A verified assessor attached to the clinic (registered by an admin, as the real path needs)."""
+    from trainer.models import UserRole
+    from trainer.services.practical import record_registration, verify_registration
+
+    admin = db.session.scalar(select(User).join(UserRole).where(UserRole.role == "admin").order_by(User.id))
+    if admin is None:
+        admin = User(email=f"admin{seed}@demo.clinic", name="Seed Admin", password_hash=password_hash,
+                     role_rows=[UserRole(role="admin")])
+        db.session.add(admin)
+    assessor = User(email=f"assessor{seed}-{index + 1}@demo.clinic", name=f"Assessor {index + 1}",
+                    password_hash=password_hash, clinic_id=clinic.id, role_rows=[UserRole(role="assessor")])
+    db.session.add(assessor)
+    db.session.commit()
+    registration = record_registration(admin, assessor, "NMC", f"DEMO{seed}{index + 1:04d}",
+                                       clock.now().date() + timedelta(days=730), [clinic])
+    verify_registration(admin, registration)
+    return assessor
+
+
+def _seed_practical(course, assessor: User, person: User, skill: float, rng) -> int:
+    """Log verified supervised cases through the real services; skilled people also get a final sign-off."""
+    from trainer.models.practical import COMPETENT, COMPETENT_WITH_SUPERVISION
+    from trainer.services.practical import log_case, review_case, sign_dops
+
+    practical = course.practical
+    logbook = practical["logbook"]
+    indications = logbook.get("indications") or ["other"]
+    wanted = logbook["min_cases"] if skill > 0.35 else rng.randint(0, logbook["min_cases"] - 1)
+    cases = []
+    for n in range(wanted):
+        case = log_case(person, course, {
+            "treated_on": clock.now().date().isoformat(), "client_ref": f"C-{person.id}{n:02d}",
+            "fitzpatrick": rng.choice(["II", "III", "IV", "V"]), "indication": indications[n % 2],
+            "areas": "cheeks: 1.0\nforehead: 0.5", "device": "Motorised pen", "cartridge_lot": f"LOT{rng.randint(1000, 9999)}",
+            "glide": "Sterile hyaluronic glide supplied for the procedure", "supervisor": assessor.name,
+            "rescreen_done": True, "consent_recorded": True, "aftercare_given": True})
+        review_case(assessor, case, True, "")
+        cases.append(case)
+    if wanted < logbook["min_cases"]:
+        return wanted
+    competency = practical["competencies"][0]
+    overall = COMPETENT if skill > 0.6 else COMPETENT_WITH_SUPERVISION
+    sign_dops(assessor, person, course, competency["id"], {step["id"]: overall for step in competency["checklist"]},
+              overall, "Safe, methodical treatment; consent and re-screen recorded.", case=cases[-1], final=True)
+    return wanted
 
 
 class _FormValues(dict):
