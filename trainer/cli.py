@@ -25,6 +25,11 @@ attempts = AppGroup("attempts", help="Quiz attempts.")
 audit = AppGroup("audit", help="The audit trail.")
 
 
+#: Formats of single bank files (import) and of course exports.
+BANK_FILE_FORMATS = ("yaml", "gift", "csv", "moodlexml")
+BANK_EXPORT_FORMATS = ("yaml", "gift", "csv", "moodlexml")
+
+
 def fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -81,8 +86,9 @@ def banks_validate(paths):
 
 @banks.command("import")
 @click.argument("paths", nargs=-1)
-@click.option("--format", "file_format", type=click.Choice(["folder", "yaml", "gift", "csv"]), default="folder",
-              show_default=True, help="folder: course folders; yaml, gift, csv: single bank files (need --into).")
+@click.option("--format", "file_format", type=click.Choice(["folder", *BANK_FILE_FORMATS]), default="folder",
+              show_default=True, help="folder: course folders; yaml, gift, csv, moodlexml: single bank files "
+                                      "(need --into).")
 @click.option("--into", "into", metavar="COURSE/MODULE", help="The module a single bank file goes into.")
 def banks_import(paths, file_format, into):
     """Import course folders, or bank files into one module; all or nothing."""
@@ -92,7 +98,7 @@ def banks_import(paths, file_format, into):
         _import_bank_files(paths, file_format, into)
         return
     if into:
-        fail("--into is for single bank files; give --format yaml, gift or csv too.")
+        fail("--into is for single bank files; give --format yaml, gift, csv or moodlexml too.")
     specs, problems = _load_all(paths)
     if problems:
         _print_problems(problems)
@@ -103,7 +109,8 @@ def banks_import(paths, file_format, into):
 
 
 def _import_bank_files(paths, file_format: str, into: str | None) -> None:
-    from trainer.services.interchange import find_module, import_bank_file, read_bank_file
+    from trainer.services.interchange import (BankRead, decode_bank_bytes, find_module, import_bank_file,
+                                              read_bank_file)
 
     if not into or into.count("/") != 1:
         fail("Say which module the file goes into: --into COURSE/MODULE.")
@@ -113,41 +120,52 @@ def _import_bank_files(paths, file_format: str, into: str | None) -> None:
         module = find_module(*into.split("/"))
     except ServiceError as exc:
         fail(str(exc))
-    questions, problems = [], []
+    read, problems = BankRead([]), []
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
             fail(f"{raw} is not a file.")
         try:
-            questions.extend(read_bank_file(path.read_text(encoding="utf-8-sig", errors="replace"), raw, file_format))
+            text, notes = decode_bank_bytes(path.read_bytes(), raw)
+            one = read_bank_file(text, raw, file_format)
         except BankFormatError as exc:
             problems.extend(exc.problems)
+            continue
+        read.questions.extend(one.questions)
+        read.refused.extend(one.refused)
+        read.warnings.extend(notes + one.warnings)
     if problems:
         _print_problems(problems)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
     try:
-        report = import_bank_file(None, module, questions)
+        report = import_bank_file(None, module, read)
     except BankFormatError as exc:
         _print_problems(exc.problems)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
+    for line in report.lines():
+        click.echo(line, err=True)
     click.echo(report.summary())
 
 
 @banks.command("export")
 @click.argument("course")
-@click.option("--format", "file_format", type=click.Choice(["yaml", "gift", "csv"]), default="yaml", show_default=True)
+@click.option("--format", "file_format", type=click.Choice(BANK_EXPORT_FORMATS), default="yaml", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
 def banks_export(course, file_format, out_dir):
     """Write a course's current questions out: a course folder (yaml) or one file per module."""
     from trainer.services.interchange import export_course
 
     try:
-        written = export_course(course, file_format, Path(out_dir))
+        result = export_course(course, file_format, Path(out_dir))
     except ServiceError as exc:
         fail(str(exc))
-    click.echo(f"Wrote {len(written)} file(s) to {out_dir}.")
+    for why in result.left_out:
+        click.echo(f"left out {why}", err=True)
+    click.echo(f"Wrote {len(result.files)} file(s) to {out_dir}."
+               + (f" {len(result.left_out)} question(s) left out: {file_format} cannot express them."
+                  if result.left_out else ""))
 
 
 @clinics.command("create")

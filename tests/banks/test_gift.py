@@ -62,7 +62,7 @@ DOCUMENTED = [
           "stem": "Treating over an active cold sore is safe.", "answer": False}),
     (48, {"id": "gift-sun-should-be-avoided-for-a-ea1b5f44", "type": "true_false",
           "stem": "Sun should be avoided for a few days after treatment.", "answer": True,
-          "feedback": "Sun can cause hyperpigmentation."}),
+          "feedback_wrong": "Sun can cause hyperpigmentation."}),
     (51, {"id": "gift-match-each-aftercare-day-with-its-9d4028dd", "type": "matching",
           "stem": "Match each aftercare day with its advice.",
           "pairs": [{"left": "Day 1", "right": "Gentle cleansing only"},
@@ -131,12 +131,19 @@ def test_byte_order_mark_and_crlf_line_endings_are_tolerated():
 
 # --- mapping decisions -------------------------------------------------------------------
 
-def test_weights_without_equals_sign_are_multiple_with_partial_scoring():
+def test_weights_without_equals_sign_are_multiple_with_moodles_own_weights():
     question = parse_one("Pick two.{~%50%a ~%50%b ~c}")
 
     assert question["type"] == "multiple"
-    assert question["scoring"] == "partial"
-    assert [c["correct"] for c in question["choices"]] == [True, True, False]
+    assert question["scoring"] == "weighted"
+    assert [(c["correct"], c["weight"]) for c in question["choices"]] == [(True, 50), (True, 50), (False, 0)]
+
+
+def test_weights_that_grade_like_partial_scoring_read_as_partial():
+    question = parse_one("Pick two.{~%50%a ~%50%b ~%-50%c}")
+
+    assert (question["scoring"], [c["correct"] for c in question["choices"]]) == ("partial", [True, True, False])
+    assert all("weight" not in c for c in question["choices"])
 
 
 def test_weight_100_on_one_choice_without_equals_sign_is_still_multiple():
@@ -172,7 +179,15 @@ def test_bare_answer_is_a_short_answer():
 
 
 def test_true_false_with_empty_wrong_feedback_keeps_the_right_feedback():
-    assert parse_one("Safe?{FALSE##Indeed not.}")["feedback"] == "Indeed not."
+    question = parse_one("Safe?{FALSE##Indeed not.}")
+
+    assert question["feedback_right"] == "Indeed not." and "feedback_wrong" not in question
+
+
+def test_true_false_keeps_moodles_two_feedbacks_wrong_first():
+    question = parse_one("Safe?{FALSE#Too deep.#Right, far too deep.}")
+
+    assert (question["feedback_wrong"], question["feedback_right"]) == ("Too deep.", "Right, far too deep.")
 
 
 def test_true_false_with_the_same_feedback_twice_keeps_it_once():
@@ -243,19 +258,14 @@ def test_bad_trainer_comment_is_a_problem_at_its_line(comment, message):
 def test_unsupported_constructs_are_problems_at_their_lines_and_the_rest_is_read():
     questions, problems = read_fixture("unsupported.gift")
 
-    assert [(q.line, q.data["id"]) for q in questions] == \
-        [(2, "ok-first"), (12, "ok-middle"), (34, "ok-last")]
-    assert [(p.line, p.message.split(" are not supported")[0].split(" is not supported")[0])
-            for p in problems] == [
-        (4, "numeric questions ({#...})"),
-        (6, "essay questions ({})"),
-        (8, "description questions (text without {answers})"),
-        (10, "missing-word questions (text after the closing '}')"),
-        (16, "partial-credit weights (%50%) on a single-answer question (one with '=' answers)"),
-        (21, "matching distractors without a left side (= -> x)"),
-        (24, "per-answer feedback on short-answer questions"),
-        (26, "partial-credit weights (%50%) on short answers"),
-        (28, "different feedback for right and wrong answers on a true/false question"),
+    assert [(q.line, q.data["id"]) for q in questions] == [
+        (2, "ok-first"), (4, "numeric"), (10, "missing-word"), (12, "ok-middle"), (14, "partial-single"),
+        (24, "short-feedback"), (26, "short-weight"), (28, "tf-two-feedbacks"), (34, "ok-last")]
+    assert [(p.line, p.message) for p in problems] == [
+        (6, "essay questions ({}) are not gradable here; not imported"),
+        (8, "description questions (text without {answers}) are not gradable here; not imported"),
+        (21, "matching distractors without a left side (= -> x) are not supported: every right side here "
+             "belongs to one item"),
         (30, "'{' without a closing '}' (write \\{ for a literal brace; a blank line inside a "
              "question ends it)"),
         (32, "'}' without an opening '{' (write \\} for a literal brace)"),
@@ -281,13 +291,13 @@ def test_syntax_problems(text, message):
 
 
 def test_several_problems_in_one_question_are_all_reported():
-    _, problems = parse_gift("Q?{\n=a\n~%50%b\n~%25%c\n}")
+    _, problems = parse_gift("Q?{\n=a\n~%150%b\n~%-125%c\n}")
 
     assert [p.line for p in problems] == [3, 4]
 
 
 def test_problem_line_counts_comment_lines_inside_a_question():
-    _, problems = parse_gift("Q?{\n// why\n=a\n~%50%b\n}")
+    _, problems = parse_gift("Q?{\n// why\n=a\n~%150%b\n}")
 
     assert [p.line for p in problems] == [4]
 

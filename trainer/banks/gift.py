@@ -57,6 +57,7 @@ import json
 import re
 
 from trainer.banks.records import BankProblem, ParsedQuestion
+from trainer.quiz.types import parse_number
 
 # A backslash escapes only these; elsewhere it is an ordinary character (as in Moodle).
 _ESCAPABLE = set("~=#{}:n\\")
@@ -66,8 +67,9 @@ _FORMAT_MARKER = re.compile(r"\[(?:markdown|html|plain|moodle)\]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 _TRAINER_COMMENT = re.compile(r"//\s*trainer:(.*)$")
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
-_META_KEYS = ("source", "difficulty", "critical", "feedback", "scoring", "tags")
+_META_KEYS = ("source", "difficulty", "critical", "feedback", "scoring", "tags", "unit")
 _CATEGORY = "$CATEGORY:"
+_MOODLE_MARKS = re.compile(r"\[(id|tag):([^\]]*)\]")
 
 
 # --- escapes -----------------------------------------------------------------------------
@@ -109,14 +111,24 @@ def _escape(text: str) -> str:
     return "".join(_ESCAPES.get(ch, ch) for ch in text.replace("\r", ""))
 
 
+def _escape_markdown(text: str) -> str:
+    """Plain text that Markdown shows exactly as typed."""
+    return re.sub(r"([\\`*_\[\]<>#|~!])", r"\\\1", text)
+
+
 def _read_text(raw: str, formatted: bool = True) -> str:
-    """The text of a GIFT fragment: trimmed, format marker removed, escapes resolved."""
+    """The text of a GIFT fragment: trimmed, format marker removed, escapes resolved.
+
+    `[plain]` text is escaped so that Markdown shows it exactly as typed."""
     raw = raw.strip()
+    plain = False
     if formatted:
         marker = _FORMAT_MARKER.match(raw)
         if marker:
+            plain = marker.group(0) == "[plain]"
             raw = raw[marker.end():]
-    return _unescape(raw).strip()
+    text = _unescape(raw).strip()
+    return _escape_markdown(text) if plain else text
 
 
 def _write_text(text: str) -> str:
@@ -202,6 +214,23 @@ def _split_feedback(raw: str) -> tuple[str, str]:
     return _read_text(raw[:cut]), _read_text(raw[cut + 1:])
 
 
+_BLANK = "_____"
+_PLUGINFILE = "@@PLUGINFILE@@"
+
+
+def _weight_value(weight: float) -> int | float:
+    """Weights as the numbers a person wrote: 50 rather than 50.0."""
+    return int(weight) if float(weight).is_integer() else weight
+
+
+def _partial_equivalent(weights: list[float]) -> bool:
+    """Whether Moodle's weights grade exactly like our `partial` scoring: each right choice
+    100/k and each wrong one -100/k (what the writer produces)."""
+    right = [w for w in weights if w > 0]
+    share = 100 / len(right) if right else 0
+    return bool(right) and all(abs(w - share) < 1e-4 if w > 0 else abs(w + share) < 1e-4 for w in weights)
+
+
 class _QuestionReader:
     """Reads one question block (comments already removed) into a question dict."""
 
@@ -210,6 +239,7 @@ class _QuestionReader:
         self.text = "\n".join(line for _, line in lines)
         self.path = path
         self.problems: list[BankProblem] = []
+        self.warnings: list[BankProblem] = []
         self.field_lines: dict[str, int] = {}
 
     def line_at(self, offset: int) -> int:
@@ -227,6 +257,10 @@ class _QuestionReader:
         open_at, close_at = braces
         question = {}
         stem = _read_text(self.text[start:open_at])
+        after = _read_text(self.text[close_at + 1:], formatted=False)
+        if after:
+            # Moodle's missing-word question: the answers stand for a blank inside the text.
+            stem = f"{stem} {_BLANK} {after}".strip()
         if stem:
             question["stem"] = stem
             self.field_lines["stem"] = self.line_at(start)
@@ -242,6 +276,11 @@ class _QuestionReader:
                 self.field_lines["explanation"] = self.line_at(answers_at + feedback_at)
             answers = answers[:feedback_at]
         question.update(self._answers(answers, answers_at))
+        if _PLUGINFILE in self.text:
+            self.warnings.append(BankProblem(self.path, self.line_at(self.text.index(_PLUGINFILE)),
+                                             "refers to a file inside Moodle (@@PLUGINFILE@@) that a GIFT file "
+                                             "does not carry: add the image to the course media and fix the link",
+                                             kind="warning"))
         return None if self.problems else question
 
     def _title(self, start: int) -> tuple[str | None, int]:
@@ -258,7 +297,7 @@ class _QuestionReader:
         open_at = _find(self.text, "{", start)
         close_at = _find(self.text, "}", start)
         if open_at < 0 and close_at < 0:
-            self.problem("description questions (text without {answers}) are not supported")
+            self.problem("description questions (text without {answers}) are not gradable here; not imported")
             return None
         if close_at < 0:
             self.problem("'{' without a closing '}' (write \\{ for a literal brace; "
@@ -275,10 +314,6 @@ class _QuestionReader:
         if _find(after, "{") >= 0:
             self.problem("only one {answers} block is allowed per question", close_at)
             return None
-        if after.strip():
-            self.problem("missing-word questions (text after the closing '}') are not supported",
-                         close_at)
-            return None
         return open_at, close_at
 
     def _answers(self, answers: str, offset: int) -> dict:
@@ -287,11 +322,10 @@ class _QuestionReader:
         offset += len(answers) - len(answers.lstrip())
         self.field_lines["type"] = self.line_at(offset)
         if not body:
-            self.problem("essay questions ({}) are not supported", offset)
+            self.problem("essay questions ({}) are not gradable here; not imported", offset)
             return {}
         if body.startswith("#"):
-            self.problem("numeric questions ({#...}) are not supported", offset)
-            return {}
+            return self._numerical(body[1:], offset + 1)
         if _find(body, "~") >= 0:
             return self._choices(body, offset)
         if _find(body, "=") >= 0 and _find(body, "->") >= 0:
@@ -305,27 +339,34 @@ class _QuestionReader:
         lead, *answers = _split_answers(body, offset, "~=")
         if lead[1].strip():
             self.problem("text before the first answer: start each answer with '=' or '~'", offset)
+        # Moodle: any '=' answer makes a one-answer question; otherwise several answers may be picked.
         single_mode = any(marker == "=" for marker, _, _ in answers)
         any_weight = False
-        choices = []
+        choices, weights = [], []
         for marker, raw, at in answers:
             weight, raw = _split_weight(raw)
             any_weight = any_weight or weight is not None
             if weight is None:
                 weight = 100.0 if marker == "=" else 0.0
-            if single_mode and weight not in (0.0, 100.0):
-                self.problem(f"partial-credit weights (%{weight:g}%) on a single-answer question "
-                             "(one with '=' answers) are not supported", at)
             text, feedback = _split_feedback(raw)
             if not text:
                 self.problem("an answer has no text", at)
-            choice = {"text": text, "correct": weight > 0}
+            if not -100 <= weight <= 100:
+                self.problem(f"answer weight %{weight:g}% is outside -100..100", at)
+            choice = {"text": text, "correct": weight == 100 if single_mode else weight > 0}
+            if single_mode and weight not in (0.0, 100.0):
+                choice["weight"] = _weight_value(weight)
             if feedback:
                 choice["feedback"] = feedback
             choices.append(choice)
+            weights.append(weight)
         if single_mode or not any_weight:
             return {"type": "single", "choices": choices}
-        return {"type": "multiple", "choices": choices, "scoring": "partial"}
+        if _partial_equivalent(weights):
+            return {"type": "multiple", "choices": choices, "scoring": "partial"}
+        for choice, weight in zip(choices, weights):
+            choice["weight"] = _weight_value(weight)
+        return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 
     def _matching(self, body: str, offset: int) -> dict:
         lead, *answers = _split_answers(body, offset, "=")
@@ -341,8 +382,8 @@ class _QuestionReader:
                 self.problem("feedback (#) on matching pairs is not supported", at)
             left, right = _read_text(raw[:arrow]), _read_text(raw[arrow + 2:], formatted=False)
             if not left:
-                self.problem("matching distractors without a left side (= -> x) are not supported",
-                             at)
+                self.problem("matching distractors without a left side (= -> x) are not supported: "
+                             "every right side here belongs to one item", at)
             elif not right:
                 self.problem("a matching pair has no right side", at)
             pairs.append({"left": left, "right": right})
@@ -352,14 +393,17 @@ class _QuestionReader:
         cuts = list(_positions(body, "#"))[:2]
         ends = cuts + [len(body)]
         value = body[:ends[0]].strip()
-        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])]
+        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])] + ["", ""]
         question = {"type": "true_false", "answer": _TRUE_FALSE[value]}
-        given = {p for p in parts if p}
-        if len(given) > 1:
-            self.problem("different feedback for right and wrong answers on a true/false question "
-                         "is not supported; give one #feedback or use ####general feedback", offset)
-        elif given:
-            question["feedback"] = given.pop()
+        # Moodle: the first #feedback is shown for a wrong answer, the second for a right one.
+        wrong, right = parts[0], parts[1]
+        if wrong and wrong == right:
+            question["feedback"] = wrong
+        else:
+            if wrong:
+                question["feedback_wrong"] = wrong
+            if right:
+                question["feedback_right"] = right
         return question
 
     def _short_answer(self, body: str, offset: int) -> dict:
@@ -369,17 +413,82 @@ class _QuestionReader:
         accepted = []
         for _, raw, at in ([lead] if lead else []) + answers:
             weight, raw = _split_weight(raw)
-            if weight not in (None, 100.0):
-                self.problem(f"partial-credit weights (%{weight:g}%) on short answers are not "
-                             "supported: every listed answer counts as fully right", at)
             text, feedback = _split_feedback(raw)
-            if feedback:
-                self.problem("per-answer feedback on short-answer questions is not supported; "
-                             "use ####general feedback", at)
             if not text:
                 self.problem("an answer has no text", at)
-            accepted.append(text)
+            if weight is not None and not -100 <= weight <= 100:
+                self.problem(f"answer weight %{weight:g}% is outside -100..100", at)
+            if weight in (None, 100.0) and not feedback:
+                accepted.append(text)
+                continue
+            answer = {"text": text, "weight": _weight_value(100.0 if weight is None else weight)}
+            if feedback:
+                answer["feedback"] = feedback
+            accepted.append(answer)
         return {"type": "short_answer", "answers": accepted}
+
+    def _numerical(self, body: str, offset: int) -> dict:
+        """`{#1.5:0.25}`, `{#1..2}` or `{# =%100%1.5:0.1#fb =%50%1.5:0.5 }` (Moodle's numerical question)."""
+        if _find(body, "=") < 0 and _find(body, "~") < 0:
+            parts = [("=", body, offset)]
+        else:
+            lead, *parts = _split_answers(body, offset, "=~")
+            if lead[1].strip():
+                self.problem("text before the first numerical answer: start each answer with '='", offset)
+        answers = []
+        for marker, raw, at in parts:
+            weight, raw = _split_weight(raw)
+            value_text, feedback = _split_feedback(raw)
+            if marker == "~":
+                # Moodle's "any other number" answer only carries feedback; it never adds credit.
+                if value_text:
+                    self.problem("a '~' numerical answer cannot carry a value", at)
+                elif feedback:
+                    self.warnings.append(BankProblem(self.path, self.line_at(at),
+                                                     "the feedback for any other number (~#...) is not kept",
+                                                     kind="warning"))
+                continue
+            answer = self._number_range(value_text, at)
+            if answer is None:
+                continue
+            if weight is not None and weight != 100:
+                if not -100 <= weight <= 100:
+                    self.problem(f"answer weight %{weight:g}% is outside -100..100", at)
+                answer["weight"] = _weight_value(weight)
+            if feedback:
+                answer["feedback"] = feedback
+            answers.append(answer)
+        if not answers and not self.problems:
+            self.problem("a numerical question needs a number, such as {#1.5:0.25} or {#1..2}", offset)
+        return {"type": "numerical", "answers": answers}
+
+    def _number_range(self, text: str, at: int) -> dict | None:
+        text = text.strip()
+        if ".." in text:
+            low, _, high = text.partition("..")
+            low_value, high_value = parse_number(low), parse_number(high)
+            if low_value is None or high_value is None or low_value > high_value:
+                self.problem(f"'{text}' is not a range of numbers (write low..high)", at)
+                return None
+            # Moodle keeps a range as its middle and half its width.
+            middle, tolerance = (low_value + high_value) / 2, (high_value - low_value) / 2
+            return {"value": _number(middle), "tolerance": _number(tolerance)}
+        value_text, _, tolerance_text = text.partition(":")
+        value = parse_number(value_text)
+        tolerance = parse_number(tolerance_text) if tolerance_text.strip() else 0.0
+        if value is None or tolerance is None or tolerance < 0:
+            self.problem(f"'{text}' is not a number with an optional tolerance (write 1.5:0.25)", at)
+            return None
+        answer = {"value": _number(value)}
+        if tolerance:
+            answer["tolerance"] = _number(tolerance)
+        return answer
+
+
+def _number(value: float) -> int | float:
+    """Round away binary noise (1.1 + 0.2) and keep whole numbers whole."""
+    value = round(value, 10)
+    return int(value) if value.is_integer() else value
 
 
 class _GiftReader:
@@ -391,6 +500,8 @@ class _GiftReader:
         self.problems: list[BankProblem] = []
         self.category_tags: list[str] = []
         self.pending_meta: dict = {}
+        self.pending_idnumber: str | None = None
+        self.pending_tags: list[str] = []
 
     def read_block(self, block: list[tuple[int, str]]) -> None:
         content = []
@@ -409,6 +520,12 @@ class _GiftReader:
     def _read_comment(self, comment: str, number: int) -> None:
         match = _TRAINER_COMMENT.match(comment)
         if not match:
+            # Moodle 4 writes a question's idnumber and tags as `// [id:...] [tag:...]`.
+            for kind, value in _MOODLE_MARKS.findall(comment):
+                if kind == "id":
+                    self.pending_idnumber = value.strip()
+                elif value.strip():
+                    self.pending_tags.append(value.strip())
             return
         try:
             meta = json.loads(match.group(1))
@@ -429,11 +546,17 @@ class _GiftReader:
         reader = _QuestionReader(content, self.path)
         question = reader.read()
         meta, self.pending_meta = self.pending_meta, {}
+        idnumber, self.pending_idnumber = self.pending_idnumber, None
+        moodle_tags, self.pending_tags = self.pending_tags, []
         self.problems.extend(reader.problems)
+        self.problems.extend(reader.warnings)
         if question is None:
             return
-        if self.category_tags:
-            question["tags"] = list(self.category_tags)
+        if idnumber and _id_from_title(idnumber):
+            question["id"] = _id_from_title(idnumber)  # Moodle's idnumber is the stable key when present
+        tags = list(self.category_tags) + [t for t in moodle_tags if t not in self.category_tags]
+        if tags:
+            question["tags"] = tags
         for key, value in meta.items():
             if value is None or value == "" or value == []:
                 question.pop(key, None)
@@ -472,15 +595,21 @@ def gift_unsupported(question: dict) -> str | None:
     if kind == "short_answer":
         if not question.get("answers"):
             return "a short-answer question without answers has no GIFT form"
-        if any("->" in answer for answer in question["answers"]):
+        if any("->" in _answer_text(answer) for answer in question["answers"]):
             return "GIFT would read a short answer containing '->' as a matching pair"
-    if kind not in ("single", "multiple", "true_false", "matching", "short_answer"):
+    if kind == "numerical" and not question.get("answers"):
+        return "a numerical question without answers has no GIFT form"
+    if kind not in ("single", "multiple", "true_false", "matching", "short_answer", "numerical"):
         return f"unknown question type {kind!r}"
     return None
 
 
 def _weight(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")
+
+
+def _answer_text(answer) -> str:
+    return answer if isinstance(answer, str) else answer.get("text", "")
 
 
 def _choice_lines(question: dict) -> list[str]:
@@ -493,7 +622,11 @@ def _choice_lines(question: dict) -> list[str]:
         marks = {True: "=", False: "~"}
     lines = []
     for choice in choices:
-        line = "\t" + marks[bool(choice.get("correct"))] + _write_text(choice["text"])
+        if "weight" in choice and not (question["type"] == "single" and choice.get("correct")):
+            mark = f"~%{_weight(choice['weight'])}%"  # Moodle's own weight, kept as it was
+        else:
+            mark = marks[bool(choice.get("correct"))]
+        line = "\t" + mark + _write_text(choice["text"])
         if choice.get("feedback"):
             line += "#" + _write_text(choice["feedback"])
         lines.append(line)
@@ -506,15 +639,38 @@ def _answer_lines(question: dict) -> list[str]:
         return _choice_lines(question)
     if kind == "matching":
         return [f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
-    return [f"\t={_write_text(answer)}" for answer in question["answers"]]
+    if kind == "numerical":
+        return [f"\t={_numerical_answer(answer)}" for answer in question["answers"]]
+    lines = []
+    for answer in question["answers"]:
+        if isinstance(answer, str):
+            lines.append(f"\t={_write_text(answer)}")
+            continue
+        weight = answer.get("weight", 100)
+        line = "\t=" + ("" if weight == 100 else f"%{_weight(weight)}%") + _write_text(answer["text"])
+        if answer.get("feedback"):
+            line += "#" + _write_text(answer["feedback"])
+        lines.append(line)
+    return lines
+
+
+def _numerical_answer(answer: dict) -> str:
+    weight = answer.get("weight", 100)
+    text = ("" if weight == 100 else f"%{_weight(weight)}%") + _weight(answer["value"])
+    if answer.get("tolerance"):
+        text += f":{_weight(answer['tolerance'])}"
+    if answer.get("feedback"):
+        text += "#" + _write_text(answer["feedback"])
+    return text
 
 
 def _meta(question: dict, category_tags: list[str]) -> dict:
     """What GIFT cannot say, for the `// trainer:` comment."""
-    meta = {key: question[key] for key in ("source", "difficulty", "critical") if key in question}
-    if question.get("feedback") and question["type"] != "true_false":
+    meta = {key: question[key] for key in ("source", "difficulty", "critical", "unit") if key in question}
+    two_feedbacks = "feedback_right" in question or "feedback_wrong" in question
+    if question.get("feedback") and (question["type"] != "true_false" or two_feedbacks):
         meta["feedback"] = question["feedback"]
-    if question["type"] == "multiple" and question.get("scoring", "partial") != "partial":
+    if question["type"] == "multiple" and question.get("scoring", "partial") == "all_or_nothing":
         meta["scoring"] = question["scoring"]
     tags = list(question.get("tags", []))
     if tags != category_tags:
@@ -531,13 +687,17 @@ def _write_question(question: dict, category_tags: list[str]) -> list[str]:
     explanation = question.get("explanation")
     if question["type"] == "true_false":
         answers = "TRUE" if question["answer"] else "FALSE"
-        if question.get("feedback"):
+        if "feedback_right" in question or "feedback_wrong" in question:
+            # Moodle's order: the feedback for a wrong answer first, then the one for a right answer.
+            answers += (f"#{_write_text(question.get('feedback_wrong', ''))}"
+                        f"#{_write_text(question.get('feedback_right', ''))}")
+        elif question.get("feedback"):
             feedback = _write_text(question["feedback"])
             answers += f"#{feedback}#{feedback}"
         if explanation:
             answers += "####" + _write_text(explanation)
         return lines + [head + "{" + answers + "}"]
-    lines.append(head + "{")
+    lines.append(head + ("{#" if question["type"] == "numerical" else "{"))
     lines.extend(_answer_lines(question))
     if explanation:
         lines.append("\t####" + _write_text(explanation))

@@ -39,8 +39,10 @@ class ImportReport:
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
-                   questions: dict | None = None, latest: dict | None = None) -> None:
-    """Create the question or, when its content changed, add a version; counts go into report."""
+                   questions: dict | None = None, latest: dict | None = None, publish: bool = True) -> None:
+    """Create the question or, when its content changed, add a version; counts go into report.
+
+    With `publish=False` the new version is a draft that needs review: never drawn until published."""
     data = normalise_question(data)
     if questions is None:
         questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
@@ -60,7 +62,7 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
                                     .order_by(QuestionVersion.number.desc()).limit(1))
     digest = content_hash(data)
     if current is not None and current.content_hash == digest:
-        if current.published_dt is None:  # the file matches a draft: publishing it is the change
+        if current.published_dt is None and publish:  # the file matches a draft: publishing it is the change
             current.published_dt = clock.now()
             report.questions_changed += 1
         else:
@@ -69,7 +71,7 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
     if current is not None:
         report.questions_changed += 1
     version = QuestionVersion(question_id=question.id, number=(current.number + 1) if current else 1,
-                              content=data, content_hash=digest, published_dt=clock.now())
+                              content=data, content_hash=digest, published_dt=clock.now() if publish else None)
     db.session.add(version)
     if latest is not None:
         latest[question.id] = version

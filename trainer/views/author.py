@@ -354,6 +354,15 @@ def save_question(question_id: int):
     return redirect(url_for("author.edit_question", question_id=question.id))
 
 
+# --- review queue ------------------------------------------------------------------------------------
+
+@bp.route("/review")
+@role_required("trainer", "admin")
+def review_queue():
+    """Drafts per module (imported ones that need review first), each with what it still lacks."""
+    return render_template("author/review.html", queue=authoring.review_queue())
+
+
 # --- publishing, retiring, ordering ---------------------------------------------------------------
 
 def _back(question: Question):
