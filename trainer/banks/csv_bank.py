@@ -287,6 +287,17 @@ def _read_records(records, path: str, questions: list, problems: list) -> None:
 def csv_unsupported(question: dict) -> str | None:
     """Why `question` cannot be written as a CSV row, or None."""
     kind = question.get("type")
+    if kind == "numerical":
+        return "numerical questions have no CSV columns"
+    if kind == "multiple" and question.get("scoring") == "weighted" or any(
+            "weight" in c for c in question.get("choices", [])):
+        return "Moodle answer weights have no CSV column"
+    if kind == "short_answer" and any(not isinstance(a, str) for a in question.get("answers", [])):
+        return "weighted short answers and per-answer feedback have no CSV column"
+    if "feedback_right" in question or "feedback_wrong" in question:
+        return "separate feedback for right and wrong answers has no CSV column"
+    if question.get("distractors"):
+        return "matching distractors have no CSV column"
     if kind not in TYPES:
         return f"unknown question type {kind!r}"
     items = {"single": "choices", "multiple": "choices", "matching": "pairs",

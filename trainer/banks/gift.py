@@ -372,7 +372,7 @@ class _QuestionReader:
         lead, *answers = _split_answers(body, offset, "=")
         if lead[1].strip():
             self.problem("text before the first pair: start each pair with '='", offset)
-        pairs = []
+        pairs, distractors = [], []
         for _, raw, at in answers:
             arrow = _find(raw, "->")
             if arrow < 0:
@@ -381,13 +381,16 @@ class _QuestionReader:
             if _find(raw, "#") >= 0:
                 self.problem("feedback (#) on matching pairs is not supported", at)
             left, right = _read_text(raw[:arrow]), _read_text(raw[arrow + 2:], formatted=False)
-            if not left:
-                self.problem("matching distractors without a left side (= -> x) are not supported: "
-                             "every right side here belongs to one item", at)
-            elif not right:
+            if not right:
                 self.problem("a matching pair has no right side", at)
-            pairs.append({"left": left, "right": right})
-        return {"type": "matching", "pairs": pairs}
+            elif not left:
+                distractors.append(right)  # Moodle's `= -> x`: an extra answer no item matches
+            else:
+                pairs.append({"left": left, "right": right})
+        question = {"type": "matching", "pairs": pairs}
+        if distractors:
+            question["distractors"] = distractors
+        return question
 
     def _true_false(self, body: str, offset: int) -> dict:
         cuts = list(_positions(body, "#"))[:2]
@@ -429,12 +432,10 @@ class _QuestionReader:
 
     def _numerical(self, body: str, offset: int) -> dict:
         """`{#1.5:0.25}`, `{#1..2}` or `{# =%100%1.5:0.1#fb =%50%1.5:0.5 }` (Moodle's numerical question)."""
-        if _find(body, "=") < 0 and _find(body, "~") < 0:
-            parts = [("=", body, offset)]
-        else:
-            lead, *parts = _split_answers(body, offset, "=~")
-            if lead[1].strip():
-                self.problem("text before the first numerical answer: start each answer with '='", offset)
+        lead, *parts = _split_answers(body, offset, "=~")
+        if lead[1].strip():
+            # Moodle reads text before the first '=' as an answer too: {#3:2} or {#3:2~#feedback}.
+            parts.insert(0, ("=", lead[1], lead[2]))
         answers = []
         for marker, raw, at in parts:
             weight, raw = _split_weight(raw)
@@ -638,7 +639,8 @@ def _answer_lines(question: dict) -> list[str]:
     if kind in ("single", "multiple"):
         return _choice_lines(question)
     if kind == "matching":
-        return [f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
+        return ([f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
+                + [f"\t= -> {_escape(d)}" for d in question.get("distractors", [])])
     if kind == "numerical":
         return [f"\t={_numerical_answer(answer)}" for answer in question["answers"]]
     lines = []

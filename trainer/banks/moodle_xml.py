@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import re
 from xml.etree.ElementTree import Element, TreeBuilder
@@ -82,6 +83,12 @@ class _LineTreeBuilder(TreeBuilder):
 def _text_of(element: Element | None, path: str = "text") -> str:
     node = element.find(path) if element is not None else None
     return (node.text or "").strip() if node is not None else ""
+
+
+def _plain(text: str) -> str:
+    """HTML as the plain text our choices, answers and their feedback are shown as: tags dropped, entities read."""
+    text = re.sub(r"<br\s*/?>|</p>\s*<p[^>]*>", "\n", text, flags=re.I)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
 def _is_comment(element) -> bool:
@@ -155,6 +162,10 @@ class _MoodleXmlReader:
         text = _text_of(element)
         if element.get("format") == "plain_text":
             return _escape_markdown(text)
+        if element.get("format") == "html":
+            # Paragraph tags would make the text an HTML block, where Markdown (our images) is not read.
+            text = re.sub(r"</p>\s*<p>", "\n\n", text.strip(), flags=re.I)
+            text = re.sub(r"^<p>(.*)</p>$", r"\1", text, flags=re.I | re.S)
         return _media_links(text)
 
     # --- questions ------------------------------------------------------------------------
@@ -216,9 +227,11 @@ class _MoodleXmlReader:
                 self.problem(node, f"answer fraction {node.get('fraction')!r} is not a percentage from -100 to 100")
             text_node = node.find("text")
             raw = (text_node.text or "").strip() if text_node is not None else ""
-            text = _escape_markdown(raw) if node.get("format") == "plain_text" else _media_links(raw)
+            # Choices, answers and their feedback are shown as plain text: HTML is read as the text it shows.
+            text = raw if node.get("format") == "plain_text" else _plain(raw)
             self._files(node, node)
-            feedback = self._text(node.find("feedback"), node)
+            feedback_node = node.find("feedback")
+            feedback = _plain(_text_of(feedback_node)) if feedback_node is not None else ""
             answers.append((node, fraction, text, feedback))
         return answers
 
@@ -270,16 +283,18 @@ class _MoodleXmlReader:
         return question
 
     def _matching(self, element: Element) -> dict:
-        pairs = []
+        pairs, distractors = [], []
         for node in element.findall("subquestion"):
-            left = _escape_markdown(_text_of(node)) if node.get("format") == "plain_text" else _text_of(node)
-            right = _text_of(node, "answer/text")
+            left = _text_of(node) if node.get("format") == "plain_text" else _plain(_text_of(node))
+            right = _plain(_text_of(node, "answer/text"))
             if not left:
-                self.problem(node, "extra wrong answers in matching questions (a subquestion without text) are not "
-                                   "supported: every right side here belongs to one item")
-                continue
-            pairs.append({"left": left, "right": right})
-        return {"type": "matching", "pairs": pairs}
+                distractors.append(right)  # Moodle's extra wrong answer: a subquestion without text
+            else:
+                pairs.append({"left": left, "right": right})
+        question = {"type": "matching", "pairs": pairs}
+        if distractors:
+            question["distractors"] = distractors
+        return question
 
     def _shortanswer(self, element: Element) -> dict:
         if (element.findtext("usecase") or "0").strip() == "1":
@@ -495,6 +510,9 @@ def _type_lines(question: dict, media: dict) -> list[str]:
         for pair in question["pairs"]:
             lines += ['    <subquestion format="markdown">', f"      {_cdata_text(pair['left'])}",
                       f"      <answer>{_cdata_text(pair['right'])}</answer>", "    </subquestion>"]
+        for distractor in question.get("distractors", []):
+            lines += ['    <subquestion format="markdown">', "      <text></text>",
+                      f"      <answer>{_cdata_text(distractor)}</answer>", "    </subquestion>"]
         return lines
     if kind == "short_answer":
         lines = ["    <usecase>0</usecase>"]

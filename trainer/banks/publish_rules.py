@@ -23,16 +23,10 @@ def cited_source_keys(source: str) -> list[str]:
 
 
 def _texts(question: Mapping):
-    """Every trainer-written text of the question that is rendered as Markdown, with its field."""
-    for key in ("stem", "explanation", "feedback", "feedback_right", "feedback_wrong"):
+    """The question's texts that are rendered as Markdown (choices and their feedback are shown as plain text)."""
+    for key in ("stem", "explanation", "feedback"):
         if isinstance(question.get(key), str):
             yield key, key, question[key]
-    for number, choice in enumerate(question.get("choices") or [], start=1):
-        if isinstance(choice, Mapping) and isinstance(choice.get("feedback"), str):
-            yield "choices", f"choice {number} feedback", choice["feedback"]
-    for number, answer in enumerate(question.get("answers") or [], start=1):
-        if isinstance(answer, Mapping) and isinstance(answer.get("feedback"), str):
-            yield "answers", f"answer {number} feedback", answer["feedback"]
 
 
 def publish_problems(question: Mapping, sources: Mapping | None) -> list[FieldProblem]:

@@ -283,8 +283,11 @@ class TrueFalse(QuestionType):
 
 
 class Matching(QuestionType):
+    """Match each left item with a right side; `distractors` are extra right sides no item matches
+    (Moodle's `= -> x`). Responses index the right sides: pairs first, then distractors."""
+
     name, label = "matching", "Match each item"
-    own_keys: ClassVar[set[str]] = {"pairs"}
+    own_keys: ClassVar[set[str]] = {"pairs", "distractors"}
 
     def validate_own(self, q):
         pairs = q.get("pairs")
@@ -296,21 +299,30 @@ class Matching(QuestionType):
                 problems.append(FieldProblem("pairs", f"pair {number} needs exactly 'left' and 'right'"))
             elif not (_nonempty_text(pair["left"]) and _nonempty_text(pair["right"])):
                 problems.append(FieldProblem("pairs", f"pair {number} has an empty side"))
+        distractors = q.get("distractors", [])
+        if not isinstance(distractors, list) or not all(_nonempty_text(d) for d in distractors):
+            problems.append(FieldProblem("distractors", "distractors must be a list of texts"))
         if not problems:
-            for side in ("left", "right"):
-                texts = [_normalise_answer(p[side]) for p in pairs]
-                if len(set(texts)) != len(texts):
-                    problems.append(FieldProblem("pairs", f"two pairs have the same {side} side"))
+            lefts = [_normalise_answer(p["left"]) for p in pairs]
+            if len(set(lefts)) != len(lefts):
+                problems.append(FieldProblem("pairs", "two pairs have the same left side"))
+            rights = [_normalise_answer(r) for r in self.rights(q)]
+            if len(set(rights)) != len(rights):
+                problems.append(FieldProblem("pairs", "two right sides (or a right side and a distractor) are the same"))
         return problems
 
+    @staticmethod
+    def rights(q: Mapping) -> list[str]:
+        return [p["right"] for p in q["pairs"]] + list(q.get("distractors", []))
+
     def display_order(self, q, rng):
-        n = len(q["pairs"])
-        return {"left": _permutation(n, rng), "right": _permutation(n, rng)}
+        return {"left": _permutation(len(q["pairs"]), rng), "right": _permutation(len(self.rights(q)), rng)}
 
     def view(self, q, order):
+        rights = self.rights(q)
         return {
             "lefts": [(pos, q["pairs"][idx]["left"]) for pos, idx in enumerate(order["left"])],
-            "rights": [(pos, q["pairs"][idx]["right"]) for pos, idx in enumerate(order["right"])],
+            "rights": [(pos, rights[idx]) for pos, idx in enumerate(order["right"])],
         }
 
     def read_form(self, q, order, form, name):
@@ -319,7 +331,7 @@ class Matching(QuestionType):
         for pos, left_idx in enumerate(order["left"]):
             value = form.get(f"{name}-{pos}")
             if value not in (None, ""):
-                response[left_idx] = order["right"][_display_index(value, n)]
+                response[left_idx] = order["right"][_display_index(value, len(order["right"]))]
         return None if all(r is None for r in response) else response
 
     def form_values(self, q, order, response):
@@ -330,15 +342,16 @@ class Matching(QuestionType):
                              if response[left_idx] is not None}}
 
     def score(self, q, response):
-        # Partial credit: the share of items matched correctly.
+        # Partial credit: the share of items matched correctly (as Moodle grades matching).
         if not response:
             return 0.0
         return sum(1 for i, r in enumerate(response) if r == i) / len(q["pairs"])
 
     def review(self, q, order, response):
+        rights = self.rights(q)
         return {"rows": [
             {"left": q["pairs"][i]["left"], "right": q["pairs"][i]["right"],
-             "picked": None if not response or response[i] is None else q["pairs"][response[i]]["right"],
+             "picked": None if not response or response[i] is None else rights[response[i]],
              "correct": bool(response) and response[i] == i}
             for i in order["left"]
         ]}

@@ -36,6 +36,8 @@ WRITERS = {"gift": (gift_unsupported, write_gift), "csv": (csv_unsupported, writ
            "moodlexml": (moodle_xml_unsupported, write_moodle_xml)}
 EXTENSIONS = {"yaml": "yaml", "gift": "gift", "csv": "csv", "moodlexml": "xml"}
 FORMATS = ("yaml", "gift", "csv", "moodlexml")
+#: Formats whose ids come from Moodle's question names, which Moodle does not keep unique.
+MOODLE_FORMATS = ("gift", "moodlexml")
 
 
 def find_module(course_slug: str, module_slug: str) -> Module:
@@ -132,6 +134,14 @@ def read_bank_file(text: str, path: str, file_format: str) -> BankRead:
             refused.extend(BankProblem(path, pq.line_of(p.field), p.message) for p in structural)
             continue
         qid = pq.data["id"]
+        if qid in seen and file_format in MOODLE_FORMATS:
+            # Moodle's question names are not unique (and untitled questions repeat): number the repeats.
+            number = 2
+            while f"{qid}-{number}" in seen:
+                number += 1
+            warnings.append(BankProblem(path, pq.line, f"the id '{qid}' is taken by the question at line {seen[qid]}; "
+                                                       f"this one is imported as '{qid}-{number}'", kind="warning"))
+            qid = pq.data["id"] = f"{qid}-{number}"
         if qid in seen:
             refused.append(BankProblem(path, pq.line, f"duplicate id '{qid}' (first at line {seen[qid]})"))
             continue
