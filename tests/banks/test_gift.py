@@ -260,12 +260,10 @@ def test_unsupported_constructs_are_problems_at_their_lines_and_the_rest_is_read
 
     assert [(q.line, q.data["id"]) for q in questions] == [
         (2, "ok-first"), (4, "numeric"), (10, "missing-word"), (12, "ok-middle"), (14, "partial-single"),
-        (24, "short-feedback"), (26, "short-weight"), (28, "tf-two-feedbacks"), (34, "ok-last")]
+        (19, "distractor"), (24, "short-feedback"), (26, "short-weight"), (28, "tf-two-feedbacks"), (34, "ok-last")]
     assert [(p.line, p.message) for p in problems] == [
         (6, "essay questions ({}) are not gradable here; not imported"),
         (8, "description questions (text without {answers}) are not gradable here; not imported"),
-        (21, "matching distractors without a left side (= -> x) are not supported: every right side here "
-             "belongs to one item"),
         (30, "'{' without a closing '}' (write \\{ for a literal brace; a blank line inside a "
              "question ends it)"),
         (32, "'}' without an opening '{' (write \\} for a literal brace)"),
