@@ -656,11 +656,16 @@ def _answer_lines(question: dict) -> list[str]:
     return lines
 
 
+def _number_text(value: int | float) -> str:
+    """A number exactly as it reads back (repr keeps every digit a float has)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def _numerical_answer(answer: dict) -> str:
     weight = answer.get("weight", 100)
-    text = ("" if weight == 100 else f"%{_weight(weight)}%") + _weight(answer["value"])
+    text = ("" if weight == 100 else f"%{_weight(weight)}%") + _number_text(answer["value"])
     if answer.get("tolerance"):
-        text += f":{_weight(answer['tolerance'])}"
+        text += f":{_number_text(answer['tolerance'])}"
     if answer.get("feedback"):
         text += "#" + _write_text(answer["feedback"])
     return text

@@ -228,10 +228,12 @@ class _MoodleXmlReader:
             text_node = node.find("text")
             raw = (text_node.text or "").strip() if text_node is not None else ""
             # Choices, answers and their feedback are shown as plain text: HTML is read as the text it shows.
-            text = raw if node.get("format") == "plain_text" else _plain(raw)
+            text = _plain(raw) if node.get("format") == "html" else raw
             self._files(node, node)
             feedback_node = node.find("feedback")
-            feedback = _plain(_text_of(feedback_node)) if feedback_node is not None else ""
+            feedback = _text_of(feedback_node) if feedback_node is not None else ""
+            if feedback_node is not None and feedback_node.get("format") == "html":
+                feedback = _plain(feedback)
             answers.append((node, fraction, text, feedback))
         return answers
 
@@ -285,8 +287,8 @@ class _MoodleXmlReader:
     def _matching(self, element: Element) -> dict:
         pairs, distractors = [], []
         for node in element.findall("subquestion"):
-            left = _text_of(node) if node.get("format") == "plain_text" else _plain(_text_of(node))
-            right = _plain(_text_of(node, "answer/text"))
+            left = _plain(_text_of(node)) if node.get("format") == "html" else _text_of(node)
+            right = _text_of(node, "answer/text")
             if not left:
                 distractors.append(right)  # Moodle's extra wrong answer: a subquestion without text
             else:
