@@ -134,6 +134,7 @@ def _import_bank_files(paths, file_format: str, into: str | None) -> None:
         read.questions.extend(one.questions)
         read.refused.extend(one.refused)
         read.warnings.extend(notes + one.warnings)
+        read.media.update(one.media)
     if problems:
         _print_problems(problems)
         click.echo("Nothing was imported.", err=True)

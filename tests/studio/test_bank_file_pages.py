@@ -388,3 +388,19 @@ def test_admins_may_upload_too(app):
     client = app.test_client()
     login(client, make_user("admin"))
     assert upload_course(client, zip_bytes(TINY_COURSE)).status_code == 302 and course_count() == 1
+
+
+def test_moodle_xml_uploads_into_a_module_and_downloads_again(app, trainer_client):
+    course = import_course(TINY_COURSE)
+    xml = (Path(__file__).resolve().parent.parent / "fixtures" / "moodle" / "xml" / "documented_examples.xml").read_text()
+    response = upload_bank(trainer_client, "moodlexml", xml, name="moodle.xml")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "7 new questions" in html
+    assert "moodle.xml:318: description items are not questions" in html and "Review the drafts" in html
+
+    care = module_of(course, "care")
+    download = trainer_client.get(f"/author/files/modules/{care.id}.moodlexml")
+    assert download.mimetype == "application/xml" and download.headers["Content-Disposition"].endswith('.xml')
+    # Drafts are not exported (only what learners can be drawn); the published care questions are.
+    keys = [q.data["id"] for q in read_bank_file(download.get_data(as_text=True), "care.xml", "moodlexml").questions]
+    assert keys == ["care-spf", "care-makeup", "care-call"]
