@@ -449,3 +449,34 @@ def test_any_text_gives_questions_and_problems_never_an_exception(text):
     last_line = text.count("\n") + 1
     assert all(1 <= p.line <= last_line for p in problems)
     assert all(1 <= q.line <= last_line for q in questions)
+
+
+# --- Moodle 4 marks, formats and files ------------------------------------------------------
+
+def test_moodle_idnumber_is_the_id_and_moodle_tags_are_tags():
+    questions, problems = parse_gift("$CATEGORY: $course$/top/Safety\n\n// [id:MN-07] [tag:depth] [tag:forehead]\n"
+                                     "::Forehead depth::Which depth?{=0.25 mm ~2 mm}\n")
+
+    assert problems == []
+    assert (questions[0].data["id"], questions[0].data["tags"]) == ("mn-07", ["Safety", "depth", "forehead"])
+
+
+def test_plain_text_is_kept_as_typed_not_read_as_markdown():
+    question = parse_one("[plain]Use *two* passes_here <b>only</b>?{T}")
+
+    assert question["stem"] == "Use \\*two\\* passes\\_here \\<b\\>only\\</b\\>?"
+
+
+def test_a_pluginfile_image_gets_a_line_warning_and_the_question_is_kept():
+    questions, problems = parse_gift("// a picture\n::pic::[html]Which tool? <img src\\=\"@@PLUGINFILE@@/pen.png\">"
+                                     "{=Pen ~Roller}\n", "moodle.gift")
+
+    assert [q.data["id"] for q in questions] == ["pic"]
+    assert [(p.line, p.kind) for p in problems] == [(2, "warning")] and "@@PLUGINFILE@@" in problems[0].message
+
+
+def test_a_missing_word_question_shows_the_blank_in_the_stem():
+    question = parse_one("The skin heals {=slowly ~instantly} after deep needling.")
+
+    assert question["stem"] == "The skin heals _____ after deep needling."
+    assert question["type"] == "single" and question["choices"][0] == {"text": "slowly", "correct": True}
