@@ -172,3 +172,25 @@ def test_xml_that_is_not_well_formed_names_its_line():
     questions, problems = parse_moodle_xml("<quiz>\n<question type=\"truefalse\">\n</quiz>\n", "broken.xml")
 
     assert questions == [] and problems[0].line == 3 and "not well-formed XML" in problems[0].message
+
+
+def test_the_shipped_course_travels_through_moodle_xml_and_gift_unchanged():
+    from trainer.banks.course_folder import load_course
+
+    def trimmed(value):
+        # Both formats trim texts (YAML's block scalars end with a newline), as Moodle does.
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, list):
+            return [trimmed(v) for v in value]
+        return {k: trimmed(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+    spec = load_course(Path(__file__).resolve().parent.parent.parent / "question_banks" / "microneedling")
+    for module in spec.modules:
+        questions = [trimmed(normalise_question(q.data)) for q in module.questions]
+        xml_again, problems = parse_moodle_xml(write_moodle_xml(questions))
+        assert problems == [] and [q.data for q in xml_again] == questions
+        giftable = [q for q in questions if gift_unsupported(q) is None]
+        gift_again, problems = parse_gift(write_gift(giftable))
+        assert problems == [] and [q.data for q in gift_again] == giftable
+        assert len(questions) - len(giftable) == sum(q["type"] == "ordering" for q in questions)
