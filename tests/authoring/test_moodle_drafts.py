@@ -1,5 +1,7 @@
 """Drafts from Moodle in the studio: the review queue, publishing by the course rules, and an editor
 that never silently changes how an imported question grades."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -96,3 +98,16 @@ def test_editing_an_imported_weighted_question_keeps_its_moodle_grading(client, 
     authoring.publish_question(trainer, number)
     with pytest.raises(ServiceError, match="no draft to publish"):
         authoring.publish_question(trainer, number)
+
+
+def test_previewing_with_drafts_grades_a_draft_without_an_explanation(app, client, course, trainer):
+    care = module_of(course, "care")
+    gift = "::care-nofeedback::Sunscreen is needed after treatment.{T}\n"  # Moodle's usual: no general feedback
+    import_bank_file(None, care, read_bank_file(gift, "moodle.gift", "gift"))
+    care.draw = 4
+    db.session.commit()
+
+    html = client.get(f"/author/modules/{care.id}/preview?drafts=1").get_data(as_text=True)
+    token = re.search(r'name="drawn" value="([^"]+)"', html).group(1)
+    response = client.post(f"/author/modules/{care.id}/preview", data={"drawn": token})
+    assert response.status_code == 200 and "none yet: this draft needs review" in response.get_data(as_text=True)

@@ -572,7 +572,7 @@ def grade_preview(module_id: int):
             "position": item.position, "key": item.version.question.key, "number": item.version.number,
             "question_id": item.version.question_id, "draft": item.version.published_dt is None,
             "stem": render_markdown(content["stem"], media), "fraction": fraction, "correct": fraction >= 1.0,
-            "explanation": render_markdown(content["explanation"], media),
+            "explanation": render_markdown(content.get("explanation", "(none yet: this draft needs review)"), media),
             "feedback": render_markdown(content["feedback"], media) if content.get("feedback") else None,
             "source": "; ".join(module.course.sources.get(k, {}).get("citation", k)
                                 for k in cited_source_keys(content.get("source", ""))),
