@@ -111,3 +111,22 @@ def test_previewing_with_drafts_grades_a_draft_without_an_explanation(app, clien
     token = re.search(r'name="drawn" value="([^"]+)"', html).group(1)
     response = client.post(f"/author/modules/{care.id}/preview", data={"drawn": token})
     assert response.status_code == 200 and "none yet: this draft needs review" in response.get_data(as_text=True)
+
+
+def test_every_studio_page_opens_with_every_moodle_fixture_imported(client, course, trainer):
+    from pathlib import Path
+
+    moodle = Path(__file__).resolve().parent.parent / "fixtures" / "moodle"
+    care = module_of(course, "care")
+    for path in sorted(moodle.glob("*/*.*")):
+        if path.suffix == ".md":
+            continue
+        fmt = "moodlexml" if path.suffix == ".xml" else "gift"
+        import_bank_file(None, care, read_bank_file(path.read_text(), path.name, fmt))
+    urls = ["/author/", "/author/review", "/author/files/", f"/author/modules/{care.id}",
+            f"/author/modules/{care.id}/preview?drafts=1"]
+    urls += [f"/author/files/modules/{care.id}.{fmt}" for fmt in ("yaml", "gift", "csv", "moodlexml")]
+    for q in db.session.scalars(select(Question).where(Question.module_id == care.id)):
+        urls += [f"/author/questions/{q.id}", f"/author/questions/{q.id}/history"]
+    statuses = {url: client.get(url).status_code for url in urls}
+    assert {url: status for url, status in statuses.items() if status != 200} == {}
