@@ -166,7 +166,7 @@ class _MoodleXmlReader:
             # Paragraph tags would make the text an HTML block, where Markdown (our images) is not read.
             text = re.sub(r"</p>\s*<p>", "\n\n", text.strip(), flags=re.I)
             text = re.sub(r"^<p>(.*)</p>$", r"\1", text, flags=re.I | re.S)
-        return _media_links(text)
+        return _media_links(text, self.media)
 
     # --- questions ------------------------------------------------------------------------
     def _question(self, element: Element, kind: str) -> dict | None:
@@ -363,19 +363,22 @@ _READERS = {"multichoice": _MoodleXmlReader._multichoice, "truefalse": _MoodleXm
             "numerical": _MoodleXmlReader._numerical, "ordering": _MoodleXmlReader._ordering}
 
 
-def _media_links(text: str) -> str:
-    """Point Moodle's file links at the course media: `<img src="@@PLUGINFILE@@/a.png" alt="x">` ->
-    `![x](media/a.png)`, and any other `@@PLUGINFILE@@/a.png` -> `media/a.png`."""
+def _media_links(text: str, kept: dict) -> str:
+    """Point Moodle's links to the images the file carried at the course media:
+    `<img src="@@PLUGINFILE@@/a.png" alt="x">` -> `![x](media/a.png)`, any other `@@PLUGINFILE@@/a.png`
+    -> `media/a.png`. Links to files that were not kept stay as they are (and get a warning)."""
     def image(match: re.Match) -> str:
         attributes = {m.group(1).lower(): m.group(3) if m.group(3) is not None else m.group(4)
                       for m in _ATTRIBUTE.finditer(match.group(0))}
         src = attributes.get("src", "")
-        if not src.startswith(_PLUGINFILE):
+        if not src.startswith(_PLUGINFILE) or src[len(_PLUGINFILE):] not in kept:
             return match.group(0)
         alt = attributes.get("alt", "").replace("[", "").replace("]", "")
         return f"![{alt}](media/{src[len(_PLUGINFILE):]})"
 
-    return _IMG_TAG.sub(image, text).replace(_PLUGINFILE, "media/")
+    text = _IMG_TAG.sub(image, text)
+    return re.sub(re.escape(_PLUGINFILE) + r"([^\s\"'<>)]+)",
+                  lambda m: f"media/{m.group(1)}" if m.group(1) in kept else m.group(0), text)
 
 
 def parse_moodle_xml_with_media(text: str, path: str = "<moodlexml>"
