@@ -13,41 +13,45 @@ How GIFT maps onto our question dicts (see docs/bank-format.md for the dict itse
 - `$CATEGORY: a/b/c` -> `tags: ["c"]` for the questions that follow: the last segment only,
   because Moodle categories nest (`$course$/top/Safety`) while our tags are flat labels.
   Context segments (`$course$`, `$system$`, ...) and `top` are ignored; `//` is a literal `/`.
-- `[markdown]`, `[html]`, `[plain]`, `[moodle]` at the start of a text are removed and the
-  text is kept as it is (our texts are Markdown, and Markdown passes HTML through to the
-  sanitiser). The writer marks every question text `[markdown]` so Moodle renders it so.
+- `// [id:MN-7] [tag:depth]` (Moodle 4) -> the id (Moodle's idnumber wins over the title) and tags.
+- `[markdown]`, `[html]`, `[moodle]` at the start of a text are removed and the text is kept as
+  it is (our texts are Markdown, and Markdown passes HTML to the sanitiser and the publishing
+  rules); `[plain]` text is escaped so that Markdown shows it as typed. The writer marks every
+  question text `[markdown]`. `@@PLUGINFILE@@` (a file inside Moodle) gets a warning.
 - `####text` (general feedback) -> `explanation`; left out when absent.
-- `{=right ~wrong ~wrong}` -> `single`. More than one `=` answer stays `single` with several
-  correct choices (Moodle gives full marks for any of them; our validator reports it).
-  Weights other than 0 and 100 on a question that has `=` answers are partial credit for a
-  single pick, which we cannot express: a problem.
-- `{~%50%a ~%50%b ~%-50%c}` (weights and no `=`: Moodle's multiple-answer question) ->
-  `multiple` with `scoring: partial`: a positive weight is a correct choice, zero or negative
-  a wrong one. The writer gives each correct choice 100/n and each wrong one -100/n, which is
-  our partial scoring ("right picks minus wrong picks, floored at zero") exactly.
+- `{=right ~wrong ~%50%half}` -> `single`; a wrong answer's weight is kept as `weight` (partial
+  credit when picked, as Moodle grades it). Several `=` answers: the validator refuses it.
+- `{~%50%a ~%50%b ~%-100%c}` (weights and no `=`: Moodle's multiple-answer question) ->
+  `multiple`: weights of +100/k and -100/k are our `scoring: partial` exactly; any other
+  weights are kept as `scoring: weighted` with each choice's `weight` (the sum of the picked
+  weights, floored at 0, capped at 100%).
 - `{~a ~b}` (no `=` and no weights) -> `single` with no correct choice (the validator reports it).
 - `{T}`, `{F}`, `{TRUE}`, `{FALSE}` -> `true_false`. Their `#feedback` parts (Moodle: the first
-  for a wrong answer, the second for a right one) -> `feedback` when only one is given or
-  both are the same; two different ones are a problem. The writer repeats `feedback` in
-  both places, so Moodle shows it whichever answer was picked.
-- `{=a -> b =c -> d}` -> `matching`.
-- `{=a =b}` (only `=` answers, or one bare answer like `{3}`) -> `short_answer`. Answer
-  weights must be 100 and per-answer feedback empty: we accept every listed answer fully and
-  have nowhere to keep per-answer feedback, so anything else is a problem.
+  for a wrong answer, the second for a right one) -> `feedback_wrong`, `feedback_right`; the
+  same text twice -> `feedback` (the writer repeats `feedback` in both places).
+- `{=a -> b =c -> d = -> x}` -> `matching`; `= -> x` (no left side) -> `distractors`.
+- `{=a =%50%b#close =%0%*#no}` (only `=` answers, or one bare answer like `{3}`) ->
+  `short_answer`; an answer with a weight other than 100 or with feedback is kept as
+  `{text, weight, feedback}` (`*` stands for any text).
+- `{#1.5:0.25}`, `{#1..2}`, `{#=1.5:0.1 =%50%1.5:0.5#close}` -> `numerical` (a range is kept as
+  its middle and half its width); `~#feedback` for any other number is dropped with a warning.
+- Text after the answers (missing word: `The skin heals {=slowly ~fast} after needling.`) ->
+  the stem with `_____` where the answers stood.
 - Per-answer `#feedback` on choices -> the choice's `feedback`.
 - Escapes `\\~ \\= \\# \\{ \\} \\: \\\\` give the character itself and `\\n` a newline.
 
-Not supported, each a problem at the question's line (the rest of the file is still read):
-numeric `{#...}`, essay `{}`, description (no `{...}`), missing word (text after the `}`),
-matching distractors without a left side (`= -> x`), and the weights described above.
+Refused, each a problem at the question's line (the rest of the file is still read): essay
+`{}`, description (no `{...}`), and broken syntax.
 
 What GIFT cannot hold travels in a comment line Moodle ignores and our reader reads back:
 `// trainer: {"source": ..., "difficulty": 2, "critical": true, "feedback": ...,
-"scoring": "all_or_nothing", "tags": [...]}` before the question. `tags` is written there only
-when `$CATEGORY` cannot say it (more than one tag, or none after a tagged question).
+"scoring": "all_or_nothing", "unit": "mm", "tags": [...]}` before the question. `tags` is
+written there only when `$CATEGORY` cannot say it (more than one tag, or none after a tagged
+question).
 
 Ordering questions have no GIFT form: `gift_unsupported(question)` says why a question cannot
-be written, and `write_gift` raises ValueError naming the question for any such question.
+be written (exports list those and write the rest), and `write_gift` raises ValueError naming
+the question for any such question.
 Texts lose leading and trailing whitespace (Moodle trims them) and carriage returns.
 """
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The file is parsed with defusedxml (no DTDs, no entities, no external references), so a
 hostile file cannot expand or fetch anything. How Moodle's question types map onto ours:
 
-- `category` -> the `tags` of the questions that follow: the last segment of its path, as for
-  GIFT's `$CATEGORY:` (`$course$/Safety/Contraindications` -> `contraindications`' text).
+- `category` -> the first tag of the questions that follow: the last segment of its path, as
+  for GIFT's `$CATEGORY:` (`$course$/top/Safety/Contraindications` -> `Contraindications`).
 - `<name>` -> `id` (our id form), unless `<idnumber>` is set: then the idnumber is the id.
 - `<questiontext>`, `<generalfeedback>` (-> `explanation`), per-answer `<feedback>`: the text.
   `format="plain_text"` is escaped so Markdown shows it as typed; `html`, `markdown` and
@@ -12,7 +12,9 @@ hostile file cannot expand or fetch anything. How Moodle's question types map on
   whether HTML can stay). `<tags>` -> `tags`.
 - `<file encoding="base64">` images (png, jpg, gif, webp, svg) -> course media; `@@PLUGINFILE@@/x.png`
   in a text -> `media/x.png` (an `<img>` becomes a Markdown image). Other files are left out
-  with a warning.
+  with a warning, and a link to a file the XML does not carry stays as it is, with a warning.
+- `html` choices, answers, matching sides and their feedback are read as the plain text they
+  show (our choices are shown as plain text).
 - `multichoice` with `<single>true</single>` -> `single` (a choice with a fraction other than
   0 or 100 keeps it as `weight`); with `false` -> `multiple`, `scoring: partial` when the
   fractions are +100/k and -100/k, otherwise `scoring: weighted` with every fraction kept.
