@@ -61,7 +61,7 @@ def test_single_choice_partial_credit_is_the_picked_weight(picked, expected):
     question = gift_question("::Jesus' hometown::Jesus Christ was from {\n~Jerusalem#wrong\n"
                              "~%25%Bethlehem#born here\n~%50%Galilee#more specific\n=Nazareth#Yes!}.")
 
-    assert question["stem"] == "Jesus Christ was from _____ ."
+    assert question["stem"] == "Jesus Christ was from _____."
     assert score(question, picked) == pytest.approx(expected)
 
 

@@ -264,7 +264,8 @@ class _QuestionReader:
         after = _read_text(self.text[close_at + 1:], formatted=False)
         if after:
             # Moodle's missing-word question: the answers stand for a blank inside the text.
-            stem = f"{stem} {_BLANK} {after}".strip()
+            gap = "" if after[:1] in ".,;:!?)" else " "
+            stem = f"{stem} {_BLANK}{gap}{after}".strip()
         if stem:
             question["stem"] = stem
             self.field_lines["stem"] = self.line_at(start)
