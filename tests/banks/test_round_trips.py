@@ -194,3 +194,93 @@ def test_the_shipped_course_travels_through_moodle_xml_and_gift_unchanged():
         gift_again, problems = parse_gift(write_gift(giftable))
         assert problems == [] and [normalise_question(q.data) for q in gift_again] == giftable
         assert len(questions) - len(giftable) == sum(q["type"] == "ordering" for q in questions)
+
+
+_GIFT_NOISE = st.lists(st.sampled_from(list("ab1 ~=#{}:\\->%.[]/$\n\t") + [
+    "::", "####", "{#", "..", "TRUE", "[plain]", "@@PLUGINFILE@@/x.png", "$CATEGORY: a/b", "// [id:X]"]),
+    max_size=80).map("".join)
+_XML_PIECES = st.sampled_from(['<quiz>', '</quiz>', '<question type="multichoice">', '<question type="numerical">',
+                               '<question type="truefalse">', '<question type="matching">', '</question>',
+                               '<answer fraction="50">', '<answer fraction="x">', '</answer>', '<text>', '</text>',
+                               '<tolerance>0.1</tolerance>', '<single>false</single>', '<subquestion>',
+                               '</subquestion>', '<file name="a.png" encoding="base64">!!</file>', 'true', '1.5',
+                               '<![CDATA[<p>x</p>]]>', '<!-- trainer: {"bad": 1} -->', '&amp;', '<', ' '])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_GIFT_NOISE)
+def test_any_gift_text_gives_questions_or_line_problems_never_an_exception(text):
+    questions, problems = parse_gift(text, "noise.gift")
+
+    assert all(p.line >= 1 for p in problems)
+    assert all(isinstance(q.data, dict) for q in questions)
+    _read_or_refuse(text, "gift")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_XML_PIECES, max_size=40).map("".join))
+def test_any_xml_text_gives_questions_or_line_problems_never_an_exception(text):
+    questions, problems = parse_moodle_xml(text, "noise.xml")
+
+    assert all(p.line >= 1 for p in problems)
+    _read_or_refuse(text, "moodlexml")
+
+
+def _read_or_refuse(text: str, file_format: str) -> None:
+    """The import's reading step either keeps valid questions or refuses the file with line problems."""
+    from trainer.banks.records import BankFormatError
+    from trainer.services.interchange import read_bank_file
+
+    try:
+        read = read_bank_file(text, "noise", file_format)
+    except BankFormatError as exc:
+        assert exc.problems and all(p.line >= 1 for p in exc.problems)
+        return
+    assert all(validate_question(q.data) == [] for q in read.questions)
+
+
+_XML_VALUES = st.sampled_from(["", "0", "100", "50", "-100", "x", "1.5", "true", "false", "*", "1..2", "<p>a</p>",
+                               "@@PLUGINFILE@@/a.png", "1e400", "nan", "-0"])
+
+
+@st.composite
+def _xml_question(draw) -> str:
+    kind = draw(st.sampled_from(["multichoice", "truefalse", "shortanswer", "numerical", "matching", "ordering",
+                                 "essay", "category", "cloze", ""]))
+    parts = [f'<question type="{kind}">']
+    if draw(st.booleans()):
+        parts.append(f"<name><text>{draw(st.sampled_from(['Q', '', 'Q Q', '&amp;']))}</text></name>")
+    if draw(st.booleans()):
+        parts.append(f'<questiontext format="{draw(st.sampled_from(["html", "plain_text", "markdown", ""]))}">'
+                     f"<text><![CDATA[{draw(_XML_VALUES)}]]></text></questiontext>")
+    for _ in range(draw(st.integers(0, 4))):
+        child = draw(st.sampled_from(["answer", "subquestion", "single", "usecase", "units", "gradingtype",
+                                      "idnumber", "tags", "category"]))
+        if child == "answer":
+            parts.append(f'<answer fraction="{draw(_XML_VALUES)}" format="{draw(st.sampled_from(["html", ""]))}">'
+                         f"<text>{draw(_XML_VALUES)}</text><tolerance>{draw(_XML_VALUES)}</tolerance>"
+                         f"<feedback><text>{draw(_XML_VALUES)}</text></feedback></answer>")
+        elif child == "subquestion":
+            parts.append(f"<subquestion><text>{draw(_XML_VALUES)}</text><answer><text>{draw(_XML_VALUES)}</text>"
+                         "</answer></subquestion>")
+        elif child == "units":
+            parts.append(f"<units><unit><multiplier>{draw(_XML_VALUES)}</multiplier><unit_name>mm</unit_name>"
+                         "</unit></units>")
+        elif child == "tags":
+            parts.append(f"<tags><tag><text>{draw(_XML_VALUES)}</text></tag></tags>")
+        elif child == "category":
+            parts.append(f"<category><text>{draw(_XML_VALUES)}</text></category>")
+        else:
+            parts.append(f"<{child}>{draw(_XML_VALUES)}</{child}>")
+    parts.append("</question>")
+    return "".join(parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_xml_question(), max_size=4))
+def test_any_well_formed_moodle_xml_gives_questions_or_line_problems_never_an_exception(questions):
+    text = "<quiz>\n" + "\n".join(questions) + "\n</quiz>"
+    parsed, problems = parse_moodle_xml(text, "noise.xml")
+
+    assert all(p.line >= 1 for p in problems)
+    _read_or_refuse(text, "moodlexml")
