@@ -52,3 +52,20 @@ def test_a_file_with_replacement_characters_is_refused_with_the_line(runner, tmp
 
     assert result.exit_code == 1 and f"{path}:3: the file holds the replacement character" in result.output
     assert "Nothing was imported." in result.output and "Traceback" not in result.output
+
+
+def test_validate_shows_what_importing_a_moodle_file_would_do_and_changes_nothing(runner):
+    import_course(TINY_COURSE)
+    before = db.session.query(QuestionVersion).count()
+    source = MOODLE / "gift" / "questions.gift.txt"
+    result = runner.invoke(args=["banks", "validate", str(source), "--format", "gift", "--into", "tiny-course/care"])
+
+    assert result.exit_code == 1
+    assert f"{source}:2: essay questions ({{}}) are not gradable here; not imported" in result.output
+    assert f"{source}:22: imported as a draft: no explanation; no source" in result.output
+    assert f"{source}: 0 would be published, 8 would be drafts that need review, 1 would not be imported" in result.output
+    assert db.session.query(QuestionVersion).count() == before
+
+    fine = MOODLE.parent / "tiny-course" / "questions" / "care.yaml"
+    result = runner.invoke(args=["banks", "validate", str(fine), "--format", "yaml", "--into", "tiny-course/care"])
+    assert result.exit_code == 0 and "3 would be published, 0 would be drafts" in result.output

@@ -73,8 +73,15 @@ def _print_problems(problems: list[BankProblem]) -> None:
 
 @banks.command("validate")
 @click.argument("paths", nargs=-1)
-def banks_validate(paths):
-    """Check course folders; print path:line: message per problem."""
+@click.option("--format", "file_format", type=click.Choice(["folder", *BANK_FILE_FORMATS]), default="folder",
+              show_default=True, help="folder: course folders; yaml, gift, csv, moodlexml: single bank files.")
+@click.option("--into", "into", metavar="COURSE/MODULE",
+              help="Bank files: check against this module's course (its sources) as an import would.")
+def banks_validate(paths, file_format, into):
+    """Check course folders, or what importing bank files would do; print path:line: message per problem."""
+    if file_format != "folder":
+        _validate_bank_files(paths, file_format, into)
+        return
     specs, problems = _load_all(paths)
     if problems:
         _print_problems(problems)
@@ -82,6 +89,41 @@ def banks_validate(paths):
     for spec in specs:
         count = sum(len(m.questions) for m in spec.modules)
         click.echo(f"{spec.slug}: OK ({len(spec.modules)} modules, {count} questions)")
+
+
+def _validate_bank_files(paths, file_format: str, into: str | None) -> None:
+    """A dry run of `banks import --format ...`: what would be published, kept as a draft or refused."""
+    from trainer.services.interchange import decode_bank_bytes, draft_line, find_module, read_bank_file
+
+    if not paths:
+        fail("Give the bank file to check.")
+    sources = None
+    if into:
+        if into.count("/") != 1:
+            fail("Say which module the file would go into: --into COURSE/MODULE.")
+        try:
+            sources = find_module(*into.split("/")).course.sources or None
+        except ServiceError as exc:
+            fail(str(exc))
+    failed = False
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            fail(f"{raw} is not a file.")
+        try:
+            text, notes = decode_bank_bytes(path.read_bytes(), raw)
+            read = read_bank_file(text, raw, file_format)
+        except BankFormatError as exc:
+            _print_problems(exc.problems)
+            failed = True
+            continue
+        drafts = [line for pq in read.questions if (line := draft_line(pq, sources))]
+        _print_problems(sorted(notes + read.warnings + read.refused + drafts, key=lambda p: p.line))
+        click.echo(f"{raw}: {len(read.questions) - len(drafts)} would be published, {len(drafts)} would be drafts "
+                   f"that need review, {len(read.refused)} would not be imported")
+        failed = failed or bool(drafts or read.refused)
+    if failed:
+        raise SystemExit(1)
 
 
 @banks.command("import")

@@ -169,6 +169,15 @@ def _store_media(course: Course, read: BankRead) -> None:
             existing[target] = media
 
 
+def draft_line(pq: ParsedQuestion, sources: dict | None) -> BankProblem | None:
+    """`path:line: imported as a draft: no explanation; no source` when the question cannot be published yet."""
+    missing = publish_problems(pq.data, sources)
+    if not missing:
+        return None
+    return BankProblem(pq.path, pq.line, "imported as a draft: " + "; ".join(p.message for p in missing),
+                       kind="warning")
+
+
 def import_bank_file(actor, module: Module, read: BankRead | list[ParsedQuestion]) -> BankFileReport:
     """Add or update these questions in one module in one transaction (others in the module stay).
 
@@ -187,11 +196,10 @@ def import_bank_file(actor, module: Module, read: BankRead | list[ParsedQuestion
         _store_media(module.course, read)
         start = max((q.position for q in taken.values() if q.module_id == module.id), default=0)
         for offset, pq in enumerate(questions, start=1):
-            missing = publish_problems(pq.data, sources)
-            if missing:
-                report.drafts.append(BankProblem(pq.path, pq.line, "imported as a draft: "
-                                                 + "; ".join(p.message for p in missing), kind="warning"))
-            apply_question(module, pq.data, start + offset, report, publish=not missing)
+            draft = draft_line(pq, sources)
+            if draft:
+                report.drafts.append(draft)
+            apply_question(module, pq.data, start + offset, report, publish=draft is None)
         record_event(actor, "banks.import", f"module:{module.course.slug}/{module.slug}", summary=report.summary(),
                      drafts=len(report.drafts), refused=len(report.refused))
         db.session.commit()
