@@ -61,3 +61,11 @@ def test_a_gift_file_of_only_unsupported_questions_imports_nothing_and_names_lin
     assert [(p.line, p.message.split(" (")[0]) for p in info.value.problems] == [
         (1, "essay questions"), (3, "description questions")]
     assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == before and course
+
+
+def test_a_yaml_bank_file_with_a_problem_imports_nothing(app):
+    import_course(TINY_COURSE)
+    text = (TINY_COURSE / "questions" / "care.yaml").read_text().replace("format: trainer-bank/1", "format: other/1")
+    with pytest.raises(BankFormatError) as info:
+        read_bank_file(text, "care.yaml", "yaml")
+    assert [p.message for p in info.value.problems] == ["format must be 'trainer-bank/1'"]

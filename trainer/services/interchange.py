@@ -147,7 +147,8 @@ def read_bank_file(text: str, path: str, file_format: str) -> BankRead:
             continue
         seen[qid] = pq.line
         questions.append(pq)
-    if not questions:
+    if not questions or (refused and file_format == "yaml"):
+        # Our own YAML bank stays all or nothing, like a course folder: it is written by hand, not exported by Moodle.
         raise BankFormatError(sorted(refused, key=lambda p: p.line)
                               or [BankProblem(path, 1, "the file holds no questions")])
     return BankRead(questions, sorted(refused, key=lambda p: p.line), warnings, media)
