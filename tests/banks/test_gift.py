@@ -480,3 +480,9 @@ def test_a_missing_word_question_shows_the_blank_in_the_stem():
 
     assert question["stem"] == "The skin heals _____ after deep needling."
     assert question["type"] == "single" and question["choices"][0] == {"text": "slowly", "correct": True}
+
+
+def test_plain_choices_are_kept_as_typed_since_choices_are_shown_as_plain_text():
+    question = parse_one("Colour?{=yellow ~[plain]blue *sky*}")
+
+    assert question["choices"][1]["text"] == "blue *sky*"

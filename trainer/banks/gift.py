@@ -120,10 +120,11 @@ def _escape_markdown(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|~!])", r"\\\1", text)
 
 
-def _read_text(raw: str, formatted: bool = True) -> str:
+def _read_text(raw: str, formatted: bool = True, markdown: bool = False) -> str:
     """The text of a GIFT fragment: trimmed, format marker removed, escapes resolved.
 
-    `[plain]` text is escaped so that Markdown shows it exactly as typed."""
+    `markdown`: the text is rendered as Markdown (stem, explanation), so `[plain]` text is escaped
+    to show exactly as typed; choices and feedback are shown as plain text anyway."""
     raw = raw.strip()
     plain = False
     if formatted:
@@ -132,7 +133,7 @@ def _read_text(raw: str, formatted: bool = True) -> str:
             plain = marker.group(0) == "[plain]"
             raw = raw[marker.end():]
     text = _unescape(raw).strip()
-    return _escape_markdown(text) if plain else text
+    return _escape_markdown(text) if plain and markdown else text
 
 
 def _write_text(text: str) -> str:
@@ -260,7 +261,7 @@ class _QuestionReader:
             return None
         open_at, close_at = braces
         question = {}
-        stem = _read_text(self.text[start:open_at])
+        stem = _read_text(self.text[start:open_at], markdown=True)
         after = _read_text(self.text[close_at + 1:], formatted=False)
         if after:
             # Moodle's missing-word question: the answers stand for a blank inside the text.
@@ -275,7 +276,7 @@ class _QuestionReader:
         answers = self.text[answers_at:close_at]
         feedback_at = max(_positions(answers, "####"), default=-1)
         if feedback_at >= 0:
-            explanation = _read_text(answers[feedback_at + 4:])
+            explanation = _read_text(answers[feedback_at + 4:], markdown=True)
             if explanation:
                 question["explanation"] = explanation
                 self.field_lines["explanation"] = self.line_at(answers_at + feedback_at)
