@@ -130,3 +130,13 @@ def test_every_studio_page_opens_with_every_moodle_fixture_imported(client, cour
         urls += [f"/author/questions/{q.id}", f"/author/questions/{q.id}/history"]
     statuses = {url: client.get(url).status_code for url in urls}
     assert {url: status for url, status in statuses.items() if status != 200} == {}
+
+
+def test_the_module_page_marks_drafts_that_need_review_instead_of_offering_publish(client, course, trainer):
+    care = module_of(course, "care")
+    import_bank_file(None, care, read_bank_file(WEIGHTED, "moodle.gift", "gift"))
+
+    html = client.get(f"/author/modules/{care.id}").get_data(as_text=True)
+    row = html[html.index('<code>care-depth-choice</code>'):]
+    row = row[:row.index("</tr>")]
+    assert "needs review" in row and "no source" in row and "Publish v1" not in row

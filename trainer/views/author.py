@@ -15,6 +15,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, select
 
 from trainer.banks.course_folder import cited_source_keys
+from trainer.banks.publish_rules import publish_problems
 from trainer.extensions import db
 from trainer.models import Module, Question, QuestionVersion
 from trainer.quiz.types import QUESTION_TYPES, question_type
@@ -88,9 +89,13 @@ def index():
 def module(module_id: int):
     module = _module_or_404(module_id)
     rows = authoring.module_questions(module)
+    sources = module.course.sources or None
+    # What each draft still lacks before it may be published (the same rules as the Publish button).
+    needs = {r.question.id: [p.message for p in publish_problems(r.newest.content, sources)]
+             for r in rows if r.has_draft}
     return render_template("author/module.html", module=module, course=module.course,
                            active=[r for r in rows if not r.question.retired],
-                           retired=[r for r in rows if r.question.retired],
+                           retired=[r for r in rows if r.question.retired], needs=needs,
                            media=media_url(module.course), render_markdown=render_markdown)
 
 
