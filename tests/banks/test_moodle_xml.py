@@ -47,3 +47,13 @@ def test_idnumber_category_tags_plain_text_and_the_trainer_comment():
     assert problems == []
     assert parsed.data == {"id": "mn-9", "type": "true_false", "stem": "Use \\*SPF 30\\*", "answer": True,
                            "feedback": "Yes.", "tags": ["Aftercare", "sun"], "source": "S1", "critical": True}
+
+
+def test_a_declared_latin_1_encoding_does_not_garble_the_already_decoded_text():
+    xml = ('<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+           + quiz(question("truefalse", '<answer fraction="100"><text>true</text></answer>'
+                                        '<answer fraction="0"><text>false</text></answer>',
+                           text="Crème – fine?", fmt="plain_text")).split("\n", 1)[1])
+    [parsed], problems = parse_moodle_xml(xml, "m.xml")
+
+    assert problems == [] and parsed.data["stem"] == "Crème – fine?"

@@ -390,7 +390,9 @@ def parse_moodle_xml_with_media(text: str, path: str = "<moodlexml>"
     parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     builder.parser = parser
     try:
-        parser.feed(text.removeprefix("\ufeff").encode("utf-8"))
+        # The text is already decoded (decode_bank_bytes); a declared encoding would make expat decode it again.
+        text = re.sub(r"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""", r"\1", text.removeprefix("\ufeff"))
+        parser.feed(text.encode("utf-8"))
         root = parser.close()
     except DefusedXmlException:
         return [], [BankProblem(path, 1, "the file declares a DTD or entities, which are refused for safety")], {}
