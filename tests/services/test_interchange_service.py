@@ -69,3 +69,16 @@ def test_a_yaml_bank_file_with_a_problem_imports_nothing(app):
     with pytest.raises(BankFormatError) as info:
         read_bank_file(text, "care.yaml", "yaml")
     assert [p.message for p in info.value.problems] == ["format must be 'trainer-bank/1'"]
+
+
+def test_csv_export_writes_the_rest_and_lists_a_numerical_question(app, tmp_path):
+    course = import_course(TINY_COURSE)
+    gift = '// trainer: {"source": "S1"}\n::care-depth::Depth for the forehead in mm?{#0.25:0.05####Thin skin.}\n'
+    import_bank_file(None, module_of(course, "care"), read_bank_file(gift, "depth.gift", "gift"))
+
+    result = export_course("tiny-course", "csv", tmp_path / "csv")
+    assert result.left_out == ["care/care-depth: numerical questions have no CSV columns"]
+    care = read_bank_file((tmp_path / "csv" / "care.csv").read_text(encoding="utf-8-sig"), "care.csv", "csv")
+    assert [q.data["id"] for q in care.questions] == ["care-spf", "care-makeup", "care-call"]
+    gift_result = export_course("tiny-course", "gift", tmp_path / "gift")
+    assert "care/care-depth" not in " ".join(gift_result.left_out)
