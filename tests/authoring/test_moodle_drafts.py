@@ -140,3 +140,13 @@ def test_the_module_page_marks_drafts_that_need_review_instead_of_offering_publi
     row = html[html.index('<code>care-depth-choice</code>'):]
     row = row[:row.index("</tr>")]
     assert "needs review" in row and "no source" in row and "Publish v1" not in row
+
+
+def test_numerical_is_offered_in_the_editor_only_for_a_numerical_question(client, course, trainer):
+    care = module_of(course, "care")
+    import_bank_file(None, care, read_bank_file(WEIGHTED, "moodle.gift", "gift"))
+
+    assert 'value="numerical"' not in client.get(f"/author/modules/{care.id}/questions/new").get_data(as_text=True)
+    page = client.get(f"/author/questions/{question('care-depth-number').id}").get_data(as_text=True)
+    assert 'value="numerical" selected' in page or 'value="numerical"' in page
+    assert "answer 0.25 ± 0.05 is worth 100%" in page

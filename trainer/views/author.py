@@ -339,7 +339,8 @@ def _editor_page(module: Module, fields: dict, problems: dict, question: Questio
     return render_template(
         "author/question.html", module=module, course=module.course, question=question, newest=newest,
         fields=_with_blank_rows(fields), problems=problems, based_on=based_on, message=message,
-        types=[(t.name, t.label) for t in QUESTION_TYPES.values()],
+        # Numerical answers are written in a bank file (GIFT, Moodle XML, YAML); the editor only keeps them.
+        types=[(t.name, t.label) for t in QUESTION_TYPES.values() if t.name != "numerical" or fields["type"] == "numerical"],
         sources=sorted((module.course.sources or {}).items()),
     ), status
 
