@@ -350,7 +350,7 @@ def test_texts_that_look_like_a_format_or_weight_get_an_explicit_marker():
     ({"id": "m", "type": "matching", "pairs": [{"left": "a->b", "right": "c"}]},
      "GIFT cannot write '->' inside the left side of a matching pair"),
     ({"id": "s", "type": "short_answer", "answers": ["a->b"]},
-     "GIFT would read a short answer containing '->' as a matching pair"),
+     "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"),
     ({"id": "x", "type": "essay"}, "unknown question type 'essay'"),
 ])
 def test_questions_gift_cannot_express_are_named_before_and_when_writing(question, reason):
@@ -486,3 +486,11 @@ def test_plain_choices_are_kept_as_typed_since_choices_are_shown_as_plain_text()
     question = parse_one("Colour?{=yellow ~[plain]blue *sky*}")
 
     assert question["choices"][1]["text"] == "blue *sky*"
+
+
+def test_a_short_answer_feedback_with_an_arrow_is_listed_not_misread_as_matching():
+    # Found by the Hypothesis round trip: GIFT reads any '->' among '=' answers as a matching pair.
+    question = {"id": "q", "type": "short_answer", "stem": "S", "answers": ["a", {"text": "b", "weight": 50,
+                                                                                  "feedback": "see -> c"}]}
+
+    assert gift_unsupported(question) == "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"

@@ -602,8 +602,9 @@ def gift_unsupported(question: dict) -> str | None:
     if kind == "short_answer":
         if not question.get("answers"):
             return "a short-answer question without answers has no GIFT form"
-        if any("->" in _answer_text(answer) for answer in question["answers"]):
-            return "GIFT would read a short answer containing '->' as a matching pair"
+        if any("->" in _answer_text(answer) or "->" in (answer.get("feedback", "") if isinstance(answer, dict) else "")
+               for answer in question["answers"]):
+            return "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"
     if kind == "numerical" and not question.get("answers"):
         return "a numerical question without answers has no GIFT form"
     if kind not in ("single", "multiple", "true_false", "matching", "short_answer", "numerical"):
