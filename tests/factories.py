@@ -62,7 +62,10 @@ def correct_form(aq) -> FormData:
         return FormData({f"{name}-{pos}": str(order["right"].index(left)) for pos, left in enumerate(order["left"])})
     if kind == "ordering":
         return FormData({f"{name}-{pos}": str(idx + 1) for pos, idx in enumerate(order)})
-    return FormData({name: q["answers"][0]})
+    if kind == "numerical":
+        return FormData({name: str(q["answers"][0]["value"])})
+    first = q["answers"][0]
+    return FormData({name: first if isinstance(first, str) else first["text"]})
 
 
 def wrong_form(aq) -> FormData:
@@ -80,6 +83,8 @@ def wrong_form(aq) -> FormData:
     if kind == "ordering":
         n = len(order)
         return FormData({f"{name}-{pos}": str(n - idx) for pos, idx in enumerate(order)})
+    if kind == "numerical":
+        return FormData({name: str(q["answers"][0]["value"] + q["answers"][0].get("tolerance", 0) + 1000)})
     return FormData({name: "certainly not this"})
 
 

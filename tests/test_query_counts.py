@@ -52,3 +52,21 @@ def test_learner_home_query_count_does_not_grow(app, count_queries):
     take_attempt(learner, module_of(course, "basics"), correct=False, seed=1)
     large = _count(client, count_queries, "/learn")
     assert large == small
+
+
+def test_review_queue_query_count_does_not_grow_with_drafts(app, count_queries):
+    from tests.conftest import ROOT
+    from trainer.services.interchange import import_bank_file, read_bank_file
+
+    course = import_course(TINY_COURSE)
+    trainer = make_user("trainer")
+    client = app.test_client()
+    client.post("/login", data={"email": trainer.email, "password": PASSWORD})
+    moodle = ROOT / "tests" / "fixtures" / "moodle" / "gift"
+    import_bank_file(None, module_of(course, "care"),
+                     read_bank_file((moodle / "questions_in_category.gift.txt").read_text(), "a.gift", "gift"))
+    small = _count(client, count_queries, "/author/review")
+    import_bank_file(None, module_of(course, "basics"),
+                     read_bank_file((moodle / "examples.txt").read_text(), "b.gift", "gift"))
+    large = _count(client, count_queries, "/author/review")
+    assert large == small

@@ -26,6 +26,11 @@ audit = AppGroup("audit", help="The audit trail.")
 records = AppGroup("records", help="Training records for inspectors and insurers.")
 
 
+#: Formats of single bank files (import) and of course exports.
+BANK_FILE_FORMATS = ("yaml", "gift", "csv", "moodlexml")
+BANK_EXPORT_FORMATS = ("yaml", "gift", "csv", "moodlexml")
+
+
 def fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -69,8 +74,15 @@ def _print_problems(problems: list[BankProblem]) -> None:
 
 @banks.command("validate")
 @click.argument("paths", nargs=-1)
-def banks_validate(paths):
-    """Check course folders; print path:line: message per problem."""
+@click.option("--format", "file_format", type=click.Choice(["folder", *BANK_FILE_FORMATS]), default="folder",
+              show_default=True, help="folder: course folders; yaml, gift, csv, moodlexml: single bank files.")
+@click.option("--into", "into", metavar="COURSE/MODULE",
+              help="Bank files: check against this module's course (its sources) as an import would.")
+def banks_validate(paths, file_format, into):
+    """Check course folders, or what importing bank files would do; print path:line: message per problem."""
+    if file_format != "folder":
+        _validate_bank_files(paths, file_format, into)
+        return
     specs, problems = _load_all(paths)
     if problems:
         _print_problems(problems)
@@ -80,10 +92,46 @@ def banks_validate(paths):
         click.echo(f"{spec.slug}: OK ({len(spec.modules)} modules, {count} questions)")
 
 
+def _validate_bank_files(paths, file_format: str, into: str | None) -> None:
+    """A dry run of `banks import --format ...`: what would be published, kept as a draft or refused."""
+    from trainer.services.interchange import decode_bank_bytes, draft_line, find_module, read_bank_file
+
+    if not paths:
+        fail("Give the bank file to check.")
+    sources = None
+    if into:
+        if into.count("/") != 1:
+            fail("Say which module the file would go into: --into COURSE/MODULE.")
+        try:
+            sources = find_module(*into.split("/")).course.sources or None
+        except ServiceError as exc:
+            fail(str(exc))
+    failed = False
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            fail(f"{raw} is not a file.")
+        try:
+            text, notes = decode_bank_bytes(path.read_bytes(), raw)
+            read = read_bank_file(text, raw, file_format)
+        except BankFormatError as exc:
+            _print_problems(exc.problems)
+            failed = True
+            continue
+        drafts = [line for pq in read.questions if (line := draft_line(pq, sources))]
+        _print_problems(sorted(notes + read.warnings + read.refused + drafts, key=lambda p: p.line))
+        click.echo(f"{raw}: {len(read.questions) - len(drafts)} would be published, {len(drafts)} would be drafts "
+                   f"that need review, {len(read.refused)} would not be imported")
+        failed = failed or bool(drafts or read.refused)
+    if failed:
+        raise SystemExit(1)
+
+
 @banks.command("import")
 @click.argument("paths", nargs=-1)
-@click.option("--format", "file_format", type=click.Choice(["folder", "yaml", "gift", "csv"]), default="folder",
-              show_default=True, help="folder: course folders; yaml, gift, csv: single bank files (need --into).")
+@click.option("--format", "file_format", type=click.Choice(["folder", *BANK_FILE_FORMATS]), default="folder",
+              show_default=True, help="folder: course folders; yaml, gift, csv, moodlexml: single bank files "
+                                      "(need --into).")
 @click.option("--into", "into", metavar="COURSE/MODULE", help="The module a single bank file goes into.")
 @click.option("--prefer-files", is_flag=True,
               help="Course folders: where a question was edited in the browser or uploaded since, the file "
@@ -102,7 +150,7 @@ def banks_import(paths, file_format, into, prefer_files):
         _import_bank_files(paths, file_format, into)
         return
     if into:
-        fail("--into is for single bank files; give --format yaml, gift or csv too.")
+        fail("--into is for single bank files; give --format yaml, gift, csv or moodlexml too.")
     specs, problems = _load_all(paths)
     if problems:
         _print_problems(problems)
@@ -118,7 +166,8 @@ def banks_import(paths, file_format, into, prefer_files):
 
 
 def _import_bank_files(paths, file_format: str, into: str | None) -> None:
-    from trainer.services.interchange import find_module, import_bank_file, read_bank_file
+    from trainer.services.interchange import (BankRead, decode_bank_bytes, find_module, import_bank_file,
+                                              read_bank_file)
 
     if not into or into.count("/") != 1:
         fail("Say which module the file goes into: --into COURSE/MODULE.")
@@ -128,41 +177,53 @@ def _import_bank_files(paths, file_format: str, into: str | None) -> None:
         module = find_module(*into.split("/"))
     except ServiceError as exc:
         fail(str(exc))
-    questions, problems = [], []
+    read, problems = BankRead([]), []
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
             fail(f"{raw} is not a file.")
         try:
-            questions.extend(read_bank_file(path.read_text(encoding="utf-8-sig", errors="replace"), raw, file_format))
+            text, notes = decode_bank_bytes(path.read_bytes(), raw)
+            one = read_bank_file(text, raw, file_format)
         except BankFormatError as exc:
             problems.extend(exc.problems)
+            continue
+        read.questions.extend(one.questions)
+        read.refused.extend(one.refused)
+        read.warnings.extend(notes + one.warnings)
+        read.media.update(one.media)
     if problems:
         _print_problems(problems)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
     try:
-        report = import_bank_file(None, module, questions)
+        report = import_bank_file(None, module, read)
     except BankFormatError as exc:
         _print_problems(exc.problems)
         click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
+    for line in report.lines():
+        click.echo(line, err=True)
     click.echo(report.summary())
 
 
 @banks.command("export")
 @click.argument("course")
-@click.option("--format", "file_format", type=click.Choice(["yaml", "gift", "csv"]), default="yaml", show_default=True)
+@click.option("--format", "file_format", type=click.Choice(BANK_EXPORT_FORMATS), default="yaml", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
 def banks_export(course, file_format, out_dir):
     """Write a course's current questions out: a course folder (yaml) or one file per module."""
     from trainer.services.interchange import export_course
 
     try:
-        written = export_course(course, file_format, Path(out_dir))
+        result = export_course(course, file_format, Path(out_dir))
     except ServiceError as exc:
         fail(str(exc))
-    click.echo(f"Wrote {len(written)} file(s) to {out_dir}.")
+    for why in result.left_out:
+        click.echo(f"left out {why}", err=True)
+    click.echo(f"Wrote {len(result.files)} file(s) to {out_dir}."
+               + (f" {len(result.left_out)} question(s) left out: {file_format} cannot express them."
+                  if result.left_out else ""))
 
 
 @clinics.command("create")

@@ -369,3 +369,38 @@ def test_any_text_gives_questions_and_problems_never_an_exception(text):
 
     assert all(p.line >= 1 and p.path == "bank.csv" for p in problems)
     assert all(q.line >= 2 for q in questions)
+
+
+def test_trailing_empty_columns_from_excel_are_ignored():
+    text = "id,type,stem,correct,explanation,,,\nq,true_false,Sunscreen helps.,TRUE,UV harms healing skin.,,,\n"
+    questions, problems = parse_csv(text, "sheet.csv")
+
+    assert problems == []
+    assert questions[0].data == {"id": "q", "type": "true_false", "stem": "Sunscreen helps.", "answer": True,
+                                 "explanation": "UV harms healing skin."}
+
+
+@pytest.mark.parametrize("cell, value", [("WAHR", True), ("FALSCH", False), ("VRAI", True), ("FAUX", False),
+                                         ("VERDADERO", True), ("FALSO", False), ("Waar", True), ("onwaar", False)])
+def test_spreadsheet_booleans_in_common_languages_are_read(cell, value):
+    questions, problems = parse_rows({"id": "q", "type": "true_false", "stem": "S", "correct": cell})
+
+    assert problems == [] and questions[0].data["answer"] is value
+
+
+def test_an_unknown_boolean_gets_a_clear_message():
+    _, problems = parse_rows({"id": "q", "type": "true_false", "stem": "S", "correct": "maybe"})
+
+    assert [p.message for p in problems] == ["correct must be true or false (not 'maybe')"]
+
+
+@pytest.mark.parametrize("question, reason", [
+    ({"id": "n", "type": "numerical", "stem": "S", "answers": [{"value": 1}]}, "numerical questions have no CSV columns"),
+    ({"id": "w", "type": "single", "stem": "S", "choices": [{"text": "a", "correct": True},
+                                                           {"text": "b", "weight": 50}]},
+     "Moodle answer weights have no CSV column"),
+    ({"id": "t", "type": "true_false", "stem": "S", "answer": True, "feedback_wrong": "No."},
+     "separate feedback for right and wrong answers has no CSV column"),
+])
+def test_csv_names_the_moodle_constructs_it_cannot_hold(question, reason):
+    assert csv_unsupported(question) == reason

@@ -62,7 +62,7 @@ DOCUMENTED = [
           "stem": "Treating over an active cold sore is safe.", "answer": False}),
     (48, {"id": "gift-sun-should-be-avoided-for-a-ea1b5f44", "type": "true_false",
           "stem": "Sun should be avoided for a few days after treatment.", "answer": True,
-          "feedback": "Sun can cause hyperpigmentation."}),
+          "feedback_wrong": "Sun can cause hyperpigmentation."}),
     (51, {"id": "gift-match-each-aftercare-day-with-its-9d4028dd", "type": "matching",
           "stem": "Match each aftercare day with its advice.",
           "pairs": [{"left": "Day 1", "right": "Gentle cleansing only"},
@@ -131,12 +131,19 @@ def test_byte_order_mark_and_crlf_line_endings_are_tolerated():
 
 # --- mapping decisions -------------------------------------------------------------------
 
-def test_weights_without_equals_sign_are_multiple_with_partial_scoring():
+def test_weights_without_equals_sign_are_multiple_with_moodles_own_weights():
     question = parse_one("Pick two.{~%50%a ~%50%b ~c}")
 
     assert question["type"] == "multiple"
-    assert question["scoring"] == "partial"
-    assert [c["correct"] for c in question["choices"]] == [True, True, False]
+    assert question["scoring"] == "weighted"
+    assert [(c["correct"], c["weight"]) for c in question["choices"]] == [(True, 50), (True, 50), (False, 0)]
+
+
+def test_weights_that_grade_like_partial_scoring_read_as_partial():
+    question = parse_one("Pick two.{~%50%a ~%50%b ~%-50%c}")
+
+    assert (question["scoring"], [c["correct"] for c in question["choices"]]) == ("partial", [True, True, False])
+    assert all("weight" not in c for c in question["choices"])
 
 
 def test_weight_100_on_one_choice_without_equals_sign_is_still_multiple():
@@ -172,7 +179,15 @@ def test_bare_answer_is_a_short_answer():
 
 
 def test_true_false_with_empty_wrong_feedback_keeps_the_right_feedback():
-    assert parse_one("Safe?{FALSE##Indeed not.}")["feedback"] == "Indeed not."
+    question = parse_one("Safe?{FALSE##Indeed not.}")
+
+    assert question["feedback_right"] == "Indeed not." and "feedback_wrong" not in question
+
+
+def test_true_false_keeps_moodles_two_feedbacks_wrong_first():
+    question = parse_one("Safe?{FALSE#Too deep.#Right, far too deep.}")
+
+    assert (question["feedback_wrong"], question["feedback_right"]) == ("Too deep.", "Right, far too deep.")
 
 
 def test_true_false_with_the_same_feedback_twice_keeps_it_once():
@@ -243,19 +258,12 @@ def test_bad_trainer_comment_is_a_problem_at_its_line(comment, message):
 def test_unsupported_constructs_are_problems_at_their_lines_and_the_rest_is_read():
     questions, problems = read_fixture("unsupported.gift")
 
-    assert [(q.line, q.data["id"]) for q in questions] == \
-        [(2, "ok-first"), (12, "ok-middle"), (34, "ok-last")]
-    assert [(p.line, p.message.split(" are not supported")[0].split(" is not supported")[0])
-            for p in problems] == [
-        (4, "numeric questions ({#...})"),
-        (6, "essay questions ({})"),
-        (8, "description questions (text without {answers})"),
-        (10, "missing-word questions (text after the closing '}')"),
-        (16, "partial-credit weights (%50%) on a single-answer question (one with '=' answers)"),
-        (21, "matching distractors without a left side (= -> x)"),
-        (24, "per-answer feedback on short-answer questions"),
-        (26, "partial-credit weights (%50%) on short answers"),
-        (28, "different feedback for right and wrong answers on a true/false question"),
+    assert [(q.line, q.data["id"]) for q in questions] == [
+        (2, "ok-first"), (4, "numeric"), (10, "missing-word"), (12, "ok-middle"), (14, "partial-single"),
+        (19, "distractor"), (24, "short-feedback"), (26, "short-weight"), (28, "tf-two-feedbacks"), (34, "ok-last")]
+    assert [(p.line, p.message) for p in problems] == [
+        (6, "essay questions ({}) are not gradable here; not imported"),
+        (8, "description questions (text without {answers}) are not gradable here; not imported"),
         (30, "'{' without a closing '}' (write \\{ for a literal brace; a blank line inside a "
              "question ends it)"),
         (32, "'}' without an opening '{' (write \\} for a literal brace)"),
@@ -281,13 +289,13 @@ def test_syntax_problems(text, message):
 
 
 def test_several_problems_in_one_question_are_all_reported():
-    _, problems = parse_gift("Q?{\n=a\n~%50%b\n~%25%c\n}")
+    _, problems = parse_gift("Q?{\n=a\n~%150%b\n~%-125%c\n}")
 
     assert [p.line for p in problems] == [3, 4]
 
 
 def test_problem_line_counts_comment_lines_inside_a_question():
-    _, problems = parse_gift("Q?{\n// why\n=a\n~%50%b\n}")
+    _, problems = parse_gift("Q?{\n// why\n=a\n~%150%b\n}")
 
     assert [p.line for p in problems] == [4]
 
@@ -342,7 +350,7 @@ def test_texts_that_look_like_a_format_or_weight_get_an_explicit_marker():
     ({"id": "m", "type": "matching", "pairs": [{"left": "a->b", "right": "c"}]},
      "GIFT cannot write '->' inside the left side of a matching pair"),
     ({"id": "s", "type": "short_answer", "answers": ["a->b"]},
-     "GIFT would read a short answer containing '->' as a matching pair"),
+     "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"),
     ({"id": "x", "type": "essay"}, "unknown question type 'essay'"),
 ])
 def test_questions_gift_cannot_express_are_named_before_and_when_writing(question, reason):
@@ -441,3 +449,48 @@ def test_any_text_gives_questions_and_problems_never_an_exception(text):
     last_line = text.count("\n") + 1
     assert all(1 <= p.line <= last_line for p in problems)
     assert all(1 <= q.line <= last_line for q in questions)
+
+
+# --- Moodle 4 marks, formats and files ------------------------------------------------------
+
+def test_moodle_idnumber_is_the_id_and_moodle_tags_are_tags():
+    questions, problems = parse_gift("$CATEGORY: $course$/top/Safety\n\n// [id:MN-07] [tag:depth] [tag:forehead]\n"
+                                     "::Forehead depth::Which depth?{=0.25 mm ~2 mm}\n")
+
+    assert problems == []
+    assert (questions[0].data["id"], questions[0].data["tags"]) == ("mn-07", ["Safety", "depth", "forehead"])
+
+
+def test_plain_text_is_kept_as_typed_not_read_as_markdown():
+    question = parse_one("[plain]Use *two* passes_here <b>only</b>?{T}")
+
+    assert question["stem"] == "Use \\*two\\* passes\\_here \\<b\\>only\\</b\\>?"
+
+
+def test_a_pluginfile_image_gets_a_line_warning_and_the_question_is_kept():
+    questions, problems = parse_gift("// a picture\n::pic::[html]Which tool? <img src\\=\"@@PLUGINFILE@@/pen.png\">"
+                                     "{=Pen ~Roller}\n", "moodle.gift")
+
+    assert [q.data["id"] for q in questions] == ["pic"]
+    assert [(p.line, p.kind) for p in problems] == [(2, "warning")] and "@@PLUGINFILE@@" in problems[0].message
+
+
+def test_a_missing_word_question_shows_the_blank_in_the_stem():
+    question = parse_one("The skin heals {=slowly ~instantly} after deep needling.")
+
+    assert question["stem"] == "The skin heals _____ after deep needling."
+    assert question["type"] == "single" and question["choices"][0] == {"text": "slowly", "correct": True}
+
+
+def test_plain_choices_are_kept_as_typed_since_choices_are_shown_as_plain_text():
+    question = parse_one("Colour?{=yellow ~[plain]blue *sky*}")
+
+    assert question["choices"][1]["text"] == "blue *sky*"
+
+
+def test_a_short_answer_feedback_with_an_arrow_is_listed_not_misread_as_matching():
+    # Found by the Hypothesis round trip: GIFT reads any '->' among '=' answers as a matching pair.
+    question = {"id": "q", "type": "short_answer", "stem": "S", "answers": ["a", {"text": "b", "weight": 50,
+                                                                                  "feedback": "see -> c"}]}
+
+    assert gift_unsupported(question) == "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"

@@ -33,7 +33,7 @@ def test_valid_examples_have_no_problems():
     ({"choices": [{"text": "A", "correct": "yes"}, {"text": "B"}]}, "'correct' must be true or false"),
     ({"colour": "red"}, "unknown key 'colour'"),
     ({"stem": ""}, "missing stem"),
-    ({"explanation": None}, "missing explanation"),
+    ({"explanation": 3}, "explanation must be text"),
     ({"type": "essay"}, "unknown type 'essay'"),
     ({"id": "Bad Id"}, "id must be"),
     ({"difficulty": 5}, "difficulty must be 1, 2 or 3"),

@@ -73,6 +73,7 @@ def _urls(w):
         "auth.accept_invitation": ("GET", "/invitations/no-such-token", dict.fromkeys(ROLES, 404)),
         "author.index": ("GET", "/author/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "author.module": ("GET", f"/author/modules/{m.id}", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
+        "author.review_queue": ("GET", "/author/review", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "admin.index": ("GET", "/admin/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "admin.audit": ("GET", "/admin/audit", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "admin.outbox": ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),

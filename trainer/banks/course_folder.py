@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.banks.practical import check_practical
+from trainer.banks.publish_rules import SOURCE_TIERS_FOR_KEYS, cited_source_keys, publish_problems  # noqa: F401
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
 from trainer.banks.yaml_bank import child_node, load_yaml, mapping_key_lines, parse_bank
 from trainer.quiz.types import validate_question
@@ -23,7 +24,6 @@ MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
 QUIZ_DEFAULTS = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2, "cooldown_hours": 24,
                  "show_answers": "after_pass"}
-SOURCE_TIERS_FOR_KEYS = ("A", "B")
 
 
 @dataclass
@@ -67,11 +67,6 @@ class CourseSpec:
 
 def _is_int(value, low: int, high: int | None = None) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
-
-
-def cited_source_keys(source: str) -> list[str]:
-    """The source keys a question's `source` names ("S14, S15" -> ["S14", "S15"])."""
-    return [part.strip() for part in re.split(r"[,;]", source or "") if part.strip()]
 
 
 class _Checker:
@@ -133,23 +128,14 @@ def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], modu
 
 
 def _check_questions(checker: _Checker, questions: list[ParsedQuestion], sources: dict | None) -> None:
+    """Structure (validate_question) and the publishing rules (publish_rules.py): a course folder publishes."""
     for pq in questions:
         for problem in validate_question(pq.data):
             checker.add(pq.path, pq.line_of(problem.field), problem.message)
         if not isinstance(pq.data, dict):
             continue
-        for key in ("stem", "explanation", "feedback"):
-            value = pq.data.get(key)
-            if isinstance(value, str):
-                for mp in markdown_problems(value):
-                    checker.add(pq.path, pq.line_of(key), f"{key}: {mp.message}")
-        if sources is not None and "source" in pq.data and isinstance(pq.data["source"], str):
-            keys = cited_source_keys(pq.data["source"])
-            unknown = [k for k in keys if k not in sources]
-            if unknown:
-                checker.add(pq.path, pq.line_of("source"), f"source {', '.join(unknown)} is not listed in course.yaml 'sources'")
-            elif not any(sources[k].get("tier") in SOURCE_TIERS_FOR_KEYS for k in keys):
-                checker.add(pq.path, pq.line_of("source"), "a question's answer must rest on a tier A or B source")
+        for problem in publish_problems(pq.data, sources):
+            checker.add(pq.path, pq.line_of(problem.field), problem.message)
 
 
 def _check_draw(checker: _Checker, path: Path, line: int, quiz: QuizSettings, questions: list[ParsedQuestion]) -> None:

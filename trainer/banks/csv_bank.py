@@ -12,7 +12,9 @@ case-insensitive, and unused optional columns may be deleted; id, type and stem 
                        ordering          the items, in the correct order
                        short_answer      the accepted answers
   correct            single, multiple: the numbers of the correct choices, e.g. "2" or "1;3"
-                     ("1,3" works too); true_false: "true" or "false" (any case)
+                     ("1,3" works too); true_false: "true" or "false" (any case; yes/no, 1/0 and
+                     a spreadsheet's TRUE/FALSE in German, French, Spanish, Italian, Dutch or
+                     Portuguese too: WAHR, VRAI, VERDADERO, VERO, WAAR, VERDADEIRO ...)
   match_1..match_8   matching: the right side paired with choice_N
   feedback_1..8      single, multiple: feedback shown for choice_N (optional)
   scoring            multiple: all_or_nothing | partial
@@ -25,7 +27,7 @@ case-insensitive, and unused optional columns may be deleted; id, type and stem 
                      to pass
 
 A cell a question's type does not use must be empty; a row with a problem is skipped and the
-next rows are still read. Cells are trimmed and in-cell line breaks read as "\\n". Excel's
+next rows are still read. Empty columns after the last header (Excel leaves them) are ignored. Cells are trimmed and in-cell line breaks read as "\\n". Excel's
 quoting ("" inside quoted cells, quoted line breaks), a UTF-8 byte order mark, CRLF, and ";"
 or tab separators (European Excel, pasted sheets) are accepted; a quote left open is a
 problem at the row where it opens. Cells starting with = + - @ are written with a leading
@@ -66,7 +68,13 @@ _USED_COLUMNS = {
     "short_answer": {*_numbered("choice")},
 }
 _ITEM_KEY = {"ordering": "order", "short_answer": "answers"}
-_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
+             # What spreadsheets in other languages write for TRUE and FALSE (German, French, Spanish,
+             # Italian, Dutch, Portuguese), and their yes/no.
+             "wahr": True, "falsch": False, "ja": True, "nein": False, "vrai": True, "faux": False,
+             "oui": True, "non": False, "verdadero": True, "falso": False, "sí": True, "si": True,
+             "vero": True, "waar": True, "onwaar": False, "nee": False, "verdadeiro": True, "sim": True,
+             "não": False, "nao": False}
 # A spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -263,11 +271,14 @@ def _read_records(records, path: str, questions: list, problems: list) -> None:
     if header is None or not any(c.strip() for c in header[1]):
         problems.append(BankProblem(path, 1, "the file is empty; the first line must be the header"))
         return
-    problem = _header_problem(header[1])
+    cells = list(header[1])
+    while cells and not _read_cell(cells[-1]):
+        cells.pop()  # Excel saves empty columns after the last used one
+    problem = _header_problem(cells)
     if problem:
         problems.append(BankProblem(path, 1, problem))
         return
-    columns = [_read_cell(c).lower() for c in header[1]]
+    columns = [_read_cell(c).lower() for c in cells]
     for line, cells in records:
         cells = [_read_cell(c) for c in cells]
         if not any(cells):
@@ -287,6 +298,17 @@ def _read_records(records, path: str, questions: list, problems: list) -> None:
 def csv_unsupported(question: dict) -> str | None:
     """Why `question` cannot be written as a CSV row, or None."""
     kind = question.get("type")
+    if kind == "numerical":
+        return "numerical questions have no CSV columns"
+    if kind == "multiple" and question.get("scoring") == "weighted" or any(
+            "weight" in c for c in question.get("choices", [])):
+        return "Moodle answer weights have no CSV column"
+    if kind == "short_answer" and any(not isinstance(a, str) for a in question.get("answers", [])):
+        return "weighted short answers and per-answer feedback have no CSV column"
+    if "feedback_right" in question or "feedback_wrong" in question:
+        return "separate feedback for right and wrong answers has no CSV column"
+    if question.get("distractors"):
+        return "matching distractors have no CSV column"
     if kind not in TYPES:
         return f"unknown question type {kind!r}"
     items = {"single": "choices", "multiple": "choices", "matching": "pairs",

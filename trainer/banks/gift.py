@@ -13,41 +13,45 @@ How GIFT maps onto our question dicts (see docs/bank-format.md for the dict itse
 - `$CATEGORY: a/b/c` -> `tags: ["c"]` for the questions that follow: the last segment only,
   because Moodle categories nest (`$course$/top/Safety`) while our tags are flat labels.
   Context segments (`$course$`, `$system$`, ...) and `top` are ignored; `//` is a literal `/`.
-- `[markdown]`, `[html]`, `[plain]`, `[moodle]` at the start of a text are removed and the
-  text is kept as it is (our texts are Markdown, and Markdown passes HTML through to the
-  sanitiser). The writer marks every question text `[markdown]` so Moodle renders it so.
+- `// [id:MN-7] [tag:depth]` (Moodle 4) -> the id (Moodle's idnumber wins over the title) and tags.
+- `[markdown]`, `[html]`, `[moodle]` at the start of a text are removed and the text is kept as
+  it is (our texts are Markdown, and Markdown passes HTML to the sanitiser and the publishing
+  rules); `[plain]` text is escaped so that Markdown shows it as typed. The writer marks every
+  question text `[markdown]`. `@@PLUGINFILE@@` (a file inside Moodle) gets a warning.
 - `####text` (general feedback) -> `explanation`; left out when absent.
-- `{=right ~wrong ~wrong}` -> `single`. More than one `=` answer stays `single` with several
-  correct choices (Moodle gives full marks for any of them; our validator reports it).
-  Weights other than 0 and 100 on a question that has `=` answers are partial credit for a
-  single pick, which we cannot express: a problem.
-- `{~%50%a ~%50%b ~%-50%c}` (weights and no `=`: Moodle's multiple-answer question) ->
-  `multiple` with `scoring: partial`: a positive weight is a correct choice, zero or negative
-  a wrong one. The writer gives each correct choice 100/n and each wrong one -100/n, which is
-  our partial scoring ("right picks minus wrong picks, floored at zero") exactly.
+- `{=right ~wrong ~%50%half}` -> `single`; a wrong answer's weight is kept as `weight` (partial
+  credit when picked, as Moodle grades it). Several `=` answers: the validator refuses it.
+- `{~%50%a ~%50%b ~%-100%c}` (weights and no `=`: Moodle's multiple-answer question) ->
+  `multiple`: weights of +100/k and -100/k are our `scoring: partial` exactly; any other
+  weights are kept as `scoring: weighted` with each choice's `weight` (the sum of the picked
+  weights, floored at 0, capped at 100%).
 - `{~a ~b}` (no `=` and no weights) -> `single` with no correct choice (the validator reports it).
 - `{T}`, `{F}`, `{TRUE}`, `{FALSE}` -> `true_false`. Their `#feedback` parts (Moodle: the first
-  for a wrong answer, the second for a right one) -> `feedback` when only one is given or
-  both are the same; two different ones are a problem. The writer repeats `feedback` in
-  both places, so Moodle shows it whichever answer was picked.
-- `{=a -> b =c -> d}` -> `matching`.
-- `{=a =b}` (only `=` answers, or one bare answer like `{3}`) -> `short_answer`. Answer
-  weights must be 100 and per-answer feedback empty: we accept every listed answer fully and
-  have nowhere to keep per-answer feedback, so anything else is a problem.
+  for a wrong answer, the second for a right one) -> `feedback_wrong`, `feedback_right`; the
+  same text twice -> `feedback` (the writer repeats `feedback` in both places).
+- `{=a -> b =c -> d = -> x}` -> `matching`; `= -> x` (no left side) -> `distractors`.
+- `{=a =%50%b#close =%0%*#no}` (only `=` answers, or one bare answer like `{3}`) ->
+  `short_answer`; an answer with a weight other than 100 or with feedback is kept as
+  `{text, weight, feedback}` (`*` stands for any text).
+- `{#1.5:0.25}`, `{#1..2}`, `{#=1.5:0.1 =%50%1.5:0.5#close}` -> `numerical` (a range is kept as
+  its middle and half its width); `~#feedback` for any other number is dropped with a warning.
+- Text after the answers (missing word: `The skin heals {=slowly ~fast} after needling.`) ->
+  the stem with `_____` where the answers stood.
 - Per-answer `#feedback` on choices -> the choice's `feedback`.
 - Escapes `\\~ \\= \\# \\{ \\} \\: \\\\` give the character itself and `\\n` a newline.
 
-Not supported, each a problem at the question's line (the rest of the file is still read):
-numeric `{#...}`, essay `{}`, description (no `{...}`), missing word (text after the `}`),
-matching distractors without a left side (`= -> x`), and the weights described above.
+Refused, each a problem at the question's line (the rest of the file is still read): essay
+`{}`, description (no `{...}`), and broken syntax.
 
 What GIFT cannot hold travels in a comment line Moodle ignores and our reader reads back:
 `// trainer: {"source": ..., "difficulty": 2, "critical": true, "feedback": ...,
-"scoring": "all_or_nothing", "tags": [...]}` before the question. `tags` is written there only
-when `$CATEGORY` cannot say it (more than one tag, or none after a tagged question).
+"scoring": "all_or_nothing", "unit": "mm", "tags": [...]}` before the question. `tags` is
+written there only when `$CATEGORY` cannot say it (more than one tag, or none after a tagged
+question).
 
 Ordering questions have no GIFT form: `gift_unsupported(question)` says why a question cannot
-be written, and `write_gift` raises ValueError naming the question for any such question.
+be written (exports list those and write the rest), and `write_gift` raises ValueError naming
+the question for any such question.
 Texts lose leading and trailing whitespace (Moodle trims them) and carriage returns.
 """
 from __future__ import annotations
@@ -57,6 +61,7 @@ import json
 import re
 
 from trainer.banks.records import BankProblem, ParsedQuestion
+from trainer.quiz.types import parse_number
 
 # A backslash escapes only these; elsewhere it is an ordinary character (as in Moodle).
 _ESCAPABLE = set("~=#{}:n\\")
@@ -66,8 +71,9 @@ _FORMAT_MARKER = re.compile(r"\[(?:markdown|html|plain|moodle)\]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 _TRAINER_COMMENT = re.compile(r"//\s*trainer:(.*)$")
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
-_META_KEYS = ("source", "difficulty", "critical", "feedback", "scoring", "tags")
+_META_KEYS = ("source", "difficulty", "critical", "feedback", "scoring", "tags", "unit")
 _CATEGORY = "$CATEGORY:"
+_MOODLE_MARKS = re.compile(r"\[(id|tag):([^\]]*)\]")
 
 
 # --- escapes -----------------------------------------------------------------------------
@@ -109,14 +115,25 @@ def _escape(text: str) -> str:
     return "".join(_ESCAPES.get(ch, ch) for ch in text.replace("\r", ""))
 
 
-def _read_text(raw: str, formatted: bool = True) -> str:
-    """The text of a GIFT fragment: trimmed, format marker removed, escapes resolved."""
+def _escape_markdown(text: str) -> str:
+    """Plain text that Markdown shows exactly as typed."""
+    return re.sub(r"([\\`*_\[\]<>#|~!])", r"\\\1", text)
+
+
+def _read_text(raw: str, formatted: bool = True, markdown: bool = False) -> str:
+    """The text of a GIFT fragment: trimmed, format marker removed, escapes resolved.
+
+    `markdown`: the text is rendered as Markdown (stem, explanation), so `[plain]` text is escaped
+    to show exactly as typed; choices and feedback are shown as plain text anyway."""
     raw = raw.strip()
+    plain = False
     if formatted:
         marker = _FORMAT_MARKER.match(raw)
         if marker:
+            plain = marker.group(0) == "[plain]"
             raw = raw[marker.end():]
-    return _unescape(raw).strip()
+    text = _unescape(raw).strip()
+    return _escape_markdown(text) if plain and markdown else text
 
 
 def _write_text(text: str) -> str:
@@ -202,6 +219,23 @@ def _split_feedback(raw: str) -> tuple[str, str]:
     return _read_text(raw[:cut]), _read_text(raw[cut + 1:])
 
 
+_BLANK = "_____"
+_PLUGINFILE = "@@PLUGINFILE@@"
+
+
+def _weight_value(weight: float) -> int | float:
+    """Weights as the numbers a person wrote: 50 rather than 50.0."""
+    return int(weight) if float(weight).is_integer() else weight
+
+
+def _partial_equivalent(weights: list[float]) -> bool:
+    """Whether Moodle's weights grade exactly like our `partial` scoring: each right choice
+    100/k and each wrong one -100/k (what the writer produces)."""
+    right = [w for w in weights if w > 0]
+    share = 100 / len(right) if right else 0
+    return bool(right) and all(abs(w - share) < 1e-4 if w > 0 else abs(w + share) < 1e-4 for w in weights)
+
+
 class _QuestionReader:
     """Reads one question block (comments already removed) into a question dict."""
 
@@ -210,6 +244,7 @@ class _QuestionReader:
         self.text = "\n".join(line for _, line in lines)
         self.path = path
         self.problems: list[BankProblem] = []
+        self.warnings: list[BankProblem] = []
         self.field_lines: dict[str, int] = {}
 
     def line_at(self, offset: int) -> int:
@@ -226,7 +261,12 @@ class _QuestionReader:
             return None
         open_at, close_at = braces
         question = {}
-        stem = _read_text(self.text[start:open_at])
+        stem = _read_text(self.text[start:open_at], markdown=True)
+        after = _read_text(self.text[close_at + 1:], formatted=False)
+        if after:
+            # Moodle's missing-word question: the answers stand for a blank inside the text.
+            gap = "" if after[:1] in ".,;:!?)" else " "
+            stem = f"{stem} {_BLANK}{gap}{after}".strip()
         if stem:
             question["stem"] = stem
             self.field_lines["stem"] = self.line_at(start)
@@ -236,12 +276,17 @@ class _QuestionReader:
         answers = self.text[answers_at:close_at]
         feedback_at = max(_positions(answers, "####"), default=-1)
         if feedback_at >= 0:
-            explanation = _read_text(answers[feedback_at + 4:])
+            explanation = _read_text(answers[feedback_at + 4:], markdown=True)
             if explanation:
                 question["explanation"] = explanation
                 self.field_lines["explanation"] = self.line_at(answers_at + feedback_at)
             answers = answers[:feedback_at]
         question.update(self._answers(answers, answers_at))
+        if _PLUGINFILE in self.text:
+            self.warnings.append(BankProblem(self.path, self.line_at(self.text.index(_PLUGINFILE)),
+                                             "refers to a file inside Moodle (@@PLUGINFILE@@) that a GIFT file "
+                                             "does not carry: add the image to the course media and fix the link",
+                                             kind="warning"))
         return None if self.problems else question
 
     def _title(self, start: int) -> tuple[str | None, int]:
@@ -258,7 +303,7 @@ class _QuestionReader:
         open_at = _find(self.text, "{", start)
         close_at = _find(self.text, "}", start)
         if open_at < 0 and close_at < 0:
-            self.problem("description questions (text without {answers}) are not supported")
+            self.problem("description questions (text without {answers}) are not gradable here; not imported")
             return None
         if close_at < 0:
             self.problem("'{' without a closing '}' (write \\{ for a literal brace; "
@@ -275,10 +320,6 @@ class _QuestionReader:
         if _find(after, "{") >= 0:
             self.problem("only one {answers} block is allowed per question", close_at)
             return None
-        if after.strip():
-            self.problem("missing-word questions (text after the closing '}') are not supported",
-                         close_at)
-            return None
         return open_at, close_at
 
     def _answers(self, answers: str, offset: int) -> dict:
@@ -287,11 +328,10 @@ class _QuestionReader:
         offset += len(answers) - len(answers.lstrip())
         self.field_lines["type"] = self.line_at(offset)
         if not body:
-            self.problem("essay questions ({}) are not supported", offset)
+            self.problem("essay questions ({}) are not gradable here; not imported", offset)
             return {}
         if body.startswith("#"):
-            self.problem("numeric questions ({#...}) are not supported", offset)
-            return {}
+            return self._numerical(body[1:], offset + 1)
         if _find(body, "~") >= 0:
             return self._choices(body, offset)
         if _find(body, "=") >= 0 and _find(body, "->") >= 0:
@@ -305,33 +345,40 @@ class _QuestionReader:
         lead, *answers = _split_answers(body, offset, "~=")
         if lead[1].strip():
             self.problem("text before the first answer: start each answer with '=' or '~'", offset)
+        # Moodle: any '=' answer makes a one-answer question; otherwise several answers may be picked.
         single_mode = any(marker == "=" for marker, _, _ in answers)
         any_weight = False
-        choices = []
+        choices, weights = [], []
         for marker, raw, at in answers:
             weight, raw = _split_weight(raw)
             any_weight = any_weight or weight is not None
             if weight is None:
                 weight = 100.0 if marker == "=" else 0.0
-            if single_mode and weight not in (0.0, 100.0):
-                self.problem(f"partial-credit weights (%{weight:g}%) on a single-answer question "
-                             "(one with '=' answers) are not supported", at)
             text, feedback = _split_feedback(raw)
             if not text:
                 self.problem("an answer has no text", at)
-            choice = {"text": text, "correct": weight > 0}
+            if not -100 <= weight <= 100:
+                self.problem(f"answer weight %{weight:g}% is outside -100..100", at)
+            choice = {"text": text, "correct": weight == 100 if single_mode else weight > 0}
+            if single_mode and weight not in (0.0, 100.0):
+                choice["weight"] = _weight_value(weight)
             if feedback:
                 choice["feedback"] = feedback
             choices.append(choice)
+            weights.append(weight)
         if single_mode or not any_weight:
             return {"type": "single", "choices": choices}
-        return {"type": "multiple", "choices": choices, "scoring": "partial"}
+        if _partial_equivalent(weights):
+            return {"type": "multiple", "choices": choices, "scoring": "partial"}
+        for choice, weight in zip(choices, weights):
+            choice["weight"] = _weight_value(weight)
+        return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 
     def _matching(self, body: str, offset: int) -> dict:
         lead, *answers = _split_answers(body, offset, "=")
         if lead[1].strip():
             self.problem("text before the first pair: start each pair with '='", offset)
-        pairs = []
+        pairs, distractors = [], []
         for _, raw, at in answers:
             arrow = _find(raw, "->")
             if arrow < 0:
@@ -340,26 +387,32 @@ class _QuestionReader:
             if _find(raw, "#") >= 0:
                 self.problem("feedback (#) on matching pairs is not supported", at)
             left, right = _read_text(raw[:arrow]), _read_text(raw[arrow + 2:], formatted=False)
-            if not left:
-                self.problem("matching distractors without a left side (= -> x) are not supported",
-                             at)
-            elif not right:
+            if not right:
                 self.problem("a matching pair has no right side", at)
-            pairs.append({"left": left, "right": right})
-        return {"type": "matching", "pairs": pairs}
+            elif not left:
+                distractors.append(right)  # Moodle's `= -> x`: an extra answer no item matches
+            else:
+                pairs.append({"left": left, "right": right})
+        question = {"type": "matching", "pairs": pairs}
+        if distractors:
+            question["distractors"] = distractors
+        return question
 
     def _true_false(self, body: str, offset: int) -> dict:
         cuts = list(_positions(body, "#"))[:2]
         ends = cuts + [len(body)]
         value = body[:ends[0]].strip()
-        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])]
+        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])] + ["", ""]
         question = {"type": "true_false", "answer": _TRUE_FALSE[value]}
-        given = {p for p in parts if p}
-        if len(given) > 1:
-            self.problem("different feedback for right and wrong answers on a true/false question "
-                         "is not supported; give one #feedback or use ####general feedback", offset)
-        elif given:
-            question["feedback"] = given.pop()
+        # Moodle: the first #feedback is shown for a wrong answer, the second for a right one.
+        wrong, right = parts[0], parts[1]
+        if wrong and wrong == right:
+            question["feedback"] = wrong
+        else:
+            if wrong:
+                question["feedback_wrong"] = wrong
+            if right:
+                question["feedback_right"] = right
         return question
 
     def _short_answer(self, body: str, offset: int) -> dict:
@@ -369,17 +422,80 @@ class _QuestionReader:
         accepted = []
         for _, raw, at in ([lead] if lead else []) + answers:
             weight, raw = _split_weight(raw)
-            if weight not in (None, 100.0):
-                self.problem(f"partial-credit weights (%{weight:g}%) on short answers are not "
-                             "supported: every listed answer counts as fully right", at)
             text, feedback = _split_feedback(raw)
-            if feedback:
-                self.problem("per-answer feedback on short-answer questions is not supported; "
-                             "use ####general feedback", at)
             if not text:
                 self.problem("an answer has no text", at)
-            accepted.append(text)
+            if weight is not None and not -100 <= weight <= 100:
+                self.problem(f"answer weight %{weight:g}% is outside -100..100", at)
+            if weight in (None, 100.0) and not feedback:
+                accepted.append(text)
+                continue
+            answer = {"text": text, "weight": _weight_value(100.0 if weight is None else weight)}
+            if feedback:
+                answer["feedback"] = feedback
+            accepted.append(answer)
         return {"type": "short_answer", "answers": accepted}
+
+    def _numerical(self, body: str, offset: int) -> dict:
+        """`{#1.5:0.25}`, `{#1..2}` or `{# =%100%1.5:0.1#fb =%50%1.5:0.5 }` (Moodle's numerical question)."""
+        lead, *parts = _split_answers(body, offset, "=~")
+        if lead[1].strip():
+            # Moodle reads text before the first '=' as an answer too: {#3:2} or {#3:2~#feedback}.
+            parts.insert(0, ("=", lead[1], lead[2]))
+        answers = []
+        for marker, raw, at in parts:
+            weight, raw = _split_weight(raw)
+            value_text, feedback = _split_feedback(raw)
+            if marker == "~":
+                # Moodle's "any other number" answer only carries feedback; it never adds credit.
+                if value_text:
+                    self.problem("a '~' numerical answer cannot carry a value", at)
+                elif feedback:
+                    self.warnings.append(BankProblem(self.path, self.line_at(at),
+                                                     "the feedback for any other number (~#...) is not kept",
+                                                     kind="warning"))
+                continue
+            answer = self._number_range(value_text, at)
+            if answer is None:
+                continue
+            if weight is not None and weight != 100:
+                if not -100 <= weight <= 100:
+                    self.problem(f"answer weight %{weight:g}% is outside -100..100", at)
+                answer["weight"] = _weight_value(weight)
+            if feedback:
+                answer["feedback"] = feedback
+            answers.append(answer)
+        if not answers and not self.problems:
+            self.problem("a numerical question needs a number, such as {#1.5:0.25} or {#1..2}", offset)
+        return {"type": "numerical", "answers": answers}
+
+    def _number_range(self, text: str, at: int) -> dict | None:
+        text = text.strip()
+        if ".." in text:
+            low, _, high = text.partition("..")
+            low_value, high_value = parse_number(low), parse_number(high)
+            if low_value is None or high_value is None or low_value > high_value:
+                self.problem(f"'{text}' is not a range of numbers (write low..high)", at)
+                return None
+            # Moodle keeps a range as its middle and half its width.
+            middle, tolerance = (low_value + high_value) / 2, (high_value - low_value) / 2
+            return {"value": _number(middle), "tolerance": _number(tolerance)}
+        value_text, _, tolerance_text = text.partition(":")
+        value = parse_number(value_text)
+        tolerance = parse_number(tolerance_text) if tolerance_text.strip() else 0.0
+        if value is None or tolerance is None or tolerance < 0:
+            self.problem(f"'{text}' is not a number with an optional tolerance (write 1.5:0.25)", at)
+            return None
+        answer = {"value": _number(value)}
+        if tolerance:
+            answer["tolerance"] = _number(tolerance)
+        return answer
+
+
+def _number(value: float) -> int | float:
+    """Round away binary noise (1.1 + 0.2) and keep whole numbers whole."""
+    value = round(value, 10)
+    return int(value) if value.is_integer() else value
 
 
 class _GiftReader:
@@ -391,6 +507,8 @@ class _GiftReader:
         self.problems: list[BankProblem] = []
         self.category_tags: list[str] = []
         self.pending_meta: dict = {}
+        self.pending_idnumber: str | None = None
+        self.pending_tags: list[str] = []
 
     def read_block(self, block: list[tuple[int, str]]) -> None:
         content = []
@@ -409,6 +527,12 @@ class _GiftReader:
     def _read_comment(self, comment: str, number: int) -> None:
         match = _TRAINER_COMMENT.match(comment)
         if not match:
+            # Moodle 4 writes a question's idnumber and tags as `// [id:...] [tag:...]`.
+            for kind, value in _MOODLE_MARKS.findall(comment):
+                if kind == "id":
+                    self.pending_idnumber = value.strip()
+                elif value.strip():
+                    self.pending_tags.append(value.strip())
             return
         try:
             meta = json.loads(match.group(1))
@@ -429,11 +553,17 @@ class _GiftReader:
         reader = _QuestionReader(content, self.path)
         question = reader.read()
         meta, self.pending_meta = self.pending_meta, {}
+        idnumber, self.pending_idnumber = self.pending_idnumber, None
+        moodle_tags, self.pending_tags = self.pending_tags, []
         self.problems.extend(reader.problems)
+        self.problems.extend(reader.warnings)
         if question is None:
             return
-        if self.category_tags:
-            question["tags"] = list(self.category_tags)
+        if idnumber and _id_from_title(idnumber):
+            question["id"] = _id_from_title(idnumber)  # Moodle's idnumber is the stable key when present
+        tags = list(self.category_tags) + [t for t in moodle_tags if t not in self.category_tags]
+        if tags:
+            question["tags"] = tags
         for key, value in meta.items():
             if value is None or value == "" or value == []:
                 question.pop(key, None)
@@ -472,15 +602,22 @@ def gift_unsupported(question: dict) -> str | None:
     if kind == "short_answer":
         if not question.get("answers"):
             return "a short-answer question without answers has no GIFT form"
-        if any("->" in answer for answer in question["answers"]):
-            return "GIFT would read a short answer containing '->' as a matching pair"
-    if kind not in ("single", "multiple", "true_false", "matching", "short_answer"):
+        if any("->" in _answer_text(answer) or "->" in (answer.get("feedback", "") if isinstance(answer, dict) else "")
+               for answer in question["answers"]):
+            return "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"
+    if kind == "numerical" and not question.get("answers"):
+        return "a numerical question without answers has no GIFT form"
+    if kind not in ("single", "multiple", "true_false", "matching", "short_answer", "numerical"):
         return f"unknown question type {kind!r}"
     return None
 
 
 def _weight(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")
+
+
+def _answer_text(answer) -> str:
+    return answer if isinstance(answer, str) else answer.get("text", "")
 
 
 def _choice_lines(question: dict) -> list[str]:
@@ -493,7 +630,11 @@ def _choice_lines(question: dict) -> list[str]:
         marks = {True: "=", False: "~"}
     lines = []
     for choice in choices:
-        line = "\t" + marks[bool(choice.get("correct"))] + _write_text(choice["text"])
+        if "weight" in choice and not (question["type"] == "single" and choice.get("correct")):
+            mark = f"~%{_weight(choice['weight'])}%"  # Moodle's own weight, kept as it was
+        else:
+            mark = marks[bool(choice.get("correct"))]
+        line = "\t" + mark + _write_text(choice["text"])
         if choice.get("feedback"):
             line += "#" + _write_text(choice["feedback"])
         lines.append(line)
@@ -505,16 +646,45 @@ def _answer_lines(question: dict) -> list[str]:
     if kind in ("single", "multiple"):
         return _choice_lines(question)
     if kind == "matching":
-        return [f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
-    return [f"\t={_write_text(answer)}" for answer in question["answers"]]
+        return ([f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
+                + [f"\t= -> {_escape(d)}" for d in question.get("distractors", [])])
+    if kind == "numerical":
+        return [f"\t={_numerical_answer(answer)}" for answer in question["answers"]]
+    lines = []
+    for answer in question["answers"]:
+        if isinstance(answer, str):
+            lines.append(f"\t={_write_text(answer)}")
+            continue
+        weight = answer.get("weight", 100)
+        line = "\t=" + ("" if weight == 100 else f"%{_weight(weight)}%") + _write_text(answer["text"])
+        if answer.get("feedback"):
+            line += "#" + _write_text(answer["feedback"])
+        lines.append(line)
+    return lines
+
+
+def _number_text(value: int | float) -> str:
+    """A number exactly as it reads back (repr keeps every digit a float has)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _numerical_answer(answer: dict) -> str:
+    weight = answer.get("weight", 100)
+    text = ("" if weight == 100 else f"%{_weight(weight)}%") + _number_text(answer["value"])
+    if answer.get("tolerance"):
+        text += f":{_number_text(answer['tolerance'])}"
+    if answer.get("feedback"):
+        text += "#" + _write_text(answer["feedback"])
+    return text
 
 
 def _meta(question: dict, category_tags: list[str]) -> dict:
     """What GIFT cannot say, for the `// trainer:` comment."""
-    meta = {key: question[key] for key in ("source", "difficulty", "critical") if key in question}
-    if question.get("feedback") and question["type"] != "true_false":
+    meta = {key: question[key] for key in ("source", "difficulty", "critical", "unit") if key in question}
+    two_feedbacks = "feedback_right" in question or "feedback_wrong" in question
+    if question.get("feedback") and (question["type"] != "true_false" or two_feedbacks):
         meta["feedback"] = question["feedback"]
-    if question["type"] == "multiple" and question.get("scoring", "partial") != "partial":
+    if question["type"] == "multiple" and question.get("scoring", "partial") == "all_or_nothing":
         meta["scoring"] = question["scoring"]
     tags = list(question.get("tags", []))
     if tags != category_tags:
@@ -531,13 +701,17 @@ def _write_question(question: dict, category_tags: list[str]) -> list[str]:
     explanation = question.get("explanation")
     if question["type"] == "true_false":
         answers = "TRUE" if question["answer"] else "FALSE"
-        if question.get("feedback"):
+        if "feedback_right" in question or "feedback_wrong" in question:
+            # Moodle's order: the feedback for a wrong answer first, then the one for a right answer.
+            answers += (f"#{_write_text(question.get('feedback_wrong', ''))}"
+                        f"#{_write_text(question.get('feedback_right', ''))}")
+        elif question.get("feedback"):
             feedback = _write_text(question["feedback"])
             answers += f"#{feedback}#{feedback}"
         if explanation:
             answers += "####" + _write_text(explanation)
         return lines + [head + "{" + answers + "}"]
-    lines.append(head + "{")
+    lines.append(head + ("{#" if question["type"] == "numerical" else "{"))
     lines.extend(_answer_lines(question))
     if explanation:
         lines.append("\t####" + _write_text(explanation))

@@ -16,6 +16,8 @@ class BankProblem:
     path: str
     line: int
     message: str
+    #: "error": the question (or file) it concerns is refused; "warning": kept, but worth a look.
+    kind: str = "error"
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

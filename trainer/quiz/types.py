@@ -11,11 +11,19 @@ Canonical responses (what AttemptQuestion.response stores), by type:
   matching      list, one entry per pair: index into `pairs` of the right side picked (or None)
   ordering      list of indices into `order`, in the order the learner put them
   short_answer  str
+  numerical     float
 Form values on the page are display positions, never bank indices, so the HTML cannot hint
 at which option the author listed first.
+
+Moodle's weights are kept and graded the way Moodle grades them (a `weight` is a percentage):
+a `single` choice may carry a `weight` for partial credit (or a penalty) when picked; a
+`multiple` question with `scoring: weighted` scores the sum of the picked choices' weights;
+`short_answer` and `numerical` answers may carry a `weight`. Every score is floored at 0 and
+capped at 1 (100%).
 """
 from __future__ import annotations
 
+import math
 import random
 import re
 from abc import ABC, abstractmethod
@@ -40,6 +48,15 @@ class InvalidResponse(ValueError):
 
 def _nonempty_text(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
+
+
+def _is_weight(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and -100 <= value <= 100)
+
+
+def _clamp(credit: float) -> float:
+    return min(1.0, max(0.0, credit))
 
 
 def _normalise_answer(text: str) -> str:
@@ -115,7 +132,7 @@ class _ChoiceType(QuestionType):
                 problems.append(FieldProblem("choices", f"choice {number} must be a mapping with 'text'"))
                 continue
             for key in choice:
-                if key not in ("text", "correct", "feedback"):
+                if key not in ("text", "correct", "feedback", "weight"):
                     problems.append(FieldProblem("choices", f"choice {number}: unknown key '{key}'"))
             if not _nonempty_text(choice.get("text")):
                 problems.append(FieldProblem("choices", f"choice {number} has no text"))
@@ -125,6 +142,9 @@ class _ChoiceType(QuestionType):
                 seen.add(_normalise_answer(choice["text"]))
             if not isinstance(choice.get("correct", False), bool):
                 problems.append(FieldProblem("choices", f"choice {number}: 'correct' must be true or false"))
+            if "weight" in choice and not _is_weight(choice["weight"]):
+                problems.append(FieldProblem("choices", f"choice {number}: 'weight' must be a percentage "
+                                                        "from -100 to 100"))
         return problems
 
     def correct_indices(self, q: Mapping) -> set[int]:
@@ -153,6 +173,8 @@ class SingleChoice(_ChoiceType):
         problems = self.validate_choices(q)
         if not problems and len(self.correct_indices(q)) != 1:
             problems.append(FieldProblem("choices", "a single question needs exactly one correct choice"))
+        if not problems and any("weight" in c and c.get("correct") and c["weight"] != 100 for c in q["choices"]):
+            problems.append(FieldProblem("choices", "the correct choice of a single question is worth 100%"))
         return problems
 
     def read_form(self, q, order, form, name):
@@ -165,7 +187,12 @@ class SingleChoice(_ChoiceType):
         return {} if response is None else {"checked": {order.index(response)}}
 
     def score(self, q, response):
-        return 1.0 if response is not None and response in self.correct_indices(q) else 0.0
+        if response is None:
+            return 0.0
+        if response in self.correct_indices(q):
+            return 1.0
+        # Moodle: a wrong choice may carry partial credit (or a penalty, floored at zero).
+        return _clamp(q["choices"][response].get("weight", 0) / 100)
 
 
 class MultipleChoice(_ChoiceType):
@@ -176,9 +203,25 @@ class MultipleChoice(_ChoiceType):
         problems = self.validate_choices(q)
         if not problems and not self.correct_indices(q):
             problems.append(FieldProblem("choices", "a multiple question needs at least one correct choice"))
-        if q.get("scoring") not in ("all_or_nothing", "partial"):
-            problems.append(FieldProblem("scoring", "scoring must be 'all_or_nothing' or 'partial'"))
+        if q.get("scoring") not in ("all_or_nothing", "partial", "weighted"):
+            problems.append(FieldProblem("scoring", "scoring must be 'all_or_nothing', 'partial' or 'weighted'"))
+        elif not problems and q["scoring"] == "weighted":
+            problems += self._validate_weights(q["choices"])
+        elif not problems and any("weight" in c for c in q["choices"]):
+            problems.append(FieldProblem("choices", "choice weights need 'scoring: weighted'"))
         return problems
+
+    @staticmethod
+    def _validate_weights(choices) -> list[FieldProblem]:
+        if not all("weight" in c for c in choices):
+            return [FieldProblem("choices", "with 'scoring: weighted' every choice needs a 'weight'")]
+        if any((c["weight"] > 0) != bool(c.get("correct")) for c in choices):
+            return [FieldProblem("choices", "a choice is correct exactly when its weight is above 0")]
+        total = sum(c["weight"] for c in choices if c["weight"] > 0)
+        if abs(total - 100) > 0.01:
+            # Moodle refuses such a question too: full marks must be reachable.
+            return [FieldProblem("choices", f"the positive weights add up to {total:g}%, not 100%")]
+        return []
 
     def read_form(self, q, order, form, name):
         values = [v for v in form.getlist(name) if v != ""]
@@ -191,6 +234,9 @@ class MultipleChoice(_ChoiceType):
 
     def score(self, q, response):
         picked, correct = set(response or []), self.correct_indices(q)
+        if q.get("scoring") == "weighted":
+            # Moodle's multiple-answer grading: the sum of the picked weights, floored at 0, capped at 100%.
+            return _clamp(sum(q["choices"][i].get("weight", 0) for i in picked) / 100)
         if q.get("scoring") == "partial":
             # Right picks minus wrong picks, as a share of the right answers, floored at zero.
             return max(0.0, (len(picked & correct) - len(picked - correct)) / len(correct))
@@ -199,12 +245,17 @@ class MultipleChoice(_ChoiceType):
 
 class TrueFalse(QuestionType):
     name, label = "true_false", "True or false"
-    own_keys: ClassVar[set[str]] = {"answer"}
+    #: feedback_right / feedback_wrong: Moodle's separate feedback for a right and a wrong answer.
+    own_keys: ClassVar[set[str]] = {"answer", "feedback_right", "feedback_wrong"}
 
     def validate_own(self, q):
+        problems = []
         if not isinstance(q.get("answer"), bool):
-            return [FieldProblem("answer", "a true_false question needs 'answer: true' or 'answer: false'")]
-        return []
+            problems.append(FieldProblem("answer", "a true_false question needs 'answer: true' or 'answer: false'"))
+        for key in ("feedback_right", "feedback_wrong"):
+            if key in q and not _nonempty_text(q[key]):
+                problems.append(FieldProblem(key, f"{key} must be text"))
+        return problems
 
     def view(self, q, order):
         return {"options": [("true", "True"), ("false", "False")]}
@@ -225,14 +276,18 @@ class TrueFalse(QuestionType):
 
     def review(self, q, order, response):
         return {"options": [
-            {"text": label, "picked": response is value, "correct": q["answer"] is value, "feedback": None}
+            {"text": label, "picked": response is value, "correct": q["answer"] is value,
+             "feedback": q.get("feedback_right" if q["answer"] is value else "feedback_wrong")}
             for label, value in (("True", True), ("False", False))
         ]}
 
 
 class Matching(QuestionType):
+    """Match each left item with a right side; `distractors` are extra right sides no item matches
+    (Moodle's `= -> x`). Responses index the right sides: pairs first, then distractors."""
+
     name, label = "matching", "Match each item"
-    own_keys: ClassVar[set[str]] = {"pairs"}
+    own_keys: ClassVar[set[str]] = {"pairs", "distractors"}
 
     def validate_own(self, q):
         pairs = q.get("pairs")
@@ -244,21 +299,30 @@ class Matching(QuestionType):
                 problems.append(FieldProblem("pairs", f"pair {number} needs exactly 'left' and 'right'"))
             elif not (_nonempty_text(pair["left"]) and _nonempty_text(pair["right"])):
                 problems.append(FieldProblem("pairs", f"pair {number} has an empty side"))
+        distractors = q.get("distractors", [])
+        if not isinstance(distractors, list) or not all(_nonempty_text(d) for d in distractors):
+            problems.append(FieldProblem("distractors", "distractors must be a list of texts"))
         if not problems:
-            for side in ("left", "right"):
-                texts = [_normalise_answer(p[side]) for p in pairs]
-                if len(set(texts)) != len(texts):
-                    problems.append(FieldProblem("pairs", f"two pairs have the same {side} side"))
+            lefts = [_normalise_answer(p["left"]) for p in pairs]
+            if len(set(lefts)) != len(lefts):
+                problems.append(FieldProblem("pairs", "two pairs have the same left side"))
+            rights = [_normalise_answer(r) for r in self.rights(q)]
+            if len(set(rights)) != len(rights):
+                problems.append(FieldProblem("pairs", "two pairs (or a pair and a distractor) have the same right side"))
         return problems
 
+    @staticmethod
+    def rights(q: Mapping) -> list[str]:
+        return [p["right"] for p in q["pairs"]] + list(q.get("distractors", []))
+
     def display_order(self, q, rng):
-        n = len(q["pairs"])
-        return {"left": _permutation(n, rng), "right": _permutation(n, rng)}
+        return {"left": _permutation(len(q["pairs"]), rng), "right": _permutation(len(self.rights(q)), rng)}
 
     def view(self, q, order):
+        rights = self.rights(q)
         return {
             "lefts": [(pos, q["pairs"][idx]["left"]) for pos, idx in enumerate(order["left"])],
-            "rights": [(pos, q["pairs"][idx]["right"]) for pos, idx in enumerate(order["right"])],
+            "rights": [(pos, rights[idx]) for pos, idx in enumerate(order["right"])],
         }
 
     def read_form(self, q, order, form, name):
@@ -267,7 +331,7 @@ class Matching(QuestionType):
         for pos, left_idx in enumerate(order["left"]):
             value = form.get(f"{name}-{pos}")
             if value not in (None, ""):
-                response[left_idx] = order["right"][_display_index(value, n)]
+                response[left_idx] = order["right"][_display_index(value, len(order["right"]))]
         return None if all(r is None for r in response) else response
 
     def form_values(self, q, order, response):
@@ -278,15 +342,16 @@ class Matching(QuestionType):
                              if response[left_idx] is not None}}
 
     def score(self, q, response):
-        # Partial credit: the share of items matched correctly.
+        # Partial credit: the share of items matched correctly (as Moodle grades matching).
         if not response:
             return 0.0
         return sum(1 for i, r in enumerate(response) if r == i) / len(q["pairs"])
 
     def review(self, q, order, response):
+        rights = self.rights(q)
         return {"rows": [
             {"left": q["pairs"][i]["left"], "right": q["pairs"][i]["right"],
-             "picked": None if not response or response[i] is None else q["pairs"][response[i]]["right"],
+             "picked": None if not response or response[i] is None else rights[response[i]],
              "correct": bool(response) and response[i] == i}
             for i in order["left"]
         ]}
@@ -347,15 +412,47 @@ class Ordering(QuestionType):
                 "given_order": [q["order"][i] for i in response] if response else []}
 
 
+def _answer_entries(answers) -> list[dict]:
+    """Short answers as mappings: a plain string is an answer worth 100%."""
+    return [{"text": a, "weight": 100} if isinstance(a, str) else {"weight": 100, **a} for a in answers]
+
+
+def _matches(pattern: str, response: str) -> bool:
+    """Moodle's short-answer match: case- and space-insensitive; `*` stands for any text."""
+    pattern, response = _normalise_answer(pattern), _normalise_answer(response)
+    if "*" not in pattern:
+        return pattern == response
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), response, re.S) is not None
+
+
 class ShortAnswer(QuestionType):
     name, label = "short_answer", "Type the answer"
     own_keys: ClassVar[set[str]] = {"answers"}
 
     def validate_own(self, q):
         answers = q.get("answers")
-        if not isinstance(answers, list) or not answers or not all(_nonempty_text(a) for a in answers):
+        if not isinstance(answers, list) or not answers:
             return [FieldProblem("answers", "a short_answer question needs a list of accepted answers")]
-        return []
+        problems = []
+        for number, answer in enumerate(answers, start=1):
+            if isinstance(answer, str):
+                if not answer.strip():
+                    problems.append(FieldProblem("answers", f"answer {number} is empty"))
+                continue
+            if not isinstance(answer, Mapping) or not _nonempty_text(answer.get("text")):
+                problems.append(FieldProblem("answers", f"answer {number} needs 'text'"))
+                continue
+            for key in answer:
+                if key not in ("text", "weight", "feedback"):
+                    problems.append(FieldProblem("answers", f"answer {number}: unknown key '{key}'"))
+            if "weight" in answer and not _is_weight(answer["weight"]):
+                problems.append(FieldProblem("answers", f"answer {number}: 'weight' must be a percentage "
+                                                        "from -100 to 100"))
+            if "feedback" in answer and not _nonempty_text(answer["feedback"]):
+                problems.append(FieldProblem("answers", f"answer {number}: feedback must be text"))
+        if not problems and not any(a["weight"] == 100 for a in _answer_entries(answers)):
+            problems.append(FieldProblem("answers", "one answer must be worth 100%"))
+        return problems
 
     def read_form(self, q, order, form, name):
         value = (form.get(name) or "").strip()
@@ -366,17 +463,108 @@ class ShortAnswer(QuestionType):
     def form_values(self, q, order, response):
         return {"text": response or ""}
 
-    def score(self, q, response):
+    def matching_answer(self, q, response) -> dict | None:
+        """The first listed answer the response matches (Moodle takes the first match), or None."""
         if not response:
-            return 0.0
-        return 1.0 if _normalise_answer(response) in {_normalise_answer(a) for a in q["answers"]} else 0.0
+            return None
+        return next((a for a in _answer_entries(q["answers"]) if _matches(a["text"], response)), None)
+
+    def score(self, q, response):
+        answer = self.matching_answer(q, response)
+        return 0.0 if answer is None else _clamp(answer["weight"] / 100)
 
     def review(self, q, order, response):
-        return {"given": response or "", "accepted": list(q["answers"])}
+        answer = self.matching_answer(q, response)
+        return {"given": response or "", "feedback": answer.get("feedback") if answer else None,
+                "accepted": [a["text"] for a in _answer_entries(q["answers"]) if a["weight"] == 100]}
+
+
+def parse_number(text: str) -> float | None:
+    """A number as people type it: `1.5`, `1,5`, ` 2 `; None when it is not one."""
+    text = text.strip().replace(",", ".")
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Numerical(QuestionType):
+    """A number within a tolerance (depths in millimetres, timings): Moodle's numerical question."""
+
+    name, label = "numerical", "Give the number"
+    own_keys: ClassVar[set[str]] = {"answers", "unit"}
+
+    def validate_own(self, q):
+        answers = q.get("answers")
+        if not isinstance(answers, list) or not answers:
+            return [FieldProblem("answers", "a numerical question needs a list of answers, each with a 'value'")]
+        problems = []
+        for number, answer in enumerate(answers, start=1):
+            if not isinstance(answer, Mapping) or not _is_number(answer.get("value")):
+                problems.append(FieldProblem("answers", f"answer {number} needs a numeric 'value'"))
+                continue
+            for key in answer:
+                if key not in ("value", "tolerance", "weight", "feedback"):
+                    problems.append(FieldProblem("answers", f"answer {number}: unknown key '{key}'"))
+            if "tolerance" in answer and not (_is_number(answer["tolerance"]) and answer["tolerance"] >= 0):
+                problems.append(FieldProblem("answers", f"answer {number}: 'tolerance' must be a number of 0 or more"))
+            if "weight" in answer and not _is_weight(answer["weight"]):
+                problems.append(FieldProblem("answers", f"answer {number}: 'weight' must be a percentage "
+                                                        "from -100 to 100"))
+            if "feedback" in answer and not _nonempty_text(answer["feedback"]):
+                problems.append(FieldProblem("answers", f"answer {number}: feedback must be text"))
+        if not problems and not any(a.get("weight", 100) == 100 for a in answers):
+            problems.append(FieldProblem("answers", "one answer must be worth 100%"))
+        if "unit" in q and not _nonempty_text(q["unit"]):
+            problems.append(FieldProblem("unit", "unit must be text, such as mm"))
+        return problems
+
+    def view(self, q, order):
+        return {"unit": q.get("unit")}
+
+    def read_form(self, q, order, form, name):
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            return None
+        unit = q.get("unit")
+        if unit and raw.casefold().endswith(unit.casefold()):
+            raw = raw[:-len(unit)]
+        value = parse_number(raw)
+        if value is None:
+            raise InvalidResponse("Type a number, such as 1.5.")
+        return value
+
+    def form_values(self, q, order, response):
+        return {"text": "" if response is None else f"{response:g}"}
+
+    def matching_answer(self, q, response) -> dict | None:
+        """The first answer whose range holds the response (Moodle takes the first match), or None."""
+        if not _is_number(response):
+            return None
+        # A little slack for binary fractions: 1.1 is within 0.1 of 1.2.
+        return next((a for a in q["answers"]
+                     if abs(response - a["value"]) <= a.get("tolerance", 0) + 1e-9 * max(1.0, abs(a["value"]))), None)
+
+    def score(self, q, response):
+        answer = self.matching_answer(q, response)
+        return 0.0 if answer is None else _clamp(answer.get("weight", 100) / 100)
+
+    def review(self, q, order, response):
+        answer = self.matching_answer(q, response)
+        unit = f" {q['unit']}" if q.get("unit") else ""
+        accepted = [f"{a['value']:g}{unit}" + (f" ± {a['tolerance']:g}" if a.get("tolerance") else "")
+                    for a in q["answers"] if a.get("weight", 100) == 100]
+        return {"given": "" if response is None else f"{response:g}{unit}",
+                "feedback": answer.get("feedback") if answer else None, "accepted": accepted}
 
 
 QUESTION_TYPES: dict[str, QuestionType] = {
-    t.name: t for t in (SingleChoice(), MultipleChoice(), TrueFalse(), Matching(), Ordering(), ShortAnswer())
+    t.name: t for t in (SingleChoice(), MultipleChoice(), TrueFalse(), Matching(), Ordering(), ShortAnswer(),
+                        Numerical())
 }
 
 
@@ -385,16 +573,19 @@ def question_type(name: str) -> QuestionType:
 
 
 def validate_question(q: Any) -> list[FieldProblem]:
-    """Check one question dict against the common rules and its type's own rules."""
+    """Check that one question dict can be stored and graded: the common rules and its type's own rules."""
     if not isinstance(q, Mapping):
         return [FieldProblem("id", "each question must be a mapping of keys to values")]
     problems = []
     qid = q.get("id")
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):
         problems.append(FieldProblem("id", "id must be lower-case letters, digits, '-', '_' or '.'"))
-    for key in ("stem", "explanation"):
-        if not _nonempty_text(q.get(key)):
-            problems.append(FieldProblem(key, f"missing {key}"))
+    # A missing explanation is a publishing rule (trainer/banks/publish_rules.py), not a structural one:
+    # an imported question without one can still be kept as a draft.
+    if not _nonempty_text(q.get("stem")):
+        problems.append(FieldProblem("stem", "missing stem"))
+    if q.get("explanation") is not None and not isinstance(q["explanation"], str):
+        problems.append(FieldProblem("explanation", "explanation must be text"))
     if "tags" in q and not (isinstance(q["tags"], list) and all(_nonempty_text(t) for t in q["tags"])):
         problems.append(FieldProblem("tags", "tags must be a list of words"))
     if "difficulty" in q and q["difficulty"] not in (1, 2, 3):

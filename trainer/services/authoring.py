@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from trainer import clock
 from trainer.banks.course_folder import _check_markdown, _check_questions, _check_quiz, _Checker
+from trainer.banks.publish_rules import publish_problems
 from trainer.banks.records import BankProblem, ParsedQuestion
 from trainer.banks.yaml_bank import write_bank
 from trainer.extensions import db
@@ -297,6 +298,10 @@ def publish_question(actor, question: Question, number: int | None = None) -> Qu
     if number is not None and newest.number != number:
         _refuse(EditConflict(f"Version {newest.number} was saved after the version {number} you meant to publish; "
                              "nothing was published. Look at the history, then publish again."))
+    missing = publish_problems(newest.content, question.module.course.sources or None)
+    if missing:
+        _refuse(ServiceError(f"Version {newest.number} needs review before it can be published: "
+                             f"{'; '.join(p.message for p in missing)}. Complete it in the editor, then publish."))
     if not question.retired:
         _refuse_if_quiz_breaks(question.module, {question.id: newest.content}, f"Publishing version {newest.number}")
     newest.published_dt = clock.now()
@@ -347,6 +352,36 @@ def move_question(actor, question: Question, direction: str) -> bool:
                  position=question.position)
     _commit()
     return True
+
+
+# --- the review queue: drafts waiting to be completed and published ------------------------------
+
+@dataclass(frozen=True)
+class ReviewItem:
+    question: Question
+    draft: QuestionVersion
+    #: What the publishing rules still ask for ("no explanation", "no source"); empty: ready to publish.
+    missing: list[str]
+
+
+def review_queue() -> list[tuple[Module, list[ReviewItem]]]:
+    """Every draft waiting to be published, per module, with what it still lacks (two queries)."""
+    newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
+              .group_by(QuestionVersion.question_id).subquery())
+    rows = db.session.execute(
+        select(Question, QuestionVersion, Module)
+        .join(newest, newest.c.question_id == Question.id)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .join(Module, Module.id == Question.module_id)
+        .where(QuestionVersion.published_dt.is_(None), Question.retired.is_(False), Module.retired.is_(False))
+        .order_by(Module.course_id, Module.position, Question.position, Question.id)
+        .options(selectinload(Module.course))
+    ).all()
+    queue: dict[int, tuple[Module, list[ReviewItem]]] = {}
+    for question, draft, module in rows:
+        missing = [p.message for p in publish_problems(draft.content, module.course.sources or None)]
+        queue.setdefault(module.id, (module, []))[1].append(ReviewItem(question, draft, missing))
+    return list(queue.values())
 
 
 # --- reading: the module's questions and version history -----------------------------------------

@@ -116,11 +116,13 @@ def _newest_versions(course_id: int) -> dict[int, QuestionVersion]:
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
-                   questions: dict | None = None, latest: dict | None = None, origin: str = "upload") -> Question:
+                   questions: dict | None = None, latest: dict | None = None, origin: str = "upload",
+                   publish: bool = True) -> Question:
     """Create the question or, when its content changed, add a version from `origin`; counts go into report.
 
     The content given wins: this is for imports a trainer asks for (an upload), and for course
-    folder changes that `_import_from_folder` has already found to be safe.
+    folder changes that `_import_from_folder` has already found to be safe. With `publish=False`
+    the new version is a draft that needs review: never drawn until published.
     """
     data = normalise_question(data)
     if questions is None:
@@ -142,7 +144,7 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
                                     .order_by(QuestionVersion.number.desc()).limit(1))
     digest = content_hash(data)
     if current is not None and current.content_hash == digest:
-        if current.published_dt is None:  # the file matches a draft: publishing it is the change
+        if current.published_dt is None and publish:  # the file matches a draft: publishing it is the change
             current.published_dt = clock.now()
             report.questions_changed += 1
             report.changed_keys.add(question.key)
@@ -153,7 +155,8 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
         report.questions_changed += 1
         report.changed_keys.add(question.key)
     version = QuestionVersion(question_id=question.id, number=(current.number + 1) if current else 1,
-                              content=data, content_hash=digest, published_dt=clock.now(), origin=origin)
+                              content=data, content_hash=digest, published_dt=clock.now() if publish else None,
+                              origin=origin)
     db.session.add(version)
     if latest is not None:
         latest[question.id] = version

@@ -15,6 +15,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, select
 
 from trainer.banks.course_folder import cited_source_keys
+from trainer.banks.publish_rules import publish_problems
 from trainer.extensions import db
 from trainer.models import Module, Question, QuestionVersion
 from trainer.quiz.types import QUESTION_TYPES, question_type
@@ -88,9 +89,13 @@ def index():
 def module(module_id: int):
     module = _module_or_404(module_id)
     rows = authoring.module_questions(module)
+    sources = module.course.sources or None
+    # What each draft still lacks before it may be published (the same rules as the Publish button).
+    needs = {r.question.id: [p.message for p in publish_problems(r.newest.content, sources)]
+             for r in rows if r.has_draft}
     return render_template("author/module.html", module=module, course=module.course,
                            active=[r for r in rows if not r.question.retired],
-                           retired=[r for r in rows if r.question.retired],
+                           retired=[r for r in rows if r.question.retired], needs=needs,
                            media=media_url(module.course), render_markdown=render_markdown)
 
 
@@ -216,8 +221,54 @@ def _question_form_from_content(content: dict) -> dict:
         "pairs": [{"left": text(p.get("left")), "right": text(p.get("right"))}
                   for p in content.get("pairs") or [] if isinstance(p, dict)],
         "order": [text(i) for i in content.get("order") or []],
-        "answers": [text(a) for a in content.get("answers") or []],
+        "answers": [text(a.get("text", a.get("value"))) if isinstance(a, dict) else text(a)
+                    for a in content.get("answers") or []],
+        "moodle": moodle_only_summary(content),
     }
+
+
+#: What the editor has no fields for; a save keeps it from the version the editor opened.
+_MOODLE_KEYS = ("feedback_right", "feedback_wrong", "distractors", "unit")
+
+
+def moodle_only_summary(content: dict) -> list[str]:
+    """Plain descriptions of what a question holds that the editor cannot show (kept on save)."""
+    notes = [f"choice '{c['text']}' is worth {c['weight']:g}%" for c in content.get("choices") or []
+             if isinstance(c, dict) and "weight" in c]
+    if content.get("type") == "numerical":
+        notes += [f"answer {a['value']:g}" + (f" ± {a['tolerance']:g}" if a.get("tolerance") else "")
+                  + f" is worth {a.get('weight', 100):g}%" for a in content.get("answers") or []]
+    elif content.get("type") == "short_answer":
+        notes += [f"answer '{a['text']}' is worth {a.get('weight', 100):g}%"
+                  + (f" with feedback '{a['feedback']}'" if a.get("feedback") else "")
+                  for a in content.get("answers") or [] if isinstance(a, dict)]
+    for key, label in (("feedback_right", "feedback for a right answer"),
+                       ("feedback_wrong", "feedback for a wrong answer"), ("unit", "unit")):
+        if content.get(key):
+            notes.append(f"{label}: {content[key]}")
+    notes += [f"extra right side no item matches: '{d}'" for d in content.get("distractors") or []]
+    return notes
+
+
+def _keep_moodle_keys(question: dict, opened: dict | None) -> dict:
+    """Moodle's weights, numerical answers, two true/false feedbacks and distractors stay as they were:
+    the editor has no fields for them, and a save must never silently change how a question grades."""
+    if not opened or opened.get("type") != question["type"]:
+        return question
+    for key in _MOODLE_KEYS:
+        if key in opened:
+            question[key] = opened[key]
+    if question["type"] == "numerical":
+        question["answers"] = opened.get("answers")
+    if question["type"] == "short_answer":
+        kept = {a["text"]: a for a in opened.get("answers") or [] if isinstance(a, dict)}
+        question["answers"] = [dict(kept[a]) if a in kept else a for a in question["answers"]]
+    if "choices" in question:
+        weights = {c["text"]: c["weight"] for c in opened.get("choices") or [] if "weight" in c}
+        for choice in question["choices"]:
+            if choice["text"] in weights and not (question["type"] == "single" and choice.get("correct")):
+                choice["weight"] = weights[choice["text"]]
+    return question
 
 
 def _question_form_from_request(form) -> dict:
@@ -233,6 +284,7 @@ def _question_form_from_request(form) -> dict:
     pairs = [{"left": _one_line(r.get("left")), "right": _one_line(r.get("right"))}
              for _, r in sorted(rows["pairs"].items())]
     return {
+        "moodle": [],
         "id": _one_line(form.get("id")), "type": _one_line(form.get("type")),
         "stem": _multi_line(form.get("stem")), "explanation": _multi_line(form.get("explanation")),
         "feedback": _multi_line(form.get("feedback")), "source": _one_line(form.get("source")),
@@ -287,7 +339,8 @@ def _editor_page(module: Module, fields: dict, problems: dict, question: Questio
     return render_template(
         "author/question.html", module=module, course=module.course, question=question, newest=newest,
         fields=_with_blank_rows(fields), problems=problems, based_on=based_on, message=message,
-        types=[(t.name, t.label) for t in QUESTION_TYPES.values()],
+        # Numerical answers are written in a bank file (GIFT, Moodle XML, YAML); the editor only keeps them.
+        types=[(t.name, t.label) for t in QUESTION_TYPES.values() if t.name != "numerical" or fields["type"] == "numerical"],
         sources=sorted((module.course.sources or {}).items()),
     ), status
 
@@ -338,8 +391,12 @@ def save_question(question_id: int):
     based_on = based_on if isinstance(based_on, int) else None
     if request.form.get("action") == "refresh":
         return _editor_page(module, fields, {}, question, based_on)
+    opened = db.session.scalar(select(QuestionVersion).where(QuestionVersion.question_id == question.id,
+                                                             QuestionVersion.number == based_on)) if based_on else None
+    fields["moodle"] = moodle_only_summary(opened.content) if opened else []
+    data = _keep_moodle_keys(_question_from_form(fields), opened.content if opened else None)
     try:
-        version = authoring.save_question(current_user, question, _question_from_form(fields), based_on)
+        version = authoring.save_question(current_user, question, data, based_on)
     except authoring.InvalidInput as exc:
         return _editor_page(module, fields, exc.problems, question, based_on, status=400, message=str(exc))
     except authoring.EditConflict as exc:
@@ -352,6 +409,15 @@ def save_question(question_id: int):
         flash(f"Saved version {version.number} as a draft. Publish it to make it the version new attempts use.",
               "success")
     return redirect(url_for("author.edit_question", question_id=question.id))
+
+
+# --- review queue ------------------------------------------------------------------------------------
+
+@bp.route("/review")
+@role_required("trainer", "admin")
+def review_queue():
+    """Drafts per module (imported ones that need review first), each with what it still lacks."""
+    return render_template("author/review.html", queue=authoring.review_queue())
 
 
 # --- publishing, retiring, ordering ---------------------------------------------------------------
@@ -512,7 +578,7 @@ def grade_preview(module_id: int):
             "position": item.position, "key": item.version.question.key, "number": item.version.number,
             "question_id": item.version.question_id, "draft": item.version.published_dt is None,
             "stem": render_markdown(content["stem"], media), "fraction": fraction, "correct": fraction >= 1.0,
-            "explanation": render_markdown(content["explanation"], media),
+            "explanation": render_markdown(content.get("explanation", "(none yet: this draft needs review)"), media),
             "feedback": render_markdown(content["feedback"], media) if content.get("feedback") else None,
             "source": "; ".join(module.course.sources.get(k, {}).get("citation", k)
                                 for k in cited_source_keys(content.get("source", ""))),

@@ -1,8 +1,10 @@
-"""Bank files in the browser: upload a course ZIP, a GIFT or a CSV file; download courses and banks.
+"""Bank files in the browser: upload a course ZIP, a GIFT, CSV or Moodle XML file; download courses and banks.
 
-Uploads go through the same checks and the same all-or-nothing import services as
-`flask banks import`; problems are listed as `path:line: message` with paths relative to the
-upload, and nothing changes. A course ZIP is unpacked into a temporary folder only after every
+Uploads go through the same checks and the same import services as `flask banks import`.
+A course ZIP imports all or nothing. A bank file imports question by question: questions that
+cannot be graded here are listed by line and left out, questions missing what the course
+requires become drafts that need review (listed too). Problems are `path:line: message`
+with paths relative to the upload. A course ZIP is unpacked into a temporary folder only after every
 entry has been checked (no absolute paths, no `..`, no links, bounded count and size).
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -24,10 +26,8 @@ from trainer import clock
 from trainer.banks.course_folder import load_course
 from trainer.banks.course_zip import (MAX_ZIP_ENTRIES, MAX_ZIP_UNCOMPRESSED_BYTES, UnsafeArchive, course_folder_in,
                                       extract_course_zip)
-from trainer.banks.csv_bank import csv_unsupported, write_csv
-from trainer.banks.gift import gift_unsupported, write_gift
 from trainer.banks.records import BankFormatError, BankProblem
-from trainer.banks.yaml_bank import MAX_FILE_BYTES, write_bank
+from trainer.banks.yaml_bank import MAX_FILE_BYTES
 from trainer.extensions import db
 from trainer.models import Course, Module
 from trainer.security import role_required
@@ -35,11 +35,13 @@ from trainer.services import ServiceError
 from trainer.services.attempts import current_versions
 from trainer.services.catalog import import_courses
 from trainer.services.exports import file_name_part
-from trainer.services.interchange import export_course, find_module, import_bank_file, read_bank_file
+from trainer.services.interchange import (EXTENSIONS, bank_file_text, decode_bank_bytes, export_course, find_module,
+                                          import_bank_file, read_bank_file)
 
 bp = Blueprint("bank_files", __name__, url_prefix="/author/files")
 
-BANK_FORMATS = {"gift": "GIFT", "csv": "CSV"}
+BANK_FORMATS = {"gift": "GIFT", "csv": "CSV", "moodlexml": "Moodle XML"}
+FORMAT_LABELS = {"yaml": "YAML", **BANK_FORMATS}
 
 
 class CourseUploadForm(FlaskForm):
@@ -75,13 +77,14 @@ def _forms() -> dict[str, FlaskForm]:
 
 
 def _page(status: int = 200, problems_for: str | None = None, problems: list[str] | None = None,
-          download_problem: str | None = None, forms: dict | None = None):
+          download_problem: str | None = None, forms: dict | None = None, report=None, left_out=None):
     modules = _modules()
     courses: dict[int, tuple[Course, list[Module]]] = {}
     for course, module in modules:
         courses.setdefault(course.id, (course, []))[1].append(module)
     return render_template("bank_files/index.html", forms=forms or _forms(), courses=list(courses.values()),
                            problems_for=problems_for, problems=problems or [], download_problem=download_problem,
+                           report=report, left_out=left_out,
                            formats=BANK_FORMATS, max_zip_mib=MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024),
                            max_entries=MAX_ZIP_ENTRIES, max_bank_kib=MAX_FILE_BYTES // 1024), status
 
@@ -120,7 +123,7 @@ def upload_course():
     return redirect(url_for(".index"))
 
 
-@bp.route("/bank/<any(gift, csv):file_format>", methods=["POST"])
+@bp.route("/bank/<any(gift, csv, moodlexml):file_format>", methods=["POST"])
 @role_required("trainer", "admin")
 def upload_bank(file_format: str):
     forms = _forms()
@@ -134,15 +137,19 @@ def upload_bank(file_format: str):
         if len(data) > MAX_FILE_BYTES:
             raise BankFormatError([BankProblem(name, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
         module = find_module(*form.module.data.split("/", 1))
-        questions = read_bank_file(_decoded(data, name), name, file_format)
-        report = import_bank_file(current_user, module, questions)
+        text, notes = decode_bank_bytes(data, name)
+        read = read_bank_file(text, name, file_format)
+        read.warnings[:0] = notes
+        report = import_bank_file(current_user, module, read)
     except (BankFormatError, ServiceError) as exc:
         return _page(400, file_format, _messages(exc), forms=forms)
-    flash(f"Imported {name} into {module.course.title} › {module.title}. {report.summary()}.", "success")
-    return redirect(url_for(".index"))
+    # The report can be long (a line per draft and refusal): shown here rather than squeezed into a cookie.
+    return _page(200, forms=_forms(), report={"title": f"Imported {name} into {module.course.title} › {module.title}.",
+                                              "summary": report.summary(), "lines": report.lines(),
+                                              "module_id": module.id, "drafts": len(report.drafts)})
 
 
-@bp.route("/courses/<int:course_id>.<any(yaml, gift, csv):file_format>.zip")
+@bp.route("/courses/<int:course_id>.<any(yaml, gift, csv, moodlexml):file_format>.zip")
 @role_required("trainer", "admin")
 def download_course(course_id: int, file_format: str):
     course = db.session.get(Course, course_id)
@@ -150,41 +157,41 @@ def download_course(course_id: int, file_format: str):
         abort(404)
     with tempfile.TemporaryDirectory(prefix="trainer-export-") as tmp:
         out = Path(tmp) / course.slug
-        try:
-            files = export_course(course.slug, file_format, out)
-        except ServiceError as exc:
-            return _page(409, download_problem=f"{exc} Download the course as YAML or CSV instead.")
+        result = export_course(course.slug, file_format, out)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             # One top folder named after the course: unpacked, it is a course folder; uploaded, it imports.
-            for path in sorted(files):
+            for path in sorted(result.files):
                 archive.write(path, PurePosixPath(course.slug, path.relative_to(out).as_posix()).as_posix())
+            if result.left_out:
+                archive.writestr(f"{course.slug}/LEFT-OUT.txt", _left_out_note(file_format, result.left_out))
     suffix = "" if file_format == "yaml" else f"-{file_format}"
     return _download(buffer.getvalue(), "application/zip", f"{file_name_part(course.slug)}{suffix}-{_today()}.zip")
 
 
-@bp.route("/modules/<int:module_id>.<any(yaml, gift, csv):file_format>")
+@bp.route("/modules/<int:module_id>.<any(yaml, gift, csv, moodlexml):file_format>")
 @role_required("trainer", "admin")
 def download_module(module_id: int, file_format: str):
+    """One module's bank; when the format cannot hold some questions, say which before downloading the rest."""
     module = db.session.get(Module, module_id)
     if module is None or module.retired:
         abort(404)
     questions = [version.content for _, version in current_versions(module)]
-    if file_format != "yaml":
-        unsupported = gift_unsupported if file_format == "gift" else csv_unsupported
-        reasons = [f"{q['id']}: {why}" for q in questions if (why := unsupported(q))]
-        if reasons:
-            return _page(409, download_problem=(
-                f"{module.title} has questions {file_format.upper()} cannot express ({'; '.join(reasons)}). "
-                "Nothing was downloaded: a file without them would silently lose questions. "
-                "Download the bank as YAML or CSV instead."))
+    text, left_out = bank_file_text(questions, file_format, module.course)
+    if left_out and request.args.get("without") != "listed":
+        return _page(200, left_out={"module": module, "format": file_format, "label": FORMAT_LABELS[file_format],
+                                    "reasons": left_out, "kept": len(questions) - len(left_out)})
     # send_file adds the charset to text/* types itself.
-    writers = {"yaml": (write_bank, "application/yaml; charset=utf-8"), "gift": (write_gift, "text/plain"),
-               "csv": (write_csv, "text/csv")}
-    write, mimetype = writers[file_format]
-    text = write(questions)
-    name = f"{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{_today()}.{file_format}"
-    return _download(text.encode("utf-8"), mimetype, name)
+    mimetypes = {"yaml": "application/yaml; charset=utf-8", "gift": "text/plain", "csv": "text/csv",
+                 "moodlexml": "application/xml"}
+    extension = EXTENSIONS[file_format]
+    name = f"{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{_today()}.{extension}"
+    return _download(text.encode("utf-8"), mimetypes[file_format], name)
+
+
+def _left_out_note(file_format: str, left_out: list[str]) -> str:
+    return (f"These questions are not in the {FORMAT_LABELS[file_format]} files: the format cannot express them.\n"
+            "Download the course folder (YAML) to keep every question.\n\n" + "\n".join(left_out) + "\n")
 
 
 # --- uploads -----------------------------------------------------------------------------
@@ -194,15 +201,6 @@ def _upload_name(filename: str | None, default: str) -> str:
     """The uploaded file's own name, without any folder a browser sent, for messages."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return name[:100] or default
-
-
-def _decoded(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise BankFormatError([BankProblem(name, line, "the file is not UTF-8 text; in a spreadsheet, save it as "
-                                                       "\"CSV UTF-8\"; in a text editor, choose the UTF-8 encoding")])
 
 
 def _messages(exc: Exception) -> list[str]:
