@@ -148,3 +148,25 @@ def test_admin_sees_every_clinic_and_the_chain(app, client, clinic_world):
     assert "Stella Stranger" in chain and "Cara Certified" in chain
     other = client.get(f"/manage/?clinic={clinic_world['other'].id}").get_data(as_text=True)
     assert "Stella Stranger" in other and "Cara Certified" not in other
+
+
+def test_summary_counts_add_up_to_the_staff_total(app, client, clinic_world):
+    """Failed, in-progress and revoked people have their own card and bar, so the cards sum to the staff."""
+    from trainer.services.register import clinic_staff, course_progress, register_summary
+
+    half = make_user("learner", clinic=clinic_world["clinic"], name="Hal Halfway")
+    take_attempt(half, clinic_world["course"].modules[0])  # one module passed, the rest not started
+    rows = course_progress(clinic_staff(clinic_world["clinic"].id), clinic_world["course"])
+    summary = register_summary(rows)
+    assert (summary.certified, summary.failed, summary.in_progress, summary.not_started) == (1, 1, 1, 2)
+    assert summary.certified + summary.expired + summary.revoked + summary.in_progress + summary.failed \
+        + summary.not_started == summary.total == 5
+
+    login(client, clinic_world["manager"])
+    html = client.get("/manage/").get_data(as_text=True)
+    cards = {label: int(n) for n, label in re.findall(r"<li><strong>(\d+)</strong> ([a-z ]+)</li>", html)}
+    partition = ("certified", "expired", "revoked", "in progress", "failed", "not started")
+    assert sum(cards[label] for label in partition) == 5
+    assert re.search(r"5 staff in all", html)
+    bars = dict(re.findall(r"<title>([^<:]+): (\d+)</title>", html))
+    assert bars["Failed"] == "1" and bars["In progress"] == "1" and sum(map(int, bars.values())) == 5
