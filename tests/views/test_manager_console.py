@@ -170,3 +170,31 @@ def test_summary_counts_add_up_to_the_staff_total(app, client, clinic_world):
     assert re.search(r"5 staff in all", html)
     bars = dict(re.findall(r"<title>([^<:]+): (\d+)</title>", html))
     assert bars["Failed"] == "1" and bars["In progress"] == "1" and sum(map(int, bars.values())) == 5
+
+
+def test_register_explains_a_failure_above_the_pass_mark(app, client, clinic_world):
+    """"failed 75%" with a pass mark of 75% is explained: a safety-critical question was missed."""
+    import random
+
+    from tests.factories import FormData, correct_form, wrong_form
+    from trainer.services.attempts import save_answer, start_attempt, submit_attempt
+
+    person = make_user("learner", clinic=clinic_world["clinic"], name="Cal Critical")
+    module = module_of(clinic_world["course"], "basics")
+    attempt = start_attempt(person, module, rng=random.Random(3))
+    critical_missed = False
+    for aq in sorted(attempt.questions, key=lambda a: a.position):
+        wrong = aq.version.content.get("critical") and not critical_missed
+        critical_missed = critical_missed or bool(wrong)
+        save_answer(person, attempt.id, aq.position, FormData(wrong_form(aq) if wrong else correct_form(aq)), seq=1)
+    graded = submit_attempt(person, attempt.id)
+    assert graded.score_percent >= module.pass_percent and not graded.passed and graded.missed_critical
+
+    login(client, clinic_world["manager"])
+    html = client.get("/manage/?q=cal").get_data(as_text=True)
+    assert re.search(r"failed</span> \d+%\s*<span class=\"hint\">missed a safety-critical question</span>", html)
+    person_page = client.get(f"/manage/people/{person.id}").get_data(as_text=True)
+    assert "missed a safety-critical question" in person_page
+    # Finn failed on score alone: no such note.
+    finn = client.get("/manage/?q=finn").get_data(as_text=True)
+    assert "missed a safety-critical question" not in finn

@@ -67,6 +67,11 @@ class ModuleProgress:
     best_score: float | None
     attempts: int
 
+    @property
+    def missed_critical(self) -> bool:
+        """Failed with a score at or above the pass mark: only a missed safety-critical question fails that."""
+        return self.status == FAILED and self.best_score is not None and self.best_score >= self.module.pass_percent
+
 
 @dataclass
 class CourseProgress:
