@@ -198,3 +198,19 @@ def test_register_explains_a_failure_above_the_pass_mark(app, client, clinic_wor
     # Finn failed on score alone: no such note.
     finn = client.get("/manage/?q=finn").get_data(as_text=True)
     assert "missed a safety-critical question" not in finn
+
+
+def test_assign_form_refuses_absurd_due_dates_and_labels_its_own_fields(app, client, clinic_world):
+    login(client, clinic_world["manager"])
+    form = {"course": "tiny-course", "whole_clinic": "chosen", "people": [str(clinic_world["idle"].id)]}
+    client.post("/manage/assignments", data={**form, "due": "9999-12-31"})
+    assert db.session.scalars(select(Assignment)).all() == []
+    html = client.get("/manage/").get_data(as_text=True)
+    assert "The due date is more than two years away" in html
+    # The assign form's course select has its own id and label (the filter form above has id="course").
+    assert len(re.findall(r'id="course"', html)) == 1
+    assert re.search(r'<label for="assign-course">Course</label>\s*<select id="assign-course" name="course"', html)
+    # The checkboxes are in the register above the form: the wording says so, and the date has bounds.
+    assert "The people ticked in the register above" in html and "ticked below" not in html
+    today = clock.now().date()
+    assert f'min="{today.isoformat()}"' in html and f'max="{today.replace(year=today.year + 2).isoformat()}"' in html

@@ -24,10 +24,24 @@ def _require_manager_of(actor, person: User) -> None:
         raise NotFound("There is no such person in your clinic.")
 
 
+MAX_DUE_YEARS = 2
+
+
+def latest_due_date(today: date) -> date:
+    """The furthest due date a manager may set: two years ahead (a date beyond is a typo, like year 9999)."""
+    try:
+        return today.replace(year=today.year + MAX_DUE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_DUE_YEARS, day=28)
+
+
 def assign_course(actor, course: Course, people: list[User], due: date) -> int:
     """Assign the course to these people with a due date (re-assigning moves the date); returns how many."""
-    if due < clock.now().date():
+    today = clock.now().date()
+    if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
+    if due > latest_due_date(today):
+        raise ServiceError(f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
     for person in people:
         _require_manager_of(actor, person)
     existing = {a.user_id: a for a in db.session.scalars(

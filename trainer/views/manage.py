@@ -6,6 +6,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 
+from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Clinic, Course, User
@@ -16,7 +17,7 @@ from trainer.services.certificates import certificate_state, find_certificate, r
 from trainer.services.mail import deliver
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import assign_course, invite_staff, set_accommodations, set_active
+from trainer.services.staff import assign_course, invite_staff, latest_due_date, set_accommodations, set_active
 from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -71,7 +72,8 @@ def register():
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
                            summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
-                           statuses=STATUS_FILTERS, assign_form=assign_form)
+                           statuses=STATUS_FILTERS, assign_form=assign_form, today=clock.now().date(),
+                           latest_due=latest_due_date(clock.now().date()))
 
 
 @bp.route("/assignments", methods=["POST"])
