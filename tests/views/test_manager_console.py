@@ -214,3 +214,29 @@ def test_assign_form_refuses_absurd_due_dates_and_labels_its_own_fields(app, cli
     assert "The people ticked in the register above" in html and "ticked below" not in html
     today = clock.now().date()
     assert f'min="{today.isoformat()}"' in html and f'max="{today.replace(year=today.year + 2).isoformat()}"' in html
+
+
+def test_assigned_course_is_on_the_learners_home_and_mailed_to_them(app, client, clinic_world):
+    from trainer.models import OutboxMessage
+
+    login(client, clinic_world["manager"])
+    due = clock.now().date() + timedelta(days=7)
+    form = {"course": "tiny-course", "due": due.isoformat(), "whole_clinic": "chosen",
+            "people": [str(clinic_world["idle"].id)]}
+    client.post("/manage/assignments", data=form)
+    client.post("/manage/assignments", data=form)  # the same assignment again: no second e-mail
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "assignment")).all()
+    assert [m.recipient_email for m in mails] == [clinic_world["idle"].email]
+    due_words = f"{due.day} {due:%B %Y}"
+    assert "Tiny Course" in mails[0].subject
+    assert "Morgan Manager" in mails[0].body and due_words in mails[0].body and "/learn" in mails[0].body
+
+    client.post("/logout")
+    login(client, clinic_world["idle"])
+    home = client.get("/learn").get_data(as_text=True)
+    assert re.search(rf'<p class="assignment">Assigned by Morgan Manager, due <time datetime="{due.isoformat()}">'
+                     rf'{due_words}</time>\.</p>', home)
+    clock.freeze(clock.now() + timedelta(days=8))
+    home = client.get("/learn").get_data(as_text=True)
+    assert re.search(r'<p class="assignment overdue">Assigned by Morgan Manager, due <time[^>]*>[^<]+</time>: '
+                     r'<strong>overdue</strong>', home)

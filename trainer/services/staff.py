@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import Assignment, Course, Invitation, User, UserRole
+from trainer.models import Assignment, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_manage_clinic, can_set_accommodations
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import hash_password, normalise_email, password_problem
@@ -35,8 +35,27 @@ def latest_due_date(today: date) -> date:
         return today.replace(year=today.year + MAX_DUE_YEARS, day=28)
 
 
-def assign_course(actor, course: Course, people: list[User], due: date) -> int:
-    """Assign the course to these people with a due date (re-assigning moves the date); returns how many."""
+def day_in_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
+    """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
+    body = (f"Hello {person.name},\n\n{actor.name} assigned you the course \"{course.title}\", due "
+            f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
+                                           "Sign in to Trainer and open \"My training\".\n"))
+    return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
+                         dedupe_key=f"assignment:{person.id}:{course.id}:{due.isoformat()}",
+                         subject=f"Training assigned: {course.title}, due {day_in_words(due)}", body=body,
+                         created_dt=clock.now())
+
+
+def assign_course(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> int:
+    """Assign the course to these people with a due date (re-assigning moves the date); returns how many.
+
+    Each person gets an e-mail in the outbox, in the same transaction; `flask notify` hands unsent
+    outbox messages to SMTP. Re-assigning the same date sends nothing new.
+    """
     today = clock.now().date()
     if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
@@ -50,6 +69,12 @@ def assign_course(actor, course: Course, people: list[User], due: date) -> int:
         assignment = existing.get(person.id) or Assignment(user_id=person.id, course_id=course.id)
         assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, actor.id, clock.now()
         db.session.add(assignment)
+    already_mailed = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(
+        [f"assignment:{p.id}:{course.id}:{due.isoformat()}" for p in people]))))
+    for person in people:
+        mail = _assignment_mail(actor, person, course, due, home_url)
+        if mail.dedupe_key not in already_mailed:
+            db.session.add(mail)
     record_event(actor, "assignments.set", f"course:{course.slug}", due=due.isoformat(),
                  people=sorted(p.id for p in people))
     db.session.commit()

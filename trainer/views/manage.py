@@ -99,7 +99,8 @@ def assign():
         flash("Tick the people to assign, or choose everyone in the clinic.", "error")
         return back
     try:
-        count = assign_course(current_user, course, people, form.due.data)
+        count = assign_course(current_user, course, people, form.due.data,
+                              home_url=url_for("learn.home", _external=True))
     except ServiceError as exc:
         flash(str(exc), "error")
         return back
