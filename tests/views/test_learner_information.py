@@ -105,3 +105,17 @@ def test_a_manager_reading_a_result_gets_no_learner_actions(client, course):
     login(client, manager)
     html = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
     assert "Try again" not in html and "attempt left" not in html
+
+
+def test_failed_review_shows_explanations_only_where_the_answer_was_right(client, course):
+    learner = make_user("learner")
+    attempt = missing_only_a_critical(learner, module_of(course, "basics"))
+    login(client, learner)
+    html = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
+    for aq in attempt.questions:
+        explanation = aq.version.content["explanation"]
+        if (aq.fraction or 0) >= 1:
+            assert explanation in html  # the learner already holds this key
+        else:
+            assert explanation not in html
+    assert "Revisit: infection control" in html

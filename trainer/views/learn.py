@@ -202,6 +202,7 @@ def result(attempt_id: int):
                                 for k in cited_source_keys(content.get("source", ""))),
             "review": qtype.review(content, aq.display_order, aq.response),
             "critical": bool(content.get("critical")), "tags": content.get("tags") or [],
+            "topics": ", ".join(t.replace("-", " ").replace("_", " ") for t in content.get("tags") or []),
         })
     # Topics in words ("glide media"), not tag slugs ("glide-media").
     missed_topics = sorted({t.replace("-", " ").replace("_", " ")
