@@ -119,3 +119,22 @@ def test_failed_review_shows_explanations_only_where_the_answer_was_right(client
         else:
             assert explanation not in html
     assert "Revisit: infection control" in html
+
+
+def test_revoked_certificate_shows_the_reason_and_what_to_do_next(client, course):
+    from trainer.models import Certificate
+    from trainer.extensions import db
+    from trainer.services.certificates import revoke_certificate
+
+    learner = make_user("learner")
+    for module in course.modules:
+        take_attempt(learner, module)
+    certificate = db.session.query(Certificate).filter_by(user_id=learner.id).one()
+    revoke_certificate(make_user("admin"), certificate, "Trained on a withdrawn device")
+    login(client, learner)
+    home = text_of(client.get("/learn").get_data(as_text=True))
+    assert "revoked expires" not in home
+    assert re.search(r"Your certificate was revoked on \d+ \w+ \d{4} ?: Trained on a withdrawn device\. "
+                     r"Talk to your clinic manager", home)
+    page = text_of(client.get(f"/certificates/{certificate.code}").get_data(as_text=True))
+    assert "Reason Trained on a withdrawn device" in page and "Talk to your clinic manager" in page
