@@ -140,6 +140,8 @@ PAGES = [
     ("verify valid", None, lambda w: f"/verify/{w.code}"),
     ("verify revoked", None, lambda w: f"/verify/{w.revoked_code}"),
     ("verify unknown", None, "/verify/NOSUCHCODE"),
+    ("verify form", None, "/verify"),
+    ("verify form empty", None, "/verify?code=+"),
     ("not found", None, "/no/such/page"),
     ("invitation", None, lambda w: f"/invitations/{w.invitation}"),
     ("learner home", "learner", "/learn"),

@@ -120,6 +120,7 @@ def _urls(w):
         "author.preview_quiz": ("GET", f"/author/modules/{m.id}/preview", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "author.grade_preview": ("POST", f"/author/modules/{m.id}/preview", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 400, "admin": 400}),
         "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
+        "public.verify_form": ("GET", "/verify", dict.fromkeys(ROLES, 200)),
         "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
         "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),
     }

@@ -58,3 +58,29 @@ def test_header_menu_is_a_details_disclosure_without_script(app, client):
     html = client.get("/learn").get_data(as_text=True)
     menu = re.search(r'<details class="menu">\s*<summary>Menu</summary>\s*<nav aria-label="Main">(.*?)</nav>', html, re.S)
     assert menu and "My training" in menu.group(1) and "Sign out" in menu.group(1)
+
+
+def test_verify_form_takes_a_typed_code(app, client):
+    from tests.conftest import TINY_COURSE
+    from tests.factories import import_course, take_attempt
+    from trainer.extensions import db
+    from trainer.models import Certificate
+
+    course = import_course(TINY_COURSE)
+    learner = make_user("learner", name="Vera Valid")
+    for module in course.modules:
+        take_attempt(learner, module)
+    code = db.session.query(Certificate).one().code
+    form = client.get("/verify")
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert re.search(r'<form method="get" action="/verify"', html)
+    assert re.search(r'<label for="code">Certificate code</label>\s*<input id="code" name="code"', html)
+    # Typed from paper: spaces and surrounding blanks are forgiven.
+    response = client.get("/verify", query_string={"code": f"  {code[:4]} {code[4:]} "})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/verify/{code}")
+    assert "Vera Valid" in client.get(response.headers["Location"]).get_data(as_text=True)
+    # An empty code is a clear message on the form, an unknown one offers the form again.
+    assert "Enter the code printed on the certificate" in client.get("/verify?code=+").get_data(as_text=True)
+    unknown = client.get("/verify/NOSUCHCODE")
+    assert unknown.status_code == 404 and 'action="/verify"' in unknown.get_data(as_text=True)

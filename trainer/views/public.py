@@ -1,7 +1,7 @@
 """Pages anyone may open: certificate verification and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy import text
 
 from trainer.extensions import db
@@ -38,6 +38,18 @@ def too_many_lookups():
         429, "Too many certificate checks from your network in the last minute. Wait a minute and try again."))
     response.headers["Retry-After"] = str(LOOKUP_WINDOW_SECONDS)
     return response
+
+
+@bp.route("/verify")
+def verify_form():
+    """A form for a code typed from a paper certificate; blanks and spaces between groups are dropped."""
+    if "code" not in request.args:
+        return render_template("public/verify_form.html", code="", error=None)
+    code = "".join(request.args["code"].split())[:64]
+    if not code:
+        return render_template("public/verify_form.html", code="",
+                               error="Enter the code printed on the certificate."), 400
+    return redirect(url_for("public.verify", code=code))
 
 
 @bp.route("/verify/<code>")
