@@ -59,6 +59,12 @@ def _urls(w):
                                                              "foreign_manager": 404, "trainer": 200, "admin": 200}),
         "manage.assign": ("POST", "/manage/assignments", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302,
                                                           "foreign_manager": 302, "trainer": 403, "admin": 302}),
+        "manage.clinic_time_zone": ("POST", "/manage/time-zone", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 302,
+            "trainer": 403, "admin": 302}),
+        "manage.person_time_zone": ("POST", f"/manage/people/{s.id}/time-zone", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
         "manage.accommodations": ("POST", f"/manage/people/{s.id}/accommodations", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 302, "admin": 302}),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from trainer import clock
 from trainer.database import begin_write
 from trainer.extensions import db
+from trainer.time_zones import to_local
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import OPEN, SUBMITTED
 from trainer.quiz.drawing import Candidate, draw_questions
@@ -77,8 +78,9 @@ def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
     if count and count % block == 0:
         opens = last_dt + timedelta(hours=module.cooldown_hours)
         if now < opens:
+            local = to_local(opens, user)  # in the person's own time zone
             return StartRule(False, f"You have used {count} attempts. The next attempt opens on "
-                                    f"{opens.day} {opens:%B %Y at %H:%M} UTC.", opens, 0, block)
+                                    f"{local.day} {local:%B %Y at %H:%M} {local.tzname()}.", opens, 0, block)
     return StartRule(True, attempts_left=block - count % block, block=block)
 
 

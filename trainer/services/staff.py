@@ -165,3 +165,30 @@ def accept_invitation(token: str, password: str) -> User:
     record_event(user, "invitations.accept", f"invitation:{invitation.id}", user=user.id)
     db.session.commit()
     return user
+
+
+def _checked_zone(name: str) -> str:
+    from trainer.time_zones import is_time_zone
+    name = (name or "").strip()
+    if not is_time_zone(name):
+        raise ServiceError(f"{name[:64]!r} is not a time zone; choose one from the list (for example Europe/London).")
+    return name
+
+
+def set_clinic_time_zone(actor, clinic, name: str) -> None:
+    """The zone in which the clinic's people see times (unless they have their own), audited."""
+    if clinic is None or not can_manage_clinic(actor, clinic.id):
+        raise NotFound("There is no such clinic.")
+    name = _checked_zone(name)
+    before, clinic.time_zone = clinic.time_zone, name
+    record_event(actor, "clinics.time_zone", f"clinic:{clinic.id}", before=before, after=name)
+    db.session.commit()
+
+
+def set_person_time_zone(actor, person: User, name: str | None) -> None:
+    """A person's own zone, overriding their clinic's; None or "" goes back to the clinic's. Audited."""
+    _require_manager_of(actor, person)
+    name = _checked_zone(name) if name else None
+    before, person.time_zone = person.time_zone, name
+    record_event(actor, "users.time_zone", f"user:{person.id}", before=before, after=name)
+    db.session.commit()

@@ -17,7 +17,9 @@ from trainer.services.certificates import certificate_state, find_certificate, r
 from trainer.services.mail import deliver
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import assign_course, invite_staff, latest_due_date, set_accommodations, set_active
+from trainer.services.staff import (assign_course, invite_staff, latest_due_date, set_accommodations, set_active,
+                                    set_clinic_time_zone, set_person_time_zone)
+from trainer.time_zones import time_zone_names
 from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -73,7 +75,8 @@ def register():
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
                            summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
                            statuses=STATUS_FILTERS, assign_form=assign_form, today=clock.now().date(),
-                           latest_due=latest_due_date(clock.now().date()))
+                           latest_due=latest_due_date(clock.now().date()), time_zones=time_zone_names(),
+                           action_form=ActionForm())
 
 
 @bp.route("/assignments", methods=["POST"])
@@ -132,7 +135,36 @@ def person(person_id: int):
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
-        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm())
+        can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
+        time_zones=time_zone_names(), can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
+
+
+@bp.route("/time-zone", methods=["POST"])
+@role_required("manager", "admin")
+def clinic_time_zone():
+    clinic = clinic_in_scope()
+    if clinic is None or not ActionForm().validate_on_submit():
+        abort(404 if clinic is None else 400)
+    try:
+        set_clinic_time_zone(current_user, clinic, request.form.get("time_zone", ""))
+        flash(f"Times are now shown in {clinic.time_zone} for {clinic.name}.", "success")
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("manage.register", clinic=clinic.id))
+
+
+@bp.route("/people/<int:person_id>/time-zone", methods=["POST"])
+@role_required("manager", "admin")
+def person_time_zone(person_id: int):
+    person = _person_or_404(person_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        set_person_time_zone(current_user, person, request.form.get("time_zone", ""))
+        flash("Time zone saved.", "success")
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
 
 
 @bp.route("/people/<int:person_id>/accommodations", methods=["POST"])

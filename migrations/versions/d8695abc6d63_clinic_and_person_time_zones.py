@@ -1,0 +1,30 @@
+"""clinic and person time zones
+
+Revision ID: d8695abc6d63
+Revises: aad08140e6d2
+Create Date: 2026-12-01 03:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'd8695abc6d63'
+down_revision = 'aad08140e6d2'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('clinics', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('time_zone', sa.String(length=64), server_default='UTC', nullable=False))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('time_zone')
+    with op.batch_alter_table('clinics', schema=None) as batch_op:
+        batch_op.drop_column('time_zone')
