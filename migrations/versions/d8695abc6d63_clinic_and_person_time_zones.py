@@ -1,4 +1,4 @@
-"""clinic and person time zones
+"""clinic and person time zones; revocable invitations
 
 Revision ID: d8695abc6d63
 Revises: aad08140e6d2
@@ -21,9 +21,13 @@ def upgrade():
         batch_op.add_column(sa.Column('time_zone', sa.String(length=64), server_default='UTC', nullable=False))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revoked_dt', sa.DateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_column('revoked_dt')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('time_zone')
     with op.batch_alter_table('clinics', schema=None) as batch_op:

@@ -27,7 +27,9 @@ def world(app):
         attempt = take_attempt(subject, module)
     cert = db.session.query(Certificate).one()
     token, _ = create_token(people["manager"], "Matrix")
-    return {"token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
+    from trainer.services.staff import invite_staff
+    invitation, _ = invite_staff(people["manager"], home.id, "ivy@example.org", "Ivy Invitee", ["learner"])
+    return {"invitation": invitation, "token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
             "module": module_of(course, "basics"), "clinic": home}
 
 
@@ -59,6 +61,12 @@ def _urls(w):
                                                              "foreign_manager": 404, "trainer": 200, "admin": 200}),
         "manage.assign": ("POST", "/manage/assignments", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302,
                                                           "foreign_manager": 302, "trainer": 403, "admin": 302}),
+        "manage.resend_invite": ("POST", f"/manage/invitations/{w['invitation'].id}/resend", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 404,
+            "trainer": 403, "admin": 200}),
+        "manage.revoke_invite": ("POST", f"/manage/invitations/{w['invitation'].id}/revoke", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
         "manage.clinic_time_zone": ("POST", "/manage/time-zone", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 302,
             "trainer": 403, "admin": 302}),

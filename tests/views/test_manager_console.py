@@ -240,3 +240,37 @@ def test_assigned_course_is_on_the_learners_home_and_mailed_to_them(app, client,
     home = client.get("/learn").get_data(as_text=True)
     assert re.search(r'<p class="assignment overdue">Assigned by Morgan Manager, due <time[^>]*>[^<]+</time>: '
                      r'<strong>overdue</strong>', home)
+
+
+def test_invitations_are_listed_and_can_be_resent_or_revoked(app, client, clinic_world):
+    login(client, clinic_world["manager"])
+
+    def invite(name, email):
+        page = client.post("/manage/invitations", data={"name": name, "email": email, "role": "learner"})
+        return re.search(r"/invitations/([^<\"]+)</code>", page.get_data(as_text=True)).group(1)
+
+    first = invite("Nina New", "nina@example.org")
+    second = invite("Nina New", "nina@example.org")  # a re-invite: the first link stops working
+    assert client.get(f"/invitations/{first}").status_code == 410
+    assert client.get(f"/invitations/{second}").status_code == 200
+
+    listing = " ".join(re.sub(r"<[^>]+>", " ", client.get("/manage/invitations").get_data(as_text=True)).split())
+    assert re.search(r"Nina New nina@example\.org .*pending", listing)
+    assert re.search(r"Nina New nina@example\.org .*revoked", listing)
+
+    pending = db.session.scalars(select(Invitation).where(Invitation.revoked_dt.is_(None))).one()
+    resent = client.post(f"/manage/invitations/{pending.id}/resend")
+    third = re.search(r"/invitations/([^<\"]+)</code>", resent.get_data(as_text=True)).group(1)
+    assert client.get(f"/invitations/{second}").status_code == 410 and client.get(f"/invitations/{third}").status_code == 200
+
+    newest = db.session.scalars(select(Invitation).where(Invitation.revoked_dt.is_(None))).one()
+    assert client.post(f"/manage/invitations/{newest.id}/revoke").status_code == 302
+    assert client.get(f"/invitations/{third}").status_code == 410
+    assert "revoked" in client.get(f"/invitations/{third}").get_data(as_text=True)
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("invitations.revoke") == 3  # the re-invite, the resend and the explicit revoke
+
+    # Another clinic's manager cannot touch them.
+    client.post("/logout")
+    login(client, make_user("manager", clinic=clinic_world["other"]))
+    assert client.post(f"/manage/invitations/{newest.id}/resend").status_code == 404

@@ -106,6 +106,8 @@ class Invitation(db.Model):
     #: Set once, when the link is used; a used link never works again.
     accepted_dt: Mapped[datetime | None] = mapped_column(nullable=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: Set when a manager revoked the link, or invited the same person again (only the newest link works).
+    revoked_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
     clinic: Mapped[Clinic] = relationship()
 

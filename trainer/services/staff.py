@@ -121,6 +121,12 @@ def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str])
     roles = sorted(set(roles) & {"learner", "manager"}) or ["learner"]
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise ServiceError(f"{email} already has an account.")
+    # Only the newest link for a person works: a re-invite revokes the earlier pending ones.
+    for earlier in db.session.scalars(select(Invitation).where(
+            Invitation.email == email, Invitation.clinic_id == clinic_id, Invitation.accepted_dt.is_(None),
+            Invitation.revoked_dt.is_(None))):
+        earlier.revoked_dt = clock.now()
+        record_event(actor, "invitations.revoke", f"invitation:{earlier.id}", reason="invited again")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(email=email, name=name, clinic_id=clinic_id, roles=roles, token_hash=_token_hash(token),
                             invited_by_id=actor.id, created_dt=clock.now(),
@@ -139,9 +145,56 @@ def open_invitation(token: str) -> Invitation:
         raise NotFound("This invitation link is not valid. Ask your manager for a new one.")
     if invitation.accepted_dt is not None:
         raise ServiceError("This invitation has already been used. Sign in with your email and password.")
+    if invitation.revoked_dt is not None:
+        raise ServiceError("This invitation link was revoked. If you were invited again, use the newest e-mail; "
+                           "otherwise ask your manager.")
     if clock.now() > invitation.expires_dt:
         raise ServiceError("This invitation has expired. Ask your manager to invite you again.")
     return invitation
+
+
+def invitation_state(invitation: Invitation, now=None) -> str:
+    """accepted, revoked, expired or pending."""
+    if invitation.accepted_dt is not None:
+        return "accepted"
+    if invitation.revoked_dt is not None:
+        return "revoked"
+    return "expired" if (now or clock.now()) > invitation.expires_dt else "pending"
+
+
+def clinic_invitations(actor, clinic_id: int, limit: int = 100) -> list[Invitation]:
+    """The clinic's newest invitations, newest first."""
+    if not can_manage_clinic(actor, clinic_id):
+        raise NotFound("There is no such clinic.")
+    return list(db.session.scalars(select(Invitation).where(Invitation.clinic_id == clinic_id)
+                                   .order_by(Invitation.created_dt.desc(), Invitation.id.desc()).limit(limit)))
+
+
+def _own_invitation(actor, invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or not can_manage_clinic(actor, invitation.clinic_id):
+        raise NotFound("There is no such invitation.")
+    return invitation
+
+
+def revoke_invitation(actor, invitation_id: int) -> Invitation:
+    """Stop an unused link from working (audited)."""
+    invitation = _own_invitation(actor, invitation_id)
+    if invitation.accepted_dt is not None:
+        raise ServiceError("This invitation was already accepted; deactivate the account instead.")
+    if invitation.revoked_dt is None:
+        invitation.revoked_dt = clock.now()
+        record_event(actor, "invitations.revoke", f"invitation:{invitation.id}", reason="revoked by a manager")
+        db.session.commit()
+    return invitation
+
+
+def resend_invitation(actor, invitation_id: int) -> tuple[Invitation, str]:
+    """A fresh link (7 more days) for an unused invitation; the old link stops working."""
+    invitation = _own_invitation(actor, invitation_id)
+    if invitation.accepted_dt is not None:
+        raise ServiceError("This invitation was already accepted.")
+    return invite_staff(actor, invitation.clinic_id, invitation.email, invitation.name, invitation.roles)
 
 
 def accept_invitation(token: str, password: str) -> User:

@@ -12,13 +12,14 @@ from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Clinic, Course, User
 from trainer.security import (can_manage_clinic, can_revoke_certificates, can_set_accommodations, can_view_person,
                               has_role, role_required)
-from trainer.services import ServiceError
+from trainer.services import NotFound, ServiceError
 from trainer.services.certificates import certificate_state, find_certificate, revoke_certificate
 from trainer.services.mail import deliver
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import (assign_course, invite_staff, latest_due_date, set_accommodations, set_active,
-                                    set_clinic_time_zone, set_person_time_zone)
+from trainer.services.staff import (assign_course, clinic_invitations, invitation_state, invite_staff,
+                                    latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
+                                    set_active, set_clinic_time_zone, set_person_time_zone)
 from trainer.time_zones import time_zone_names
 from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
@@ -214,6 +215,24 @@ def revoke(code: str):
     return redirect(url_for("manage.person", person_id=cert.user_id))
 
 
+def _mail_invitation(clinic: Clinic, invitation, token: str) -> str:
+    """E-mail the invitation link; returns the link (also shown to the manager)."""
+    link = url_for("auth.accept_invitation", token=token, _external=True)
+    deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
+            subject=f"You are invited to {clinic.name}'s microneedling training",
+            body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
+                 f"training of {clinic.name}. Set your password here (the link works once and expires "
+                 f"in 7 days):\n\n{link}\n",
+            smtp_url=current_app.config.get("SMTP_URL"))
+    return link
+
+
+def _invitations_page(clinic: Clinic, form: InviteForm, link: str | None, status: int = 200):
+    invitations = [(i, invitation_state(i)) for i in clinic_invitations(current_user, clinic.id)]
+    return render_template("manage/invite.html", form=form, clinic=clinic, link=link, invitations=invitations,
+                           action_form=ActionForm()), status
+
+
 @bp.route("/invitations", methods=["GET", "POST"])
 @role_required("manager", "admin")
 def invite():
@@ -228,12 +247,40 @@ def invite():
         except ServiceError as exc:
             form.email.errors.append(str(exc))
         else:
-            link = url_for("auth.accept_invitation", token=token, _external=True)
-            deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
-                    subject=f"You are invited to {clinic.name}'s microneedling training",
-                    body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
-                         f"training of {clinic.name}. Set your password here (the link works once and expires "
-                         f"in 7 days):\n\n{link}\n",
-                    smtp_url=current_app.config.get("SMTP_URL"))
+            link = _mail_invitation(clinic, invitation, token)
             flash(f"Invitation sent to {invitation.email}. You can also pass on the link below.", "success")
-    return render_template("manage/invite.html", form=form, clinic=clinic, link=link), 400 if form.errors else 200
+    return _invitations_page(clinic, form, link, 400 if form.errors else 200)
+
+
+@bp.route("/invitations/<int:invitation_id>/resend", methods=["POST"])
+@role_required("manager", "admin")
+def resend_invite(invitation_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation, token = resend_invitation(current_user, invitation_id)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("manage.invite"))
+    clinic = invitation.clinic
+    link = _mail_invitation(clinic, invitation, token)
+    flash(f"A new link was sent to {invitation.email}; the earlier one no longer works.", "success")
+    return _invitations_page(clinic, InviteForm(formdata=None), link)
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@role_required("manager", "admin")
+def revoke_invite(invitation_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation = revoke_invitation(current_user, invitation_id)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("manage.invite"))
+    flash(f"The invitation for {invitation.email} is revoked; its link no longer works.", "success")
+    return redirect(url_for("manage.invite", clinic=invitation.clinic_id))
