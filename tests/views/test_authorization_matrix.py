@@ -79,6 +79,8 @@ def _urls(w):
         "manage.activation": ("POST", f"/manage/people/{w['people']['other_learner'].id}/active", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 403, "admin": 302}),
+        "manage.reinstate": ("POST", f"/manage/certificates/{c.code}/reinstate", {**dict.fromkeys(ROLES, 403),
+                                                                                  "anonymous": 302, "admin": 302}),
         "manage.revoke": ("POST", f"/manage/certificates/{c.code}/revoke", {**dict.fromkeys(ROLES, 403), "anonymous": 302,
                                                                              "trainer": 302, "admin": 302}),
         "manage.invite": ("GET", "/manage/invitations", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200,

@@ -130,7 +130,14 @@ def test_revocation_needs_a_reason_and_shows_on_verification(app, client, clinic
     client.post(f"/manage/certificates/{cert.code}/revoke", data={"reason": ""})
     db.session.expire_all()
     assert db.session.get(Certificate, cert.id).revoked_dt is None
-    client.post(f"/manage/certificates/{cert.code}/revoke", data={"reason": "Training record found to be falsified"})
+    # The first post asks for confirmation and changes nothing.
+    page = client.post(f"/manage/certificates/{cert.code}/revoke", data={"reason": "Training record found to be falsified"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Revoke this certificate?" in html and "Training record found to be falsified" in html
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).revoked_dt is None
+    client.post(f"/manage/certificates/{cert.code}/revoke",
+                data={"reason": "Training record found to be falsified", "confirm": "yes"})
     db.session.expire_all()
     revoked = db.session.get(Certificate, cert.id)
     assert revoked.revoked_by_id == trainer.id and "falsified" in revoked.revoked_reason
@@ -274,3 +281,29 @@ def test_invitations_are_listed_and_can_be_resent_or_revoked(app, client, clinic
     client.post("/logout")
     login(client, make_user("manager", clinic=clinic_world["other"]))
     assert client.post(f"/manage/invitations/{newest.id}/resend").status_code == 404
+
+
+def test_an_admin_can_reinstate_a_revoked_certificate_with_a_reason(app, client, clinic_world):
+    from trainer.services.certificates import revoke_certificate
+
+    cert = db.session.scalar(select(Certificate))
+    admin = make_user("admin")
+    revoke_certificate(admin, cert, "Revoked on the wrong person by mistake")
+    login(client, clinic_world["manager"])
+    assert client.post(f"/manage/certificates/{cert.code}/reinstate", data={"reason": "Mistake"}).status_code == 403
+    person_page = client.get(f"/manage/people/{cert.user_id}").get_data(as_text=True)
+    assert "Reinstate" not in person_page
+    client.post("/logout")
+
+    login(client, admin)
+    assert "Reinstate" in client.get(f"/manage/people/{cert.user_id}").get_data(as_text=True)
+    client.post(f"/manage/certificates/{cert.code}/reinstate", data={"reason": ""})
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).revoked_dt is not None  # a reason is required
+    client.post(f"/manage/certificates/{cert.code}/reinstate", data={"reason": "Revoked the wrong person"})
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).revoked_dt is None
+    assert client.get(f"/api/v1/certificates/{cert.code}").get_json()["status"] == "valid"
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates.reinstate")).one()
+    assert event.actor_id == admin.id and event.details["reason"] == "Revoked the wrong person"
+    assert event.details["revoked_reason"] == "Revoked on the wrong person by mistake"

@@ -12,7 +12,7 @@ from trainer.certification.status import certificate_status, EXPIRED, EXPIRING
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Course
 from trainer.models.attempts import SUBMITTED
-from trainer.security import can_revoke_certificates
+from trainer.security import can_reinstate_certificates, can_revoke_certificates
 from trainer.services import Forbidden, ServiceError
 from trainer.services.audit import record_event
 
@@ -100,4 +100,22 @@ def revoke_certificate(actor, certificate: Certificate, reason: str) -> None:
         raise ServiceError("This certificate is already revoked.")
     certificate.revoked_dt, certificate.revoked_by_id, certificate.revoked_reason = clock.now(), actor.id, reason
     record_event(actor, "certificates.revoke", f"certificate:{certificate.id}", reason=reason)
+    db.session.commit()
+
+
+def reinstate_certificate(actor, certificate: Certificate, reason: str) -> None:
+    """Undo a revocation made in error, with a reason; the audit trail keeps who revoked it, when and why."""
+    if not can_reinstate_certificates(actor):
+        raise Forbidden("Only admins can reinstate certificates.")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 5:
+        raise ServiceError("Give the reason for reinstating (at least a few words).")
+    if certificate.revoked_dt is None:
+        raise ServiceError("This certificate is not revoked.")
+    if certificate.superseded_by_id is not None:
+        raise ServiceError("A newer certificate has been issued since; this one cannot be reinstated.")
+    record_event(actor, "certificates.reinstate", f"certificate:{certificate.id}", reason=reason,
+                 revoked_dt=certificate.revoked_dt.isoformat(), revoked_by=certificate.revoked_by_id,
+                 revoked_reason=certificate.revoked_reason)
+    certificate.revoked_dt, certificate.revoked_by_id, certificate.revoked_reason = None, None, None
     db.session.commit()

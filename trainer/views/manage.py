@@ -10,10 +10,11 @@ from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (can_manage_clinic, can_revoke_certificates, can_set_accommodations, can_view_person,
+from trainer.security import (can_manage_clinic, can_reinstate_certificates, can_revoke_certificates, can_set_accommodations, can_view_person,
                               has_role, role_required)
 from trainer.services import NotFound, ServiceError
-from trainer.services.certificates import certificate_state, find_certificate, revoke_certificate
+from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
+                                           revoke_certificate)
 from trainer.services.mail import deliver
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
@@ -137,6 +138,7 @@ def person(person_id: int):
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
+        can_reinstate=can_reinstate_certificates(current_user),
         time_zones=time_zone_names(), can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
 
 
@@ -204,14 +206,35 @@ def revoke(code: str):
     if cert is None:
         abort(404)
     form = RevokeForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash("Give the reason for revoking (at least a few words).", "error")
+    elif request.form.get("confirm") != "yes":
+        # Revoking tells anyone who checks the code that it is revoked: confirm it first.
+        return render_template("manage/revoke_confirm.html", certificate=cert, form=form)
+    else:
         try:
             revoke_certificate(current_user, cert, form.reason.data)
             flash("The certificate is revoked; verification now says so.", "success")
         except ServiceError as exc:
             flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=cert.user_id))
+
+
+@bp.route("/certificates/<code>/reinstate", methods=["POST"])
+@role_required("admin")
+def reinstate(code: str):
+    cert = find_certificate(code)
+    if cert is None:
+        abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            reinstate_certificate(current_user, cert, form.reason.data)
+            flash("The certificate is reinstated; verification says valid again.", "success")
+        except ServiceError as exc:
+            flash(str(exc), "error")
     else:
-        flash("Give the reason for revoking (at least a few words).", "error")
+        flash("Give the reason for reinstating (at least a few words).", "error")
     return redirect(url_for("manage.person", person_id=cert.user_id))
 
 
