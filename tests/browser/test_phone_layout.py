@@ -157,6 +157,7 @@ PAGES = [
     ("register search", "manager", "/manage/?q=" + "x" * 90),
     ("person", "manager", lambda w: f"/manage/people/{w.learner_id}"),
     ("person revoked", "manager", lambda w: f"/manage/people/{w.revoked_id}"),
+    ("person revoked (admin)", "admin", lambda w: f"/manage/people/{w.revoked_id}"),
     ("invitations", "manager", "/manage/invitations"),
     ("api tokens", "manager", "/manage/tokens"),
     ("studio", "trainer", "/author/"),
@@ -235,6 +236,19 @@ def test_quiz_in_progress_reflows_and_passes_axe(world):
         page.get_by_role("button", name=re.compile("Start the quiz|Resume")).click()
         page.wait_for_url(re.compile(r"/attempts/\d+$"))
         _check(page, "quiz in progress")
+    finally:
+        page.close()
+
+
+def test_revocation_confirmation_reflows_and_passes_axe(world):
+    context = world.signed_in(world.admin)
+    page = context.new_page()
+    try:
+        page.goto(f"/manage/people/{world.learner_id}")
+        page.get_by_label("Reason for revoking").fill("Checking the confirmation page")
+        page.get_by_role("button", name="Revoke…").click()
+        page.get_by_role("heading", name="Revoke this certificate?").wait_for()
+        _check(page, "revoke confirmation")
     finally:
         page.close()
 
