@@ -79,6 +79,9 @@ def test_verify_form_takes_a_typed_code(app, client):
     # Typed from paper: spaces and surrounding blanks are forgiven.
     response = client.get("/verify", query_string={"code": f"  {code[:4]} {code[4:]} "})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/verify/{code}")
+    # A grouped code typed in lower case without dashes lands on its canonical address.
+    response = client.get("/verify", query_string={"code": code.replace("-", "").lower()})
+    assert response.headers["Location"].endswith(f"/verify/{code}")
     assert "Vera Valid" in client.get(response.headers["Location"]).get_data(as_text=True)
     # An empty code is a clear message on the form, an unknown one offers the form again.
     assert "Enter the code printed on the certificate" in client.get("/verify?code=+").get_data(as_text=True)

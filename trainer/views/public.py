@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 from sqlalchemy import text
 
 from trainer.extensions import db
-from trainer.services.certificates import certificate_state, find_certificate
+from trainer.services.certificates import canonical_code, certificate_state, find_certificate
 from trainer.services.rate_limit import hit
 from trainer.views.errors import error_response
 
@@ -49,7 +49,7 @@ def verify_form():
     if not code:
         return render_template("public/verify_form.html", code="",
                                error="Enter the code printed on the certificate."), 400
-    return redirect(url_for("public.verify", code=code))
+    return redirect(url_for("public.verify", code=canonical_code(code) or code))
 
 
 @bp.route("/verify/<code>")
