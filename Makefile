@@ -29,8 +29,15 @@ run: $(VENV)/.runtime
 	@echo "Serving on http://$(HOST):$(PORT)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+
+# axe-core for the browser accessibility tests, from the npm registry; without npm those tests are skipped.
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4; \
+	else echo "npm not found: the axe-core accessibility tests will be skipped"; fi
+
 ## make test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set; browser tests when Chromium is installed).
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: request rates of the main pages against a bare Flask route, under the same gunicorn.

@@ -94,6 +94,19 @@ def main():
         page.screenshot(path=OUT / "result.png")
         page = signed_in(manager_email)
         page.screenshot(path=OUT / "manager-register.png", full_page=True)
+        # Phone width (390 px): the same pages reflow with no sideways scrolling.
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        for email, path, name in [(learner_email, "/learn", "phone-learner-home.png"),
+                                  (learner_email, "/learn/microneedling-practitioner/safety", "phone-module.png"),
+                                  (manager_email, "/manage/", "phone-register.png")]:
+            phone.context.clear_cookies()
+            phone.goto(base + "/login")
+            phone.fill("#email", email)
+            phone.fill("#password", PASSWORD)
+            phone.click("button[type=submit]")
+            phone.goto(base + path)
+            phone.screenshot(path=OUT / name, full_page=name == "phone-register.png")
+        phone.close()
         page = signed_in("trainer@harbour.example")
         page.goto(f"{base}/author/questions/{question_id}")
         page.screenshot(path=OUT / "question-editor.png")

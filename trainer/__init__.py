@@ -22,6 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     from trainer.security import has_role
     app.jinja_env.globals["has_role"] = has_role
+    from flask_login import current_user
+    from trainer.time_zones import to_local
+    # Templates show times in the viewer's zone (their own, else their clinic's, else UTC).
+    app.jinja_env.globals["local_time"] = lambda dt: to_local(dt, current_user)
     from trainer.views.errors import register_error_handlers
     register_error_handlers(app)
     from trainer.cli import register_cli

@@ -68,6 +68,11 @@ def can_revoke_certificates(user) -> bool:
     return has_role(user, "trainer", "admin")
 
 
+def can_reinstate_certificates(user) -> bool:
+    """Undoing a revocation is rarer and weightier than revoking: admins only."""
+    return has_role(user, "admin")
+
+
 def can_use_manager_api(user) -> bool:
     """Personal API tokens give a manager's read access to their clinic's register."""
     return has_role(user, "manager") and user.clinic_id is not None

@@ -126,3 +126,15 @@ def test_the_zip_is_the_same_for_the_same_documents():
 def test_an_empty_zip_is_still_a_valid_archive():
     with zipfile.ZipFile(io.BytesIO(certificates_zip([]))) as z:
         assert z.namelist() == []
+
+
+def test_the_check_it_at_line_is_readable_on_paper():
+    """The verification address is printed at 9 pt or more (it was 8 pt)."""
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        if "Check it at" in text:
+            sizes.append(size * (tm[0] if tm[0] else 1))
+
+    pypdf.PdfReader(io.BytesIO(certificate_pdf(**facts()))).pages[0].extract_text(visitor_text=visit)
+    assert sizes and min(sizes) >= 9

@@ -336,10 +336,32 @@ def test_renewal_issues_a_new_certificate_and_keeps_the_old_one(app):
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 3
 
 
-def test_certificate_codes_are_long_random_letters_and_digits():
+def test_certificate_codes_are_grouped_crockford_base32_easy_to_type_from_paper():
     import math
+    import re
 
     from trainer.services.certificates import CODE_ALPHABET, CODE_LENGTH, new_certificate_code
     codes = {new_certificate_code() for _ in range(2000)}
-    assert len(codes) == 2000 and all(c.isalnum() and len(c) == CODE_LENGTH for c in codes)
-    assert CODE_LENGTH * math.log2(len(CODE_ALPHABET)) >= 128
+    # Groups of four, no look-alike letters (I, L, O, U), never a leading '-' (read as a formula).
+    assert len(codes) == 2000 and all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4})+", c) for c in codes)
+    assert all(len(c.replace("-", "")) == CODE_LENGTH for c in codes)
+    assert CODE_ALPHABET == "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    assert CODE_LENGTH * math.log2(len(CODE_ALPHABET)) >= 80
+
+
+def test_typed_codes_are_forgiven_and_old_codes_keep_working(app):
+    from trainer.models import Certificate
+    from trainer.services.certificates import find_certificate
+
+    course = import_course(TINY_COURSE)
+    learner = make_user("learner")
+    for module in course.modules:
+        take_attempt(learner, module)
+    cert = db.session.scalar(select(Certificate))
+    code = cert.code
+    typed = code.replace("-", " ").lower().replace("0", "o").replace("1", "l")
+    assert find_certificate(typed) == cert and find_certificate(code.replace("-", "")) == cert
+    cert.code = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"  # a code issued before grouped codes: exact, case and all
+    db.session.commit()
+    assert find_certificate("aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY") == cert
+    assert find_certificate("AB3DE5FG7HJ9KL1MN3PQ5RS7TU9VW1XY") is None

@@ -28,7 +28,9 @@ def world(app):
         attempt = take_attempt(subject, module)
     cert = db.session.query(Certificate).one()
     token, _ = create_token(people["manager"], "Matrix")
-    return {"token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
+    from trainer.services.staff import invite_staff
+    invitation, _ = invite_staff(people["manager"], home.id, "ivy@example.org", "Ivy Invitee", ["learner"])
+    return {"invitation": invitation, "token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
             "module": module_of(course, "basics"), "clinic": home}
 
 
@@ -60,12 +62,26 @@ def _urls(w):
                                                              "foreign_manager": 404, "trainer": 200, "admin": 200}),
         "manage.assign": ("POST", "/manage/assignments", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302,
                                                           "foreign_manager": 302, "trainer": 403, "admin": 302}),
+        "manage.resend_invite": ("POST", f"/manage/invitations/{w['invitation'].id}/resend", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 404,
+            "trainer": 403, "admin": 200}),
+        "manage.revoke_invite": ("POST", f"/manage/invitations/{w['invitation'].id}/revoke", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
+        "manage.clinic_time_zone": ("POST", "/manage/time-zone", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 302,
+            "trainer": 403, "admin": 302}),
+        "manage.person_time_zone": ("POST", f"/manage/people/{s.id}/time-zone", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
         "manage.accommodations": ("POST", f"/manage/people/{s.id}/accommodations", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 302, "admin": 302}),
         "manage.activation": ("POST", f"/manage/people/{w['people']['other_learner'].id}/active", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 403, "admin": 302}),
+        "manage.reinstate": ("POST", f"/manage/certificates/{c.code}/reinstate", {**dict.fromkeys(ROLES, 403),
+                                                                                  "anonymous": 302, "admin": 302}),
         "manage.revoke": ("POST", f"/manage/certificates/{c.code}/revoke", {**dict.fromkeys(ROLES, 403), "anonymous": 302,
                                                                              "trainer": 302, "admin": 302}),
         "manage.invite": ("GET", "/manage/invitations", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200,
@@ -122,6 +138,7 @@ def _urls(w):
         "author.preview_quiz": ("GET", f"/author/modules/{m.id}/preview", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "author.grade_preview": ("POST", f"/author/modules/{m.id}/preview", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 400, "admin": 400}),
         "public.verify": ("GET", f"/verify/{c.code}", dict.fromkeys(ROLES, 200)),
+        "public.verify_form": ("GET", "/verify", dict.fromkeys(ROLES, 200)),
         "public.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
         "api.certificate": ("GET", f"/api/v1/certificates/{c.code}", dict.fromkeys(ROLES, 200)),
         "records.training_record_pdf": ("GET", f"/people/{s.id}/training-record.pdf", {

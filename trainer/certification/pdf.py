@@ -193,8 +193,8 @@ def _draw_issuer_and_code(pdf: _CertificateDocument, organisation: str, code: st
     pdf.set_font("Courier", "B", 11)
     pdf.multi_cell(width, 5.5, latin1_text(code), wrapmode="CHAR", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(*MUTED)
-    pdf.use_font(size=8)
-    pdf.multi_cell(width, 4, pdf.printable(f"Check it at {verify_url}"), wrapmode="CHAR",
+    pdf.use_font(size=9)  # read from paper: no smaller than 9 pt
+    pdf.multi_cell(width, 4.5, pdf.printable(f"Check it at {verify_url}"), wrapmode="CHAR",
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 

@@ -20,6 +20,8 @@ class Clinic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to people and used by the CLI (`--clinic NAME`); unique.
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    #: IANA time zone (e.g. Europe/London) in which its people see times, unless they have their own.
+    time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     staff: Mapped[list["User"]] = relationship(back_populates="clinic", order_by="User.name")
@@ -42,6 +44,8 @@ class User(UserMixin, db.Model):
     time_multiplier: Mapped[float] = mapped_column(nullable=False, default=1.0, server_default="1")
     #: Accommodation: attempts allowed on top of a quiz's attempts_before_cooldown.
     extra_attempts: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    #: IANA time zone overriding the clinic's for this person; None: the clinic's (or UTC without one).
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     clinic: Mapped[Clinic | None] = relationship(back_populates="staff")
@@ -102,6 +106,8 @@ class Invitation(db.Model):
     #: Set once, when the link is used; a used link never works again.
     accepted_dt: Mapped[datetime | None] = mapped_column(nullable=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: Set when a manager revoked the link, or invited the same person again (only the newest link works).
+    revoked_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
     clinic: Mapped[Clinic] = relationship()
 

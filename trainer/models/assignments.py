@@ -23,4 +23,5 @@ class Assignment(db.Model):
     assigned_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     user = relationship("User", foreign_keys=[user_id])
+    assigned_by = relationship("User", foreign_keys=[assigned_by_id])
     course = relationship("Course")

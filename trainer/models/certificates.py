@@ -23,7 +23,8 @@ class Certificate(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Public verification code: 192 random bits, URL-safe. Unguessable, never reused.
+    #: Public verification code, unguessable, never reused: grouped Crockford base32 (100 random bits)
+    #: since December 2026; older certificates keep their 32 letters and digits.
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True, nullable=False)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from trainer import clock
 from trainer.database import begin_write
 from trainer.extensions import db
+from trainer.time_zones import to_local
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import OPEN, SUBMITTED
 from trainer.quiz.drawing import Candidate, draw_questions
@@ -37,6 +38,10 @@ class StartRule:
     allowed: bool
     reason: str = ""
     opens_dt: datetime | None = None
+    #: Attempts this person may still start before a cooldown (None: the module has no cooldown).
+    attempts_left: int | None = None
+    #: Attempts per block before a cooldown, accommodations included.
+    block: int = 0
 
 
 def current_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
@@ -68,12 +73,15 @@ def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
     count, last_dt = submitted
     # An accommodation's extra attempts widen every block of attempts before a cooldown.
     block = module.attempts_before_cooldown + (user.extra_attempts or 0)
-    if count and module.cooldown_hours and count % block == 0:
+    if not (module.cooldown_hours and block):
+        return StartRule(True, block=block)
+    if count and count % block == 0:
         opens = last_dt + timedelta(hours=module.cooldown_hours)
         if now < opens:
-            return StartRule(False, f"You have used {count} attempts. The next attempt opens at "
-                                    f"{opens:%Y-%m-%d %H:%M} UTC.", opens)
-    return StartRule(True)
+            local = to_local(opens, user)  # in the person's own time zone
+            return StartRule(False, f"You have used {count} attempts. The next attempt opens on "
+                                    f"{local.day} {local:%B %Y at %H:%M} {local.tzname()}.", opens, 0, block)
+    return StartRule(True, attempts_left=block - count % block, block=block)
 
 
 def _grace(grace_seconds: int | None) -> timedelta:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import secrets
-import string
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -15,20 +14,33 @@ from trainer.certification.status import certificate_status, EXPIRED, EXPIRING
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, CertificationLock, Course
 from trainer.models.attempts import SUBMITTED
-from trainer.security import can_revoke_certificates
+from trainer.security import can_reinstate_certificates, can_revoke_certificates
 from trainer.services import Forbidden, ServiceError
 from trainer.services.audit import record_event
 from trainer.services.practical import practical_requirements_met
 
 
-CODE_ALPHABET = string.ascii_letters + string.digits
-CODE_LENGTH = 32  # 32 characters of 62: about 190 random bits
+#: Crockford base32: digits and capitals without I, L, O, U (no look-alikes when typed from paper).
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 20  # 20 characters of 32: 100 random bits, printed as five groups of four
+CODE_GROUP = 4
+# What people type for a Crockford character: lower case, O for 0, I or L for 1.
+_TYPED = str.maketrans("OIL", "011")
 
 
 def new_certificate_code() -> str:
-    """An unguessable code of letters and digits only: safe in URLs, spreadsheets (no leading
-    '-' or '=' to be read as a formula) and when read aloud or typed from a printout."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """An unguessable code like K7QM-3XTR-9WBD-F2HN-Q4PA: safe in URLs and spreadsheets (never a leading
+    '-' or '='), and easy to read aloud or type from a printout."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+
+
+def canonical_code(typed: str) -> str | None:
+    """The grouped form of a typed Crockford code (any case, spaces or dashes, O/I/L), or None."""
+    raw = "".join(ch for ch in (typed or "").upper() if ch not in " -").translate(_TYPED)
+    if len(raw) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in raw):
+        return None
+    return "-".join(raw[i:i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
 
 
 def current_certificate(user_id: int, course_id: int) -> Certificate | None:
@@ -119,9 +131,15 @@ def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
 
 
 def find_certificate(code: str) -> Certificate | None:
+    """The certificate with this code: exactly as issued (older codes are case-sensitive letters and
+    digits), or a grouped Crockford code however it was typed."""
     if not code or len(code) > 64:
         return None
-    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+    found = db.session.scalar(select(Certificate).where(Certificate.code == code))
+    canonical = canonical_code(code) if found is None else None
+    if canonical and canonical != code:
+        found = db.session.scalar(select(Certificate).where(Certificate.code == canonical))
+    return found
 
 
 def certificate_state(certificate: Certificate) -> str:
@@ -141,4 +159,22 @@ def revoke_certificate(actor, certificate: Certificate, reason: str) -> None:
         raise ServiceError("This certificate is already revoked.")
     certificate.revoked_dt, certificate.revoked_by_id, certificate.revoked_reason = clock.now(), actor.id, reason
     record_event(actor, "certificates.revoke", f"certificate:{certificate.id}", reason=reason)
+    db.session.commit()
+
+
+def reinstate_certificate(actor, certificate: Certificate, reason: str) -> None:
+    """Undo a revocation made in error, with a reason; the audit trail keeps who revoked it, when and why."""
+    if not can_reinstate_certificates(actor):
+        raise Forbidden("Only admins can reinstate certificates.")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 5:
+        raise ServiceError("Give the reason for reinstating (at least a few words).")
+    if certificate.revoked_dt is None:
+        raise ServiceError("This certificate is not revoked.")
+    if certificate.superseded_by_id is not None:
+        raise ServiceError("A newer certificate has been issued since; this one cannot be reinstated.")
+    record_event(actor, "certificates.reinstate", f"certificate:{certificate.id}", reason=reason,
+                 revoked_dt=certificate.revoked_dt.isoformat(), revoked_by=certificate.revoked_by_id,
+                 revoked_reason=certificate.revoked_reason)
+    certificate.revoked_dt, certificate.revoked_by_id, certificate.revoked_reason = None, None, None
     db.session.commit()

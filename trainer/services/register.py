@@ -10,8 +10,8 @@ from datetime import datetime, time
 from sqlalchemy import func, select
 
 from trainer import clock
-from trainer.certification.status import (CERTIFIED, EXPIRED, EXPIRING, NOT_STARTED, CourseRecord, ModuleRecord,
-                                          course_standing, module_status)
+from trainer.certification.status import (CERTIFIED, EXPIRED, EXPIRING, FAILED, IN_PROGRESS, NOT_STARTED, REVOKED,
+                                          CourseRecord, ModuleRecord, course_standing, module_status)
 from trainer.extensions import db
 from trainer.models import Assignment, Attempt, Certificate, Course, User
 from trainer.models.attempts import OPEN, SUBMITTED
@@ -66,6 +66,11 @@ class ModuleProgress:
     status: str
     best_score: float | None
     attempts: int
+
+    @property
+    def missed_critical(self) -> bool:
+        """Failed with a score at or above the pass mark: only a missed safety-critical question fails that."""
+        return self.status == FAILED and self.best_score is not None and self.best_score >= self.module.pass_percent
 
 
 @dataclass
@@ -158,10 +163,17 @@ class RegisterSummary:
     overdue: int
     not_started: int
     total: int
+    revoked: int = 0
+    in_progress: int = 0
+    failed: int = 0
 
 
 def register_summary(rows: list[CourseProgress]) -> RegisterSummary:
-    """Counts for the top of the manager's console (certified includes expiring ones)."""
+    """Counts for the top of the manager's console.
+
+    certified (expiring included), expired, revoked, in progress, failed and not started split the staff:
+    they add up to `total`. Expiring and overdue are counted again as "of whom" figures.
+    """
     def expiring_within(days):
         return sum(1 for r in rows if r.status in (CERTIFIED, EXPIRING) and r.days_to_expiry is not None
                    and r.days_to_expiry < days)
@@ -170,6 +182,8 @@ def register_summary(rows: list[CourseProgress]) -> RegisterSummary:
         expiring_30=expiring_within(30), expiring_60=expiring_within(60),
         expired=sum(1 for r in rows if r.status == EXPIRED), overdue=sum(1 for r in rows if r.overdue),
         not_started=sum(1 for r in rows if r.status == NOT_STARTED), total=len(rows),
+        revoked=sum(1 for r in rows if r.status == REVOKED), in_progress=sum(1 for r in rows if r.status == IN_PROGRESS),
+        failed=sum(1 for r in rows if r.status == FAILED),
     )
 
 

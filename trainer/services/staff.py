@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import Assignment, Course, Invitation, User, UserRole
+from trainer.models import Assignment, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_manage_clinic, can_set_accommodations
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import hash_password, normalise_email, password_problem
@@ -24,10 +24,43 @@ def _require_manager_of(actor, person: User) -> None:
         raise NotFound("There is no such person in your clinic.")
 
 
-def assign_course(actor, course: Course, people: list[User], due: date) -> int:
-    """Assign the course to these people with a due date (re-assigning moves the date); returns how many."""
-    if due < clock.now().date():
+MAX_DUE_YEARS = 2
+
+
+def latest_due_date(today: date) -> date:
+    """The furthest due date a manager may set: two years ahead (a date beyond is a typo, like year 9999)."""
+    try:
+        return today.replace(year=today.year + MAX_DUE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_DUE_YEARS, day=28)
+
+
+def day_in_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
+    """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
+    body = (f"Hello {person.name},\n\n{actor.name} assigned you the course \"{course.title}\", due "
+            f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
+                                           "Sign in to Trainer and open \"My training\".\n"))
+    return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
+                         dedupe_key=f"assignment:{person.id}:{course.id}:{due.isoformat()}",
+                         subject=f"Training assigned: {course.title}, due {day_in_words(due)}", body=body,
+                         created_dt=clock.now())
+
+
+def assign_course(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> int:
+    """Assign the course to these people with a due date (re-assigning moves the date); returns how many.
+
+    Each person gets an e-mail in the outbox, in the same transaction; `flask notify` hands unsent
+    outbox messages to SMTP. Re-assigning the same date sends nothing new.
+    """
+    today = clock.now().date()
+    if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
+    if due > latest_due_date(today):
+        raise ServiceError(f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
     for person in people:
         _require_manager_of(actor, person)
     existing = {a.user_id: a for a in db.session.scalars(
@@ -36,6 +69,12 @@ def assign_course(actor, course: Course, people: list[User], due: date) -> int:
         assignment = existing.get(person.id) or Assignment(user_id=person.id, course_id=course.id)
         assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, actor.id, clock.now()
         db.session.add(assignment)
+    already_mailed = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(
+        [f"assignment:{p.id}:{course.id}:{due.isoformat()}" for p in people]))))
+    for person in people:
+        mail = _assignment_mail(actor, person, course, due, home_url)
+        if mail.dedupe_key not in already_mailed:
+            db.session.add(mail)
     record_event(actor, "assignments.set", f"course:{course.slug}", due=due.isoformat(),
                  people=sorted(p.id for p in people))
     db.session.commit()
@@ -82,6 +121,12 @@ def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str])
     roles = sorted(set(roles) & {"learner", "manager"}) or ["learner"]
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise ServiceError(f"{email} already has an account.")
+    # Only the newest link for a person works: a re-invite revokes the earlier pending ones.
+    for earlier in db.session.scalars(select(Invitation).where(
+            Invitation.email == email, Invitation.clinic_id == clinic_id, Invitation.accepted_dt.is_(None),
+            Invitation.revoked_dt.is_(None))):
+        earlier.revoked_dt = clock.now()
+        record_event(actor, "invitations.revoke", f"invitation:{earlier.id}", reason="invited again")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(email=email, name=name, clinic_id=clinic_id, roles=roles, token_hash=_token_hash(token),
                             invited_by_id=actor.id, created_dt=clock.now(),
@@ -100,9 +145,56 @@ def open_invitation(token: str) -> Invitation:
         raise NotFound("This invitation link is not valid. Ask your manager for a new one.")
     if invitation.accepted_dt is not None:
         raise ServiceError("This invitation has already been used. Sign in with your email and password.")
+    if invitation.revoked_dt is not None:
+        raise ServiceError("This invitation link was revoked. If you were invited again, use the newest e-mail; "
+                           "otherwise ask your manager.")
     if clock.now() > invitation.expires_dt:
         raise ServiceError("This invitation has expired. Ask your manager to invite you again.")
     return invitation
+
+
+def invitation_state(invitation: Invitation, now=None) -> str:
+    """accepted, revoked, expired or pending."""
+    if invitation.accepted_dt is not None:
+        return "accepted"
+    if invitation.revoked_dt is not None:
+        return "revoked"
+    return "expired" if (now or clock.now()) > invitation.expires_dt else "pending"
+
+
+def clinic_invitations(actor, clinic_id: int, limit: int = 100) -> list[Invitation]:
+    """The clinic's newest invitations, newest first."""
+    if not can_manage_clinic(actor, clinic_id):
+        raise NotFound("There is no such clinic.")
+    return list(db.session.scalars(select(Invitation).where(Invitation.clinic_id == clinic_id)
+                                   .order_by(Invitation.created_dt.desc(), Invitation.id.desc()).limit(limit)))
+
+
+def _own_invitation(actor, invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or not can_manage_clinic(actor, invitation.clinic_id):
+        raise NotFound("There is no such invitation.")
+    return invitation
+
+
+def revoke_invitation(actor, invitation_id: int) -> Invitation:
+    """Stop an unused link from working (audited)."""
+    invitation = _own_invitation(actor, invitation_id)
+    if invitation.accepted_dt is not None:
+        raise ServiceError("This invitation was already accepted; deactivate the account instead.")
+    if invitation.revoked_dt is None:
+        invitation.revoked_dt = clock.now()
+        record_event(actor, "invitations.revoke", f"invitation:{invitation.id}", reason="revoked by a manager")
+        db.session.commit()
+    return invitation
+
+
+def resend_invitation(actor, invitation_id: int) -> tuple[Invitation, str]:
+    """A fresh link (7 more days) for an unused invitation; the old link stops working."""
+    invitation = _own_invitation(actor, invitation_id)
+    if invitation.accepted_dt is not None:
+        raise ServiceError("This invitation was already accepted.")
+    return invite_staff(actor, invitation.clinic_id, invitation.email, invitation.name, invitation.roles)
 
 
 def accept_invitation(token: str, password: str) -> User:
@@ -126,3 +218,30 @@ def accept_invitation(token: str, password: str) -> User:
     record_event(user, "invitations.accept", f"invitation:{invitation.id}", user=user.id)
     db.session.commit()
     return user
+
+
+def _checked_zone(name: str) -> str:
+    from trainer.time_zones import is_time_zone
+    name = (name or "").strip()
+    if not is_time_zone(name):
+        raise ServiceError(f"{name[:64]!r} is not a time zone; choose one from the list (for example Europe/London).")
+    return name
+
+
+def set_clinic_time_zone(actor, clinic, name: str) -> None:
+    """The zone in which the clinic's people see times (unless they have their own), audited."""
+    if clinic is None or not can_manage_clinic(actor, clinic.id):
+        raise NotFound("There is no such clinic.")
+    name = _checked_zone(name)
+    before, clinic.time_zone = clinic.time_zone, name
+    record_event(actor, "clinics.time_zone", f"clinic:{clinic.id}", before=before, after=name)
+    db.session.commit()
+
+
+def set_person_time_zone(actor, person: User, name: str | None) -> None:
+    """A person's own zone, overriding their clinic's; None or "" goes back to the clinic's. Audited."""
+    _require_manager_of(actor, person)
+    name = _checked_zone(name) if name else None
+    before, person.time_zone = person.time_zone, name
+    record_event(actor, "users.time_zone", f"user:{person.id}", before=before, after=name)
+    db.session.commit()

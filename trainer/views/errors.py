@@ -1,7 +1,7 @@
 """Error pages: a clear message for people, JSON for programs, never a traceback."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import abort, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -14,6 +14,7 @@ MESSAGES = {
     404: "There is nothing here. The link may be wrong, or the item is not visible to your account.",
     405: "That action is not available here.",
     413: "The upload is too large.",
+    414: "The address is too long. A search takes up to 100 characters: shorten it and try again.",
     429: "Too many requests. Wait a moment and try again.",
     500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
 }
@@ -31,7 +32,16 @@ def error_response(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+# Below gunicorn's 4094-byte request line, so an over-long search gets this site's page, not a bare one.
+MAX_URL_LENGTH = 2048
+
+
 def register_error_handlers(app) -> None:
+    @app.before_request
+    def refuse_over_long_addresses():
+        if len(request.full_path) > MAX_URL_LENGTH:
+            abort(414)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         from trainer.views.auth import ATTEMPT_POSTS, signed_out_response

@@ -24,7 +24,7 @@ class AssignForm(FlaskForm):
     course = SelectField("Course", validators=[DataRequired()])
     due = DateField("Due date", validators=[DataRequired(message="Choose the due date.")])
     people = SelectMultipleField("People", coerce=int)
-    whole_clinic = SelectField("Assign to", choices=[SelectChoice("chosen", "The people ticked below"),
+    whole_clinic = SelectField("Assign to", choices=[SelectChoice("chosen", "The people ticked in the register above"),
                                                             SelectChoice("all", "Everyone in the clinic")])
 
 

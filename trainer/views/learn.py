@@ -206,15 +206,20 @@ def result(attempt_id: int):
                                 for k in cited_source_keys(content.get("source", ""))),
             "review": qtype.review(content, aq.display_order, aq.response),
             "critical": bool(content.get("critical")), "tags": content.get("tags") or [],
+            "topics": ", ".join(t.replace("-", " ").replace("_", " ") for t in content.get("tags") or []),
         })
-    missed_topics = sorted({t for r in reviews if r["critical"] and not r["correct"] for t in r["tags"]})
+    # Topics in words ("glide media"), not tag slugs ("glide-media").
+    missed_topics = sorted({t.replace("-", " ").replace("_", " ")
+                            for r in reviews if r["critical"] and not r["correct"] for t in r["tags"]})
+    # What next (try again, or when it opens) is for the person who took the attempt, not a manager reading it.
+    rule = attempt_service.start_rule(current_user, attempt.module) if attempt.user_id == current_user.id else None
     certificate = None
     if attempt.passed:
         certificate = current_certificate(attempt.user_id, course.id)
     return render_template("learn/result.html", attempt=attempt, module=attempt.module, course=course,
                            reviews=reviews,
                            show_answers=bool(attempt.passed) or attempt.module.show_answers == "always", missed_topics=missed_topics,
-                           certificate=certificate)
+                           certificate=certificate, rule=rule, form=ActionForm())
 
 
 @bp.route("/certificates/<code>")

@@ -6,18 +6,23 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 
+from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (can_manage_clinic, can_revoke_certificates, can_set_accommodations, can_view_person,
+from trainer.security import (can_manage_clinic, can_reinstate_certificates, can_revoke_certificates, can_set_accommodations, can_view_person,
                               has_role, role_required)
-from trainer.services import ServiceError
-from trainer.services.certificates import certificate_state, find_certificate, revoke_certificate
+from trainer.services import NotFound, ServiceError
+from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
+                                           revoke_certificate)
 from trainer.services.mail import deliver
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import assign_course, invite_staff, set_accommodations, set_active
+from trainer.services.staff import (assign_course, clinic_invitations, invitation_state, invite_staff,
+                                    latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
+                                    set_active, set_clinic_time_zone, set_person_time_zone)
+from trainer.time_zones import time_zone_names
 from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -67,16 +72,19 @@ def register():
     if practical_filter:
         shown = [row for row in shown if practical[row.person.id][0] == practical_filter]
     page = paginate(shown, request.args.get("page", 1, type=int), PER_PAGE)
-    chart = status_bars_svg([("Certified", summary.certified), ("Expiring ≤ 60 d", summary.expiring_60),
-                             ("Expired", summary.expired), ("Overdue", summary.overdue),
-                             ("Not started", summary.not_started)], "Staff by status")
+    # The bars split the staff (they add up to the total); expiring and overdue are on the cards.
+    chart = status_bars_svg([("Certified", summary.certified), ("Expired", summary.expired),
+                             ("Revoked", summary.revoked), ("In progress", summary.in_progress),
+                             ("Failed", summary.failed), ("Not started", summary.not_started)], "Staff by status")
     assign_form = AssignForm(course=course.slug)
     assign_form.course.choices = [SelectChoice(c.slug, c.title) for c in courses]
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
                            summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
                            statuses=STATUS_FILTERS, assign_form=assign_form, practical=practical,
-                           practical_filter=practical_filter, practical_filters=PRACTICAL_FILTERS)
+                           practical_filter=practical_filter, practical_filters=PRACTICAL_FILTERS,
+                           today=clock.now().date(), latest_due=latest_due_date(clock.now().date()),
+                           time_zones=time_zone_names(), action_form=ActionForm())
 
 
 @bp.route("/assignments", methods=["POST"])
@@ -102,7 +110,8 @@ def assign():
         flash("Tick the people to assign, or choose everyone in the clinic.", "error")
         return back
     try:
-        count = assign_course(current_user, course, people, form.due.data)
+        count = assign_course(current_user, course, people, form.due.data,
+                              home_url=url_for("learn.home", _external=True))
     except ServiceError as exc:
         flash(str(exc), "error")
         return back
@@ -135,7 +144,37 @@ def person(person_id: int):
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
-        practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical})
+        practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
+        can_reinstate=can_reinstate_certificates(current_user),
+        time_zones=time_zone_names(), can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
+
+
+@bp.route("/time-zone", methods=["POST"])
+@role_required("manager", "admin")
+def clinic_time_zone():
+    clinic = clinic_in_scope()
+    if clinic is None or not ActionForm().validate_on_submit():
+        abort(404 if clinic is None else 400)
+    try:
+        set_clinic_time_zone(current_user, clinic, request.form.get("time_zone", ""))
+        flash(f"Times are now shown in {clinic.time_zone} for {clinic.name}.", "success")
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("manage.register", clinic=clinic.id))
+
+
+@bp.route("/people/<int:person_id>/time-zone", methods=["POST"])
+@role_required("manager", "admin")
+def person_time_zone(person_id: int):
+    person = _person_or_404(person_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        set_person_time_zone(current_user, person, request.form.get("time_zone", ""))
+        flash("Time zone saved.", "success")
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
 
 
 @bp.route("/people/<int:person_id>/accommodations", methods=["POST"])
@@ -174,15 +213,54 @@ def revoke(code: str):
     if cert is None:
         abort(404)
     form = RevokeForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash("Give the reason for revoking (at least a few words).", "error")
+    elif request.form.get("confirm") != "yes":
+        # Revoking tells anyone who checks the code that it is revoked: confirm it first.
+        return render_template("manage/revoke_confirm.html", certificate=cert, form=form)
+    else:
         try:
             revoke_certificate(current_user, cert, form.reason.data)
             flash("The certificate is revoked; verification now says so.", "success")
         except ServiceError as exc:
             flash(str(exc), "error")
-    else:
-        flash("Give the reason for revoking (at least a few words).", "error")
     return redirect(url_for("manage.person", person_id=cert.user_id))
+
+
+@bp.route("/certificates/<code>/reinstate", methods=["POST"])
+@role_required("admin")
+def reinstate(code: str):
+    cert = find_certificate(code)
+    if cert is None:
+        abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            reinstate_certificate(current_user, cert, form.reason.data)
+            flash("The certificate is reinstated; verification says valid again.", "success")
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    else:
+        flash("Give the reason for reinstating (at least a few words).", "error")
+    return redirect(url_for("manage.person", person_id=cert.user_id))
+
+
+def _mail_invitation(clinic: Clinic, invitation, token: str) -> str:
+    """E-mail the invitation link; returns the link (also shown to the manager)."""
+    link = url_for("auth.accept_invitation", token=token, _external=True)
+    deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
+            subject=f"You are invited to {clinic.name}'s microneedling training",
+            body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
+                 f"training of {clinic.name}. Set your password here (the link works once and expires "
+                 f"in 7 days):\n\n{link}\n",
+            smtp_url=current_app.config.get("SMTP_URL"))
+    return link
+
+
+def _invitations_page(clinic: Clinic, form: InviteForm, link: str | None, status: int = 200):
+    invitations = [(i, invitation_state(i)) for i in clinic_invitations(current_user, clinic.id)]
+    return render_template("manage/invite.html", form=form, clinic=clinic, link=link, invitations=invitations,
+                           action_form=ActionForm()), status
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
@@ -199,12 +277,40 @@ def invite():
         except ServiceError as exc:
             form.email.errors.append(str(exc))
         else:
-            link = url_for("auth.accept_invitation", token=token, _external=True)
-            deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
-                    subject=f"You are invited to {clinic.name}'s microneedling training",
-                    body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
-                         f"training of {clinic.name}. Set your password here (the link works once and expires "
-                         f"in 7 days):\n\n{link}\n",
-                    smtp_url=current_app.config.get("SMTP_URL"))
+            link = _mail_invitation(clinic, invitation, token)
             flash(f"Invitation sent to {invitation.email}. You can also pass on the link below.", "success")
-    return render_template("manage/invite.html", form=form, clinic=clinic, link=link), 400 if form.errors else 200
+    return _invitations_page(clinic, form, link, 400 if form.errors else 200)
+
+
+@bp.route("/invitations/<int:invitation_id>/resend", methods=["POST"])
+@role_required("manager", "admin")
+def resend_invite(invitation_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation, token = resend_invitation(current_user, invitation_id)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("manage.invite"))
+    clinic = invitation.clinic
+    link = _mail_invitation(clinic, invitation, token)
+    flash(f"A new link was sent to {invitation.email}; the earlier one no longer works.", "success")
+    return _invitations_page(clinic, InviteForm(formdata=None), link)
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@role_required("manager", "admin")
+def revoke_invite(invitation_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation = revoke_invitation(current_user, invitation_id)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("manage.invite"))
+    flash(f"The invitation for {invitation.email} is revoked; its link no longer works.", "success")
+    return redirect(url_for("manage.invite", clinic=invitation.clinic_id))

@@ -1,11 +1,11 @@
 """Pages anyone may open: certificate verification and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy import text
 
 from trainer.extensions import db
-from trainer.services.certificates import certificate_state, find_certificate
+from trainer.services.certificates import canonical_code, certificate_state, find_certificate
 from trainer.services.practical import signoff_facts
 from trainer.services.rate_limit import hit
 from trainer.views.errors import error_response
@@ -41,6 +41,18 @@ def too_many_lookups():
         429, "Too many certificate checks from your network in the last minute. Wait a minute and try again."))
     response.headers["Retry-After"] = str(LOOKUP_WINDOW_SECONDS)
     return response
+
+
+@bp.route("/verify")
+def verify_form():
+    """A form for a code typed from a paper certificate; blanks and spaces between groups are dropped."""
+    if "code" not in request.args:
+        return render_template("public/verify_form.html", code="", error=None)
+    code = "".join(request.args["code"].split())[:64]
+    if not code:
+        return render_template("public/verify_form.html", code="",
+                               error="Enter the code printed on the certificate."), 400
+    return redirect(url_for("public.verify", code=canonical_code(code) or code))
 
 
 @bp.route("/verify/<code>")
