@@ -82,6 +82,7 @@ import random  # noqa: E402
 
 from trainer.quiz.drawing import Candidate, draw_questions  # noqa: E402
 from trainer.quiz.grading import grade_attempt  # noqa: E402
+from trainer.quiz.types import question_type  # noqa: E402
 
 MODULES = ["procedure", "safety", "aftercare"]
 #: The safety topics whose miss could harm a client; every attempt at the module's quiz meets each one.
@@ -200,3 +201,45 @@ def test_every_draw_meets_every_critical_topic(spec, slug):
         met = set().union(*(tags_of[key] for key in _draw(module, rng)))
         missing = CRITICAL_TOPICS[slug] - met
         assert not missing, f"{slug}: draw {n} has no question on {sorted(missing)}"
+
+
+def _right_response(q):
+    """The fully right answer to a question, in the shape its type grades."""
+    kind = q["type"]
+    if kind == "single":
+        return next(i for i, c in enumerate(q["choices"]) if c.get("correct"))
+    if kind == "multiple":
+        return sorted(i for i, c in enumerate(q["choices"]) if c.get("correct"))
+    if kind == "true_false":
+        return q["answer"]
+    if kind == "matching":
+        return list(range(len(q["pairs"])))
+    if kind == "ordering":
+        return list(range(len(q["order"])))
+    return q["answers"][0]
+
+
+@pytest.mark.parametrize("slug", MODULES)
+def test_the_critical_gate_is_about_the_topics_not_a_third_of_the_paper(spec, slug):
+    # Any missed critical item fails the attempt. With too many critical items per paper a
+    # competent learner fails by bad luck and hits the cooldown: the gate stays on the topics.
+    module = _module(spec, slug)
+    by_id = {q.data["id"]: q.data for q in module.questions}
+    rng = random.Random(20261202)
+    critical_counts, passes = [], 0
+    for _ in range(2000):
+        paper = [by_id[key] for key in _draw(module, rng)]
+        critical_counts.append(sum(1 for q in paper if q.get("critical")))
+        # A learner who gets each item fully right with probability 0.9 and leaves the rest blank.
+        items = [(q, _right_response(q) if rng.random() < 0.9 else None) for q in paper]
+        passes += grade_attempt(items, module.quiz.pass_percent).passed
+    mean = sum(critical_counts) / len(critical_counts)
+    assert 4 <= mean <= 7, f"{slug}: {mean:.2f} critical items per attempt"
+    assert passes / 2000 >= 0.5, f"{slug}: a 90%-accurate learner passes {passes / 20:.0f}% of attempts"
+
+
+@pytest.mark.parametrize("slug", MODULES)
+def test_the_right_response_scores_full_marks(spec, slug):
+    # The simulated learner above is only honest if its "right" answers really score 1.0.
+    for q in _module(spec, slug).questions:
+        assert question_type(q.data["type"]).score(q.data, _right_response(q.data)) == 1.0, q.data["id"]
