@@ -50,13 +50,8 @@ def _init_extensions(app: Flask) -> None:
     def _back_to_write_transactions(_exc):
         read_mostly(False)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from trainer.models import User
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_enabled else None
+    from trainer import sessions
+    sessions.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

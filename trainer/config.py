@@ -28,6 +28,15 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
 def settings_from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("TRAINER_ENV", "development")
@@ -55,7 +64,9 @@ def settings_from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         # Seconds after the stored deadline during which an in-flight answer save still counts.
         "ANSWER_GRACE_SECONDS": 30,
-        "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
+        # A session unused this long signs no one in (shared clinic computers); admins' sooner.
+        "IDLE_TIMEOUT_MINUTES": _positive_int("IDLE_TIMEOUT_MINUTES", 8 * 60),
+        "ADMIN_IDLE_TIMEOUT_MINUTES": _positive_int("ADMIN_IDLE_TIMEOUT_MINUTES", 60),
         # Public certificate lookups (/verify, /api/v1/certificates) per client address per minute.
         "VERIFY_LOOKUPS_PER_MINUTE": int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE") or 60),
     }

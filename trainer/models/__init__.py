@@ -1,5 +1,5 @@
 """Database models, one module per aggregate. Importing this package registers them all."""
-from trainer.models.accounts import ROLES, ApiToken, Clinic, Invitation, LoginFailure, User, UserRole
+from trainer.models.accounts import ROLES, ApiToken, Clinic, Invitation, User, UserRole
 from trainer.models.assignments import Assignment
 from trainer.models.attempts import Attempt, AttemptQuestion, GradeHistory
 from trainer.models.audit import AuditEvent
@@ -8,7 +8,7 @@ from trainer.models.courses import Course, CourseMedia, Module, Question, Questi
 from trainer.models.notifications import OutboxMessage, RateCounter
 
 __all__ = [
-    "ROLES", "ApiToken", "Clinic", "Invitation", "LoginFailure", "User", "UserRole", "Assignment", "Attempt",
+    "ROLES", "ApiToken", "Clinic", "Invitation", "User", "UserRole", "Assignment", "Attempt",
     "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "Course", "CourseMedia", "Module", "Question",
     "QuestionVersion", "OutboxMessage", "RateCounter",
 ]

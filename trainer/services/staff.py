@@ -63,6 +63,8 @@ def set_active(actor, person: User, active: bool) -> None:
     if person.id == actor.id:
         raise Forbidden("You cannot deactivate your own account.")
     person.is_enabled = active
+    if not active:
+        person.session_generation = User.session_generation + 1  # their open sessions end now
     record_event(actor, "users.activate" if active else "users.deactivate", f"user:{person.id}")
     db.session.commit()
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from trainer.security import has_role
 from trainer.services import NotFound, ServiceError
-from trainer.services.accounts import SignInRefused, authenticate
+from trainer.services.accounts import SignInRefused, authenticate, end_sessions
+from trainer.sessions import close_session, open_session
 from trainer.services.staff import accept_invitation as accept_invitation_service
 from trainer.services.staff import open_invitation
 from trainer.views.errors import wants_json
@@ -67,12 +68,12 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, current_app.config["LOGIN_ATTEMPTS_PER_15_MINUTES"])
+            user = authenticate(form.email.data, form.password.data, request.remote_addr)
         except SignInRefused as exc:
             form.password.errors.append(str(exc))
             status = 401
         else:
-            login_user(user)
+            open_session(user)
             return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
     elif request.method == "POST":
         status = 400
@@ -83,7 +84,10 @@ def login():
 @login_required
 def logout():
     if ActionForm().validate_on_submit():
-        logout_user()
+        # Revoked server-side: a copy of this cookie (or any other session of the account) stops working.
+        person = current_user._get_current_object()
+        end_sessions(person, person, "sign-out")
+        close_session()
         flash("You are signed out. Any quiz you were taking is saved; sign in to carry on.")
     return redirect(url_for("auth.login"))
 
@@ -104,8 +108,7 @@ def accept_invitation(token: str):
         except ServiceError as exc:
             form.password.errors.append(str(exc))
         else:
-            logout_user()
-            login_user(user)
+            open_session(user)
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
             return redirect(home_url_for(user))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation), 400 if form.errors else 200
