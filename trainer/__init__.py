@@ -24,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["has_role"] = has_role
     from trainer.views.errors import register_error_handlers
     register_error_handlers(app)
+    from trainer import headers
+    headers.init_app(app)
     from trainer.cli import register_cli
     register_cli(app)
     return app
