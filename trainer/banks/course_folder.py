@@ -150,7 +150,7 @@ def _check_draw(checker: _Checker, path: Path, line: int, quiz: QuizSettings, qu
     usable = [pq.data for pq in questions if isinstance(pq.data, dict)]
     if quiz.draw > len(usable):
         checker.add(path, line, f"quiz draws {quiz.draw} questions but its bank has {len(usable)}")
-    tag_counts = Counter(tag for q in usable for tag in (q.get("tags") or []) if isinstance(tag, str))
+    tag_counts = Counter(tag for q in usable if isinstance(q.get("tags"), list) for tag in q["tags"] if isinstance(tag, str))
     for tag, minimum in quiz.draw_by_tag.items():
         if tag_counts[tag] < minimum:
             checker.add(path, line, f"draw_by_tag asks for {minimum} '{tag}' questions but the bank has {tag_counts[tag]}")
@@ -253,7 +253,8 @@ def load_course(folder: str | Path) -> CourseSpec:
             checker.add(course_path, mlines.get("slug", mline), "module slug must be lower-case letters, digits and '-'")
         elif slug in seen_slugs:
             checker.add(course_path, mlines.get("slug", mline), f"module slug '{slug}' is used twice")
-        seen_slugs.add(slug)
+        else:
+            seen_slugs.add(slug)
         if not (isinstance(mod.get("title"), str) and mod["title"].strip()):
             checker.add(course_path, mlines.get("title", mline), "module needs a title")
         content_md = ""

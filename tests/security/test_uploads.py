@@ -1,0 +1,119 @@
+"""Uploaded course and bank files: no YAML alias bombs, wrong types and overlong text are problems, not crashes."""
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import TINY_COURSE
+from tests.factories import make_user
+from tests.studio.test_bank_file_pages import course_count, login, upload_course, zip_bytes
+from trainer.banks.course_folder import load_course
+from trainer.banks.records import BankFormatError
+from trainer.banks.yaml_bank import MAX_TEXT_CHARS
+
+ALIAS_BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+"""
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "tiny-course"
+    shutil.copytree(TINY_COURSE, folder)
+    return folder
+
+
+def _problems(folder: Path) -> list[str]:
+    with pytest.raises(BankFormatError) as caught:
+        load_course(folder)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_an_alias_bomb_in_course_yaml_is_refused_with_its_line(tmp_path):
+    folder = _copy(tmp_path)
+    course = folder / "course.yaml"
+    course.write_text(course.read_text().replace("summary: A two-module course for tests.\n", "summary: *f\n")
+                      .replace("format: trainer-course/1\n", "format: trainer-course/1\nx-bomb:\n  " +
+                               ALIAS_BOMB.replace("\n", "\n  ")))
+    problems = _problems(folder)
+    assert len(problems) == 1 and "anchors (&name) and aliases (*name) are not allowed" in problems[0]
+    assert problems[0].startswith(f"{course}:3:")
+
+
+def test_an_alias_in_a_bank_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    bank = folder / "questions" / "care.yaml"
+    text = bank.read_text()
+    bank.write_text(text.replace("questions:\n", "questions:\n", 1).replace("source: S1", "source: &s S1", 1))
+    assert any("aliases (*name) are not allowed" in p for p in _problems(folder))
+
+
+def test_an_alias_bomb_in_an_uploaded_zip_changes_nothing(app, tmp_path):
+    client = app.test_client()
+    login(client, make_user("trainer"))
+    folder = _copy(tmp_path)
+    course = folder / "course.yaml"
+    course.write_text(ALIAS_BOMB + course.read_text().replace("summary: A two-module course for tests.",
+                                                              "summary: *f"))
+    response = upload_course(client, zip_bytes(folder))
+    assert response.status_code == 400
+    assert "aliases (*name) are not allowed" in response.get_data(as_text=True)
+    assert course_count() == 0
+    assert client.get("/author/").status_code == 200 and client.get("/learn").status_code in (200, 403)
+
+
+def _paths(data, prefix=()):
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield prefix + (key,)
+            yield from _paths(value, prefix + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield prefix + (i,)
+            yield from _paths(value, prefix + (i,))
+
+
+@pytest.mark.parametrize("file_name", ["course.yaml", "questions/basics.yaml"])
+def test_a_list_or_mapping_in_place_of_any_value_is_a_problem_not_a_crash(tmp_path, file_name):
+    original = yaml.safe_load((TINY_COURSE / file_name).read_text())
+    checked = 0
+    for path in _paths(original):
+        if file_name != "course.yaml" and path[:2] != ("questions", 0):
+            continue  # the first question stands for all of them
+        for wrong in (["a list"], {"a": "mapping"}):
+            folder = tmp_path / f"case{checked}"
+            shutil.copytree(TINY_COURSE, folder)
+            data = yaml.safe_load((TINY_COURSE / file_name).read_text())
+            target = data
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = wrong
+            (folder / file_name).write_text(yaml.safe_dump(data))
+            try:
+                load_course(folder)
+            except BankFormatError:
+                pass  # problems with file:line, as wanted
+            checked += 1
+            shutil.rmtree(folder)
+    assert checked > 20
+
+
+def test_a_list_as_the_question_type_names_the_line(tmp_path):
+    folder = _copy(tmp_path)
+    bank = folder / "questions" / "basics.yaml"
+    bank.write_text(bank.read_text().replace("    type: single\n", "    type: [single]\n", 1))
+    assert any(":4: unknown type ['single']" in p for p in _problems(folder))
+
+
+def test_overlong_text_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    course = folder / "course.yaml"
+    course.write_text(course.read_text().replace("summary: A two-module course for tests.",
+                                                 "summary: " + "x" * (MAX_TEXT_CHARS + 1)))
+    problems = _problems(folder)
+    assert problems == [f"{course}:4: text longer than {MAX_TEXT_CHARS:,} characters"]
