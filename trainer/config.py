@@ -10,9 +10,9 @@ class ConfigError(RuntimeError):
     """The environment cannot start the app; the message says what to set."""
 
 
-def _instance_secret_key(instance_path: str) -> str:
+def _instance_secret_key(instance_path: str, name: str = "secret_key") -> str:
     """Return a key generated once into the instance folder, so local sessions survive restarts."""
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
@@ -47,12 +47,20 @@ def settings_from_environment(instance_path: str) -> dict:
         if env == "production":
             raise ConfigError("SECRET_KEY must be set when TRAINER_ENV=production.")
         secret_key = _instance_secret_key(instance_path)
+    audit_key = os.environ.get("AUDIT_KEY")
+    if not audit_key:
+        if env == "production":
+            raise ConfigError("AUDIT_KEY must be set when TRAINER_ENV=production (keep it outside the database).")
+        audit_key = _instance_secret_key(instance_path, "audit_key")
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "trainer.db")
     )
     return {
         "TRAINER_ENV": env,
         "SECRET_KEY": secret_key,
+        "AUDIT_KEY": audit_key,
+        # Every audit entry's id and hash, appended outside the database (make it append-only).
+        "AUDIT_HEAD_FILE": os.environ.get("AUDIT_HEAD_FILE") or str(Path(instance_path) / "audit-head.log"),
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SMTP_URL": os.environ.get("SMTP_URL") or None,

@@ -20,13 +20,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from trainer.certification.pdf import certificate_pdf
+from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import Certificate, User
+from trainer.services.audit import record_event
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 _NOT_IN_FILE_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def record_export(actor, kind: str, clinic_id: int | None, rows: int) -> None:
+    """Note in the audit trail that personal data left the system: who, what, whose, how many records."""
+    actor_id = actor.id
+    begin_write(db.session)  # exports are page views: take SQLite's write lock before the append
+    record_event(db.session.get(User, actor_id), f"exports.{kind}", f"clinic:{clinic_id or 'all'}", rows=rows)
+    db.session.commit()
 
 
 def _export_columns(records: Sequence[dict], columns: Sequence[str] | None = None) -> list[str]:
