@@ -17,6 +17,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(settings_from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many hops as the deployer vouches for; the Host header is never taken from them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -28,6 +28,15 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more), not {raw!r}.")
+    return int(raw)
+
+
 def _positive_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if not raw:
@@ -76,5 +85,7 @@ def settings_from_environment(instance_path: str) -> dict:
         "IDLE_TIMEOUT_MINUTES": _positive_int("IDLE_TIMEOUT_MINUTES", 8 * 60),
         "ADMIN_IDLE_TIMEOUT_MINUTES": _positive_int("ADMIN_IDLE_TIMEOUT_MINUTES", 60),
         # Public certificate lookups (/verify, /api/v1/certificates) per client address per minute.
+        # Reverse proxies in front whose X-Forwarded-For/-Proto are believed; 0 believes none.
+        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),
         "VERIFY_LOOKUPS_PER_MINUTE": int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE") or 60),
     }
