@@ -52,6 +52,7 @@ def make_app(database_url: str, **config):
     # Each app its own audit head file: the tables are emptied between tests, so must the file be.
     config.setdefault("AUDIT_HEAD_FILE", os.path.join(tempfile.mkdtemp(prefix="trainer-audit-"), "audit-head.log"))
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "trainer.test",
+                       "TRAINER_BASE_URL": config.pop("TRAINER_BASE_URL", "http://trainer.test"),
                        "WTF_CSRF_ENABLED": config.pop("WTF_CSRF_ENABLED", False), **config})
 
 

@@ -270,8 +270,8 @@ def attempts_close_expired():
 
 
 @click.command("notify")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
-              help="Where people reach the app; links in the messages start with it.")
+@click.option("--base-url", default=None,
+              help="Where people reach the app; links in the messages start with it (default: TRAINER_BASE_URL).")
 @with_appcontext
 def notify(base_url):
     """Send expiry reminders, overdue notices and managers' weekly digests not sent before (for cron)."""

@@ -61,6 +61,14 @@ def settings_from_environment(instance_path: str) -> dict:
         if env == "production":
             raise ConfigError("AUDIT_KEY must be set when TRAINER_ENV=production (keep it outside the database).")
         audit_key = _instance_secret_key(instance_path, "audit_key")
+    base_url = os.environ.get("TRAINER_BASE_URL")
+    if not base_url:
+        if env == "production":
+            raise ConfigError("TRAINER_BASE_URL must be set when TRAINER_ENV=production (links in e-mails use it).")
+        base_url = "http://127.0.0.1:5000"
+    from trainer.links import base_url_problem
+    if base_url_problem(base_url):
+        raise ConfigError(f"TRAINER_BASE_URL: {base_url_problem(base_url)}")
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "trainer.db")
     )
@@ -68,6 +76,8 @@ def settings_from_environment(instance_path: str) -> dict:
         "TRAINER_ENV": env,
         "SECRET_KEY": secret_key,
         "AUDIT_KEY": audit_key,
+        # The public address in every link the app sends; never taken from a request's Host header.
+        "TRAINER_BASE_URL": base_url.rstrip("/"),
         # Every audit entry's id and hash, appended outside the database (make it append-only).
         "AUDIT_HEAD_FILE": os.environ.get("AUDIT_HEAD_FILE") or str(Path(instance_path) / "audit-head.log"),
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, make_response, request, url_for
+from flask import Blueprint, abort, current_app, make_response, request
 from flask_login import current_user, login_required
 
 from trainer import clock
+from trainer.links import external_url
 from trainer.certification.pdf import certificates_zip
 from trainer.models import Certificate, Clinic, Course
 from trainer.security import can_view_person, role_required
@@ -103,7 +104,7 @@ def _refuse(message: str):
 
 
 def _verify_url(cert: Certificate) -> str:
-    return url_for("public.verify", code=cert.code, _external=True)
+    return external_url("public.verify", code=cert.code)
 
 
 def _dated_name(kind: str, clinic: Clinic | None, extension: str, course: Course | None = None) -> str:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 
+from trainer.links import external_url
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, Clinic, Course, User
@@ -192,7 +193,7 @@ def invite():
         except ServiceError as exc:
             form.email.errors.append(str(exc))
         else:
-            link = url_for("auth.accept_invitation", token=token, _external=True)
+            link = external_url("auth.accept_invitation", token=token)
             deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
                     subject=f"You are invited to {clinic.name}'s microneedling training",
                     body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
