@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import Assignment, Course, Invitation, User, UserRole
-from trainer.security import can_manage_clinic, can_set_accommodations
+from trainer.security import can_change_account, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import hash_password, normalise_email, password_problem
 from trainer.services.audit import record_event
@@ -44,8 +44,10 @@ def assign_course(actor, course: Course, people: list[User], due: date) -> int:
 
 def set_accommodations(actor, person: User, time_multiplier: float, extra_attempts: int) -> None:
     """Extra time (x1, x1.5, x2) and extra attempts for one person, recorded in the audit trail."""
-    if not can_set_accommodations(actor, person):
+    if person is None or not (has_role(actor, "trainer") or can_manage_clinic(actor, person.clinic_id)):
         raise NotFound("There is no such person in your clinic.")
+    if not can_set_accommodations(actor, person):
+        raise Forbidden("You cannot set accommodations for yourself or for an account with a higher role than yours.")
     if time_multiplier not in TIME_MULTIPLIERS:
         raise ServiceError("Extra time must be none, x1.5 or x2.")
     if not 0 <= extra_attempts <= 10:
@@ -62,6 +64,8 @@ def set_active(actor, person: User, active: bool) -> None:
     _require_manager_of(actor, person)
     if person.id == actor.id:
         raise Forbidden("You cannot deactivate your own account.")
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot change an account with a higher role than yours.")
     person.is_enabled = active
     if not active:
         person.session_generation = User.session_generation + 1  # their open sessions end now

@@ -7,8 +7,8 @@ from flask import Blueprint, abort, current_app, make_response, request
 from flask_login import current_user, login_required
 
 from trainer import clock
-from trainer.links import external_url
 from trainer.certification.pdf import certificates_zip
+from trainer.links import external_url
 from trainer.models import Certificate, Clinic, Course
 from trainer.security import can_view_person, role_required
 from trainer.services.certificates import find_certificate

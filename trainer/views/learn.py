@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from trainer import clock
-from trainer.links import external_url
 from trainer.banks.course_folder import cited_source_keys
 from trainer.extensions import db
+from trainer.links import external_url
 from trainer.models import Attempt, Course, CourseMedia, Module
 from trainer.quiz.types import question_type
 from trainer.rendering import render_markdown

@@ -6,18 +6,19 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 
-from trainer.links import external_url
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
+from trainer.links import external_url
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (can_manage_clinic, can_revoke_certificates, can_set_accommodations, can_view_person,
-                              has_role, role_required)
-from trainer.services import ServiceError
+from trainer.security import (can_change_account, can_manage_clinic, can_revoke_certificates, can_set_accommodations,
+                              can_view_person, has_role, role_required)
+from trainer.services import Forbidden, ServiceError
 from trainer.services.certificates import certificate_state, find_certificate, revoke_certificate
 from trainer.services.mail import deliver
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
 from trainer.services.staff import assign_course, invite_staff, set_accommodations, set_active
+from trainer.views.errors import error_response
 from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -128,7 +129,7 @@ def person(person_id: int):
         "manage/person.html", person=person, attempts=attempts, progress=progress,
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
-        can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
+        can_deactivate=can_change_account(current_user, person),
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm())
 
 
@@ -141,6 +142,8 @@ def accommodations(person_id: int):
         try:
             set_accommodations(current_user, person, float(form.time_multiplier.data), form.extra_attempts.data)
             flash("Accommodations saved.", "success")
+        except Forbidden as exc:
+            return error_response(403, str(exc))
         except ServiceError as exc:
             flash(str(exc), "error")
     else:
@@ -156,6 +159,8 @@ def activation(person_id: int):
         try:
             set_active(current_user, person, request.form.get("active") == "1")
             flash(f"{person.name} is {'active again' if person.is_enabled else 'deactivated; their records stay'}.", "success")
+        except Forbidden as exc:
+            return error_response(403, str(exc))
         except ServiceError as exc:
             flash(str(exc), "error")
     return redirect(url_for("manage.person", person_id=person.id))
