@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import bcrypt
+from zxcvbn import zxcvbn
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
@@ -16,7 +17,9 @@ from trainer.services.rate_limit import count_hits, delete_expired_counters, for
 
 #: Cost of new password hashes; tests lower it for speed, and one test checks the default.
 BCRYPT_ROUNDS = 12
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score (0-4) a password must reach: 3 means no common password, word, name or simple pattern.
+MIN_PASSWORD_SCORE = 3
 # A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
 
@@ -34,12 +37,21 @@ def check_password(password: str, password_hash: str) -> bool:
     return bcrypt.checkpw(_prehash(password), password_hash.encode())
 
 
-def password_problem(password: str) -> str | None:
-    """Why a password is not acceptable, or None."""
+def password_problem(password: str, *about_the_person: str) -> str | None:
+    """Why a password is not acceptable, or None.
+
+    zxcvbn (a pinned dependency) holds the 30,000 most common passwords of breach corpora, common
+    words and names, and recognises keyboard runs, repeats and dates; `about_the_person` (email,
+    name) counts as guessable too.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters for the password."
     if len(password) > 1000:
         return "Use at most 1,000 characters for the password."
+    # zxcvbn's cost grows with length; past 100 characters the first 100 decide.
+    if zxcvbn(password[:100], user_inputs=[part for part in about_the_person if part])["score"] < MIN_PASSWORD_SCORE:
+        return ("This password is too easy to guess: it is common, or made of a word, a name, a date or a simple "
+                "pattern. Try a few unrelated words.")
     return None
 
 
@@ -81,7 +93,7 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
         raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
     if clinic is None and {"learner", "manager"} & set(roles):
         raise ServiceError("Learners and managers belong to a clinic: give --clinic.")
-    problem = password_problem(password)
+    problem = password_problem(password, email, name)
     if problem:
         raise ServiceError(problem)
     if db.session.scalar(select(User.id).where(User.email == email)):

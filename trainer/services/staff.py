@@ -114,7 +114,7 @@ def open_invitation(token: str) -> Invitation:
 def accept_invitation(token: str, password: str) -> User:
     """Create the account with the invitee's own password; the link works once."""
     invitation = open_invitation(token)
-    problem = password_problem(password)
+    problem = password_problem(password, invitation.email, invitation.name)
     if problem:
         raise ServiceError(problem)
     used = db.session.execute(
