@@ -117,3 +117,49 @@ def test_overlong_text_is_refused(tmp_path):
                                                  "summary: " + "x" * (MAX_TEXT_CHARS + 1)))
     problems = _problems(folder)
     assert problems == [f"{course}:4: text longer than {MAX_TEXT_CHARS:,} characters"]
+
+
+# --- one sanitising policy for every channel -------------------------------------------------------
+
+OVERLAY = '<a href="https://evil.example/"><span style="position:fixed;inset:0">Session expired, sign in</span></a>'
+
+
+def test_raw_html_in_a_gift_upload_is_refused_like_in_the_course_folder(app):
+    from tests.factories import import_course
+    from tests.studio.test_bank_file_pages import upload_bank, version_count
+
+    import_course(TINY_COURSE)
+    client = app.test_client()
+    login(client, make_user("trainer"))
+    before = version_count()
+    gift = f"::care-html::[markdown]Which product? {OVERLAY}{{\n=Sterile\n~Any serum\n####Sterile only.}}\n"
+    response = upload_bank(client, "gift", gift, name="moodle.gift")
+    assert response.status_code == 400
+    assert "stem: raw HTML is not allowed in Markdown" in response.get_data(as_text=True)
+    assert version_count() == before
+
+
+def test_raw_html_in_a_csv_upload_is_refused(app):
+    from tests.factories import import_course
+    from tests.studio.test_bank_file_pages import upload_bank, version_count
+
+    import_course(TINY_COURSE)
+    client = app.test_client()
+    login(client, make_user("trainer"))
+    before = version_count()
+    sheet = ("id,type,stem,choice_1,choice_2,correct,explanation\r\n"
+             f"care-html,single,Which sign?,Blanching,Pinkness,1,\"Stop. {OVERLAY.replace(chr(34), chr(39))}\"\r\n")
+    response = upload_bank(client, "csv", sheet, name="sheet.csv")
+    assert response.status_code == 400
+    assert "explanation: raw HTML is not allowed in Markdown" in response.get_data(as_text=True)
+    assert version_count() == before
+
+
+def test_rendered_markdown_never_carries_a_style_attribute():
+    from trainer.rendering import markdown_problems, render_markdown
+
+    table = "| dose | depth |\n|-----:|:-----:|\n| 1 | 0.5 mm |\n"
+    html = str(render_markdown(table + "\n" + '<td style="position:fixed;inset:0">x</td>'))
+    assert "style" not in html
+    assert '<th class="align-right">dose</th>' in html and '<td class="align-center">0.5 mm</td>' in html
+    assert markdown_problems(table) == []  # alignment is allowed, as classes

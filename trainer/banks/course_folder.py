@@ -13,7 +13,7 @@ from pathlib import Path
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
 from trainer.banks.yaml_bank import child_node, load_yaml, mapping_key_lines, parse_bank
 from trainer.quiz.types import validate_question
-from trainer.rendering import image_references, markdown_problems, media_name
+from trainer.rendering import image_references, markdown_problems, media_name, question_markdown_problems
 
 COURSE_FORMAT = "trainer-course/1"
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
@@ -132,11 +132,8 @@ def _check_questions(checker: _Checker, questions: list[ParsedQuestion], sources
             checker.add(pq.path, pq.line_of(problem.field), problem.message)
         if not isinstance(pq.data, dict):
             continue
-        for key in ("stem", "explanation", "feedback"):
-            value = pq.data.get(key)
-            if isinstance(value, str):
-                for mp in markdown_problems(value):
-                    checker.add(pq.path, pq.line_of(key), f"{key}: {mp.message}")
+        for key, mp in question_markdown_problems(pq.data):
+            checker.add(pq.path, pq.line_of(key), f"{key}: {mp.message}")
         if sources is not None and "source" in pq.data and isinstance(pq.data["source"], str):
             keys = cited_source_keys(pq.data["source"])
             unknown = [k for k in keys if k not in sources]

@@ -13,6 +13,7 @@ from trainer.banks.yaml_bank import MAX_FILE_BYTES, parse_bank, write_bank
 from trainer.extensions import db
 from trainer.models import Course, CourseMedia, Module, Question
 from trainer.quiz.types import validate_question
+from trainer.rendering import question_markdown_problems
 from trainer.services import NotFound, ServiceError
 from trainer.services.attempts import current_versions
 from trainer.services.catalog import ImportReport, apply_question
@@ -39,6 +40,9 @@ def read_bank_file(text: str, path: str, file_format: str) -> list[ParsedQuestio
     for pq in questions:
         for problem in validate_question(pq.data):
             problems.append(BankProblem(path, pq.line_of(problem.field), problem.message))
+        # The same sanitising policy as the course folder and the editor.
+        for key, mp in question_markdown_problems(pq.data):
+            problems.append(BankProblem(path, pq.line_of(key), f"{key}: {mp.message}"))
         qid = pq.data.get("id") if isinstance(pq.data, dict) else None
         if qid in seen:
             problems.append(BankProblem(path, pq.line, f"duplicate id '{qid}' (first at line {seen[qid]})"))
