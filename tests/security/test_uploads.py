@@ -163,3 +163,36 @@ def test_rendered_markdown_never_carries_a_style_attribute():
     assert "style" not in html
     assert '<th class="align-right">dose</th>' in html and '<td class="align-center">0.5 mm</td>' in html
     assert markdown_problems(table) == []  # alignment is allowed, as classes
+
+
+# --- size of uploads and of the error page ---------------------------------------------------------
+
+def test_a_bank_with_thousands_of_problems_lists_the_first_hundred(app):
+    from tests.factories import import_course
+    from tests.studio.test_bank_file_pages import upload_bank
+
+    import_course(TINY_COURSE)
+    client = app.test_client()
+    login(client, make_user("trainer"))
+    sheet = "id,type,stem,choice_1,choice_2,correct,explanation\r\n" + "".join(
+        f"BAD ID {n},single,Stem,A,B,1,Why\r\n" for n in range(1500))
+    response = upload_bank(client, "csv", sheet, name="sheet.csv")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "these 1,500 problems" in html
+    assert html.count("<li><code>sheet.csv:") == 100
+    assert "and 1,400 more problems not listed here" in html
+    assert len(html) < 100_000
+
+
+@pytest.mark.parametrize("file_format", ["gift", "csv"])
+def test_a_bank_file_over_its_formats_limit_is_refused_before_parsing(app, file_format):
+    from tests.factories import import_course
+    from tests.studio.test_bank_file_pages import upload_bank
+    from trainer.views.bank_files import MAX_BANK_UPLOAD_BYTES
+
+    import_course(TINY_COURSE)
+    client = app.test_client()
+    login(client, make_user("trainer"))
+    response = upload_bank(client, file_format, "x" * (MAX_BANK_UPLOAD_BYTES[file_format] + 1))
+    assert response.status_code == 400
+    assert f"file is larger than {MAX_BANK_UPLOAD_BYTES[file_format] // 1024} KiB" in response.get_data(as_text=True)
