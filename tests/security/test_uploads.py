@@ -196,3 +196,41 @@ def test_a_bank_file_over_its_formats_limit_is_refused_before_parsing(app, file_
     response = upload_bank(client, file_format, "x" * (MAX_BANK_UPLOAD_BYTES[file_format] + 1))
     assert response.status_code == 400
     assert f"file is larger than {MAX_BANK_UPLOAD_BYTES[file_format] // 1024} KiB" in response.get_data(as_text=True)
+
+
+# --- SVG media ----------------------------------------------------------------------------------
+
+SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+BAD_SVGS = {
+    "namespaced script": '<svg xmlns="http://www.w3.org/2000/svg"><s:script xmlns:s="http://www.w3.org/2000/svg">'
+                         'alert(1)</s:script></svg>',
+    "plain script": SVG_HEAD + "<script>alert(1)</script></svg>",
+    "event handler": SVG_HEAD + '<rect width="5" height="5" onload="alert(1)"/></svg>',
+    "foreign object": SVG_HEAD + '<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject></svg>',
+    "external use": SVG_HEAD + '<use href="https://evil.example/x.svg#a"/></svg>',
+    "javascript link": SVG_HEAD + '<a xmlns:xl="http://www.w3.org/1999/xlink" xl:href="javascript:alert(1)">'
+                                  '<text>x</text></a></svg>',
+    "entity bomb": '<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>' + SVG_HEAD
+                   + "<text>&b;</text></svg>",
+    "not svg": '<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+    "broken": SVG_HEAD + "<rect>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SVGS))
+def test_unsafe_svg_media_is_refused(tmp_path, name):
+    folder = _copy(tmp_path)
+    (folder / "media" / "layers.svg").write_text(BAD_SVGS[name])
+    problems = _problems(folder)
+    assert any(p.startswith(f"{folder / 'media' / 'layers.svg'}:1:") for p in problems), problems
+
+
+def test_safe_svg_media_with_editor_metadata_is_accepted(tmp_path):
+    from trainer.banks.svg import svg_problem
+
+    drawing = (SVG_HEAD + '<title>Layers</title><metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
+               '</metadata><defs><marker id="m"><path d="M0 0L1 1"/></marker></defs>'
+               '<g><rect width="5" height="5" fill="#eee"/><use href="#m"/><text x="1" y="2">Epidermis</text></g></svg>')
+    assert svg_problem(drawing.encode()) is None
+    for path in (TINY_COURSE.parent.parent.parent / "question_banks").rglob("*.svg"):
+        assert svg_problem(path.read_bytes()) is None, path

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
+from trainer.banks.svg import svg_problem
 from trainer.banks.yaml_bank import child_node, load_yaml, mapping_key_lines, parse_bank
 from trainer.quiz.types import validate_question
 from trainer.rendering import image_references, markdown_problems, media_name, question_markdown_problems
@@ -183,8 +184,9 @@ def _read_media(checker: _Checker) -> dict[str, tuple[str, bytes]]:
             checker.add(path, 1, f"media file is larger than {MAX_MEDIA_BYTES // 1024} KiB")
         else:
             data = path.read_bytes()
-            if content_type == "image/svg+xml" and re.search(rb"<script|\son\w+\s*=|javascript:", data, re.I):
-                checker.add(path, 1, "SVG files must not contain scripts or event handlers")
+            problem = svg_problem(data) if content_type == "image/svg+xml" else None
+            if problem:
+                checker.add(path, 1, problem)
             media[path.name] = (content_type, data)
     return media
 
