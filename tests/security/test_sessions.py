@@ -102,3 +102,41 @@ def test_signing_in_gives_a_new_csrf_secret(csrf_app):
     # A token picked up before sign-in (say, planted by someone else) signs no form afterwards.
     assert client.post("/logout", data={"csrf_token": token_before}).status_code == 400
     assert _get(csrf_app, client, "/learn").status_code == 200
+
+
+def test_changing_the_password_ends_other_sessions_and_keeps_this_one(app):
+    user = make_user("learner")
+    here, elsewhere = _signed_in_client(app, user), _signed_in_client(app, user)
+    response = here.post("/account", data={"current_password": PASSWORD, "password": "tulip orbit canvas nine",
+                                           "confirm": "tulip orbit canvas nine"})
+    assert response.status_code == 302
+    assert _get(app, here, "/learn").status_code == 200
+    assert _get(app, elsewhere, "/learn").status_code == 302
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"email": user.email, "password": "tulip orbit canvas nine"}).status_code == 302
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.models import AuditEvent
+    assert db.session.scalar(select(AuditEvent.subject).where(AuditEvent.action == "auth.password_change")) \
+        == f"user:{user.id}"
+
+
+def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(app):
+    user = make_user("learner")
+    client = _signed_in_client(app, user)
+    wrong = client.post("/account", data={"current_password": "not it at all", "password": "tulip orbit canvas nine",
+                                          "confirm": "tulip orbit canvas nine"})
+    assert wrong.status_code == 400 and "current password is not right" in wrong.get_data(as_text=True)
+    weak = client.post("/account", data={"current_password": PASSWORD, "password": "password1234",
+                                         "confirm": "password1234"})
+    assert weak.status_code == 400 and "too easy to guess" in weak.get_data(as_text=True)
+    assert app.test_client().post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_sign_out_everywhere_else_keeps_this_browser(app):
+    user = make_user("learner")
+    here, elsewhere = _signed_in_client(app, user), _signed_in_client(app, user)
+    assert here.post("/account/sessions/end").status_code == 302
+    assert _get(app, here, "/learn").status_code == 200
+    assert _get(app, elsewhere, "/learn").status_code == 302

@@ -38,6 +38,8 @@ def _urls(w):
         "auth.index": ("GET", "/", dict.fromkeys(ROLES, 302)),
         "auth.login": ("GET", "/login", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
         "auth.logout": ("POST", "/logout", {**dict.fromkeys(ROLES, 302)}),
+        "auth.account": ("GET", "/account", {**dict.fromkeys(ROLES, 200), "anonymous": 302}),
+        "auth.end_other_sessions": ("POST", "/account/sessions/end", dict.fromkeys(ROLES, 302)),
         "learn.home": ("GET", "/learn", {"anonymous": 302, "learner": 200, "other_learner": 200, "manager": 403,
                                          "foreign_manager": 403, "trainer": 403, "admin": 403}),
         "learn.module": ("GET", f"/learn/tiny-course/{m.slug}", {"anonymous": 302, "learner": 200, "other_learner": 200,

@@ -115,6 +115,19 @@ def end_sessions(actor, user: User, reason: str) -> None:
     db.session.commit()
 
 
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Set a new password after checking the current one; every other session of the account ends."""
+    if not check_password(current_password or "", user.password_hash):
+        raise ServiceError("Your current password is not right.")
+    problem = password_problem(new_password, user.email, user.name)
+    if problem:
+        raise ServiceError(problem)
+    user.password_hash = hash_password(new_password)
+    user.session_generation = User.session_generation + 1
+    record_event(user, "auth.password_change", f"user:{user.id}")
+    db.session.commit()
+
+
 class SignInRefused(ServiceError):
     pass
 

@@ -40,5 +40,13 @@ class AcceptInvitationForm(FlaskForm):
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password."),
+                                                                     Length(max=1000)])
+    password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
+                                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
+    confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
+
+
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[DataRequired(message="Give the reason."), Length(min=5, max=1000)])
