@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from tests.factories import PASSWORD, make_user
 from trainer import clock
+from trainer.extensions import db
 from trainer.services.staff import set_active
 
 START = datetime(2026, 12, 1, 9, 0, 0)
@@ -11,7 +12,11 @@ START = datetime(2026, 12, 1, 9, 0, 0)
 
 def _signed_in_client(app, user):
     client = app.test_client()
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    email = user.email
+    db.session.commit()  # reading the email may have begun a transaction holding SQLite's write lock
+    with app.app_context():  # a fresh `g`: an earlier sign-in of the test must not make /login skip this one
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+        db.session.remove()
     return client
 
 
@@ -41,6 +46,7 @@ def test_a_cookie_captured_before_sign_out_no_longer_opens_learn(app):
 def test_signing_out_ends_the_accounts_sessions_in_other_browsers(app):
     user = make_user("learner")
     laptop, tablet = _signed_in_client(app, user), _signed_in_client(app, user)
+    assert _get(app, tablet, "/learn").status_code == 200
     laptop.post("/logout")
     assert _get(app, tablet, "/learn").status_code == 302
     assert _get(app, _signed_in_client(app, user), "/learn").status_code == 200  # signing in again works
