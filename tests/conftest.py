@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-of-at-least-32-chars")
+os.environ.setdefault("AUDIT_KEY", "tests-only-audit-key")
 
 from trainer import clock, create_app  # noqa: E402
 from trainer.extensions import db  # noqa: E402
@@ -47,7 +49,10 @@ def database_url(request, tmp_path_factory) -> str:
 
 
 def make_app(database_url: str, **config):
+    # Each app its own audit head file: the tables are emptied between tests, so must the file be.
+    config.setdefault("AUDIT_HEAD_FILE", os.path.join(tempfile.mkdtemp(prefix="trainer-audit-"), "audit-head.log"))
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "trainer.test",
+                       "TRAINER_BASE_URL": config.pop("TRAINER_BASE_URL", "http://trainer.test"),
                        "WTF_CSRF_ENABLED": config.pop("WTF_CSRF_ENABLED", False), **config})
 
 

@@ -67,7 +67,7 @@ def test_clinics_and_users_create(runner, monkeypatch):
     assert result.exit_code == 1 and "not a valid email" in result.output and "Traceback" not in result.output
     monkeypatch.setenv("TRAINER_PASSWORD", "short")
     result = runner.invoke(args=["users", "create", "y@example.org", "--name", "Y", "--role", "trainer"])
-    assert result.exit_code == 1 and "at least 10 characters" in result.output
+    assert result.exit_code == 1 and "at least 12 characters" in result.output
 
 
 def test_demo_setup_only_on_an_empty_database(runner, monkeypatch):

@@ -17,6 +17,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(settings_from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many hops as the deployer vouches for; the Host header is never taken from them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -28,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["local_time"] = lambda dt: to_local(dt, current_user)
     from trainer.views.errors import register_error_handlers
     register_error_handlers(app)
+    from trainer import headers
+    headers.init_app(app)
     from trainer.cli import register_cli
     register_cli(app)
     return app
@@ -54,13 +62,8 @@ def _init_extensions(app: Flask) -> None:
     def _back_to_write_transactions(_exc):
         read_mostly(False)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from trainer.models import User
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_enabled else None
+    from trainer import sessions
+    sessions.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -346,8 +346,8 @@ def attempts_close_expired():
 
 
 @click.command("notify")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
-              help="Where people reach the app; links in the messages start with it.")
+@click.option("--base-url", default=None,
+              help="Where people reach the app; links in the messages start with it (default: TRAINER_BASE_URL).")
 @with_appcontext
 def notify(base_url):
     """Send expiry reminders, overdue notices and managers' weekly digests not sent before (for cron)."""
@@ -375,12 +375,20 @@ def audit_verify(expect_head):
 
     from trainer.extensions import db
     from trainer.models import AuditEvent
-    from trainer.services.audit import first_broken_event
+    from flask import current_app
+
+    from trainer.services.audit import first_broken_event, missing_head
 
     broken = first_broken_event()
     if broken is not None:
         event_id, problem = broken
         click.echo(f"Audit entry {event_id}: {problem}.", err=True)
+        raise SystemExit(1)
+    head_file = current_app.config.get("AUDIT_HEAD_FILE")
+    missing = missing_head(head_file)
+    if missing is not None:
+        click.echo(f"Audit entry {missing[0]} (hash {missing[1]}), recorded in {head_file}, is no longer in the "
+                   f"audit trail: entries were cut off or removed.", err=True)
         raise SystemExit(1)
     count = db.session.scalar(select(func.count()).select_from(AuditEvent))
     hashes = set(db.session.scalars(select(AuditEvent.entry_hash)))

@@ -20,9 +20,16 @@ ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"style"}, "td": {"style"},
+# No `style` anywhere: a style attribute can cover the whole page (with an off-site link on top).
+# Table alignment arrives as one of three classes instead (nh3 wants classes apart from attributes).
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
                       "ol": {"start"}}
+ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
+ALLOWED_CLASSES = {"th": ALIGN_CLASSES, "td": ALIGN_CLASSES}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+#: The fields of a question that are Markdown; every channel (editor, course folder, GIFT, CSV,
+#: any other upload) checks them with question_markdown_problems before anything is stored.
+QUESTION_MARKDOWN_FIELDS = ("stem", "explanation", "feedback")
 
 
 def _parser() -> MarkdownIt:
@@ -38,6 +45,23 @@ def media_name(src: str) -> str | None:
     return None
 
 
+def _alignment_as_class(tokens) -> None:
+    # markdown-it writes table alignment as style="text-align:right"; the policy allows no style.
+    for token in tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrGet("style") or ""
+            if style.startswith("text-align:"):
+                token.attrs.pop("style", None)
+                token.attrSet("class", "align-" + style.split(":", 1)[1].strip())
+
+
+def _render_html(md: MarkdownIt, text: str, media_url: str | None = None) -> str:
+    tokens = md.parse(text or "")
+    _alignment_as_class(tokens)
+    _rewrite_images(tokens, media_url)
+    return md.renderer.render(tokens, md.options, {})
+
+
 def _rewrite_images(tokens, media_url: str | None) -> None:
     for token in tokens:
         for child in token.children or []:
@@ -48,7 +72,7 @@ def _rewrite_images(tokens, media_url: str | None) -> None:
 
 
 def _clean(html: str, link_rel: str | None = "noopener noreferrer") -> str:
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, allowed_classes=ALLOWED_CLASSES,
                      url_schemes=ALLOWED_URL_SCHEMES, link_rel=link_rel,
                      clean_content_tags={"script", "style"})
 
@@ -60,10 +84,7 @@ def render_markdown(text: str, media_url: str | None = None) -> Markup:
     Cached per process: module pages and question stems are the same text on every view, and
     the cache key is the text itself, so an edited text is simply a new entry.
     """
-    md = _parser()
-    tokens = md.parse(text or "")
-    _rewrite_images(tokens, media_url)
-    return Markup(_clean(md.renderer.render(tokens, md.options, {})))
+    return Markup(_clean(_render_html(_parser(), text, media_url)))
 
 
 @dataclass(frozen=True)
@@ -100,8 +121,16 @@ def markdown_problems(text: str) -> list[MarkdownProblem]:
         if token.type == "html_block" or any(c.type == "html_inline" for c in token.children or []):
             problems.append(MarkdownProblem(token.map[0] + 1, "raw HTML is not allowed in Markdown; it would be removed"))
     if not problems:
-        html = md.render(text or "")
+        html = _render_html(md, text)
         # nh3 re-escapes entities its own way (&quot; -> "), so compare the text they stand for.
         if unescape(_clean(html, link_rel=None)) != unescape(html):
             problems.append(MarkdownProblem(1, "some of this Markdown would be removed by the sanitiser"))
     return problems
+
+
+def question_markdown_problems(question) -> list[tuple[str, MarkdownProblem]]:
+    """(field, problem) for each Markdown field of a question dict that the sanitiser would change."""
+    if not isinstance(question, dict):
+        return []
+    return [(key, problem) for key in QUESTION_MARKDOWN_FIELDS if isinstance(question.get(key), str)
+            for problem in markdown_problems(question[key])]

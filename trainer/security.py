@@ -59,9 +59,31 @@ def can_administer(user) -> bool:
     return has_role(user, "admin")
 
 
+#: Who outranks whom: an account is as high as its highest role.
+ROLE_RANK = {"learner": 0, "manager": 1, "assessor": 2, "trainer": 2, "admin": 3}
+
+
+def role_rank(user) -> int:
+    return max((ROLE_RANK.get(role, 0) for role in user.roles), default=0)
+
+
+def _may_act_on(actor, person) -> bool:
+    # Never on oneself, never on an account with a higher role; admins act on every other account.
+    if person is None or person.id == actor.id:
+        return False
+    return has_role(actor, "admin") or role_rank(person) <= role_rank(actor)
+
+
 def can_set_accommodations(actor, person) -> bool:
-    """Extra time and extra attempts: the person's manager, a trainer or an admin."""
-    return person is not None and (has_role(actor, "trainer") or can_manage_clinic(actor, person.clinic_id))
+    """Extra time and extra attempts: the person's manager, a trainer or an admin; never for oneself,
+    never for an account with a higher role."""
+    in_reach = person is not None and (has_role(actor, "trainer") or can_manage_clinic(actor, person.clinic_id))
+    return in_reach and _may_act_on(actor, person)
+
+
+def can_change_account(actor, person) -> bool:
+    """Deactivate or reactivate: the person's manager or an admin; never oneself, never a higher role."""
+    return person is not None and can_manage_clinic(actor, person.clinic_id) and _may_act_on(actor, person)
 
 
 def can_revoke_certificates(user) -> bool:

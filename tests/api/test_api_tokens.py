@@ -67,6 +67,8 @@ def test_create_and_revoke_need_the_csrf_token_and_are_audited(csrf_app, manager
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": csrf})
+    page = client.get("/manage/tokens").get_data(as_text=True)  # signing in gave the session a new CSRF secret
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
     assert client.post("/manage/tokens", data={"name": "No token"}).status_code == 400
     assert db.session.scalar(select(ApiToken)) is None

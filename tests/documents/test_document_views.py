@@ -218,7 +218,7 @@ def test_the_export_uses_the_consoles_filter_search_and_sort(app, world):
 def test_a_filter_that_matches_no_one_still_gives_the_header(app, world):
     response = signed_in(app, world["people"]["manager"]).get("/manage/register.csv?q=nobody-at-all")
     lines = response.get_data().decode("utf-8-sig").splitlines()
-    assert len(lines) == 1 and lines[0].startswith("person_id,name,email")
+    assert len(lines) == 1 and lines[0].startswith('"person_id","name","email"')  # every cell quoted
     sheet = openpyxl.load_workbook(io.BytesIO(signed_in(app, world["people"]["manager"])
                                               .get("/manage/register.xlsx?q=nobody-at-all").get_data())).active
     assert sheet.max_row == 1 and sheet.cell(row=1, column=1).value == "person_id"

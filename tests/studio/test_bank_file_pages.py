@@ -282,7 +282,7 @@ def test_a_bank_file_over_the_size_limit_is_refused(app, trainer_client):
     import_course(TINY_COURSE)
     huge = "// padding\n" * (3 * 1024 * 1024 // 11)
     response = upload_bank(trainer_client, "gift", huge, name="huge.gift")
-    assert response.status_code == 400 and "huge.gift:1: file is larger than 2048 KiB" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "huge.gift:1: file is larger than 512 KiB" in response.get_data(as_text=True)
 
 
 def test_a_request_over_the_upload_limit_gets_the_413_page(app, trainer_client):

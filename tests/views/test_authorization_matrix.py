@@ -41,6 +41,8 @@ def _urls(w):
         "auth.index": ("GET", "/", dict.fromkeys(ROLES, 302)),
         "auth.login": ("GET", "/login", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
         "auth.logout": ("POST", "/logout", {**dict.fromkeys(ROLES, 302)}),
+        "auth.account": ("GET", "/account", {**dict.fromkeys(ROLES, 200), "anonymous": 302}),
+        "auth.end_other_sessions": ("POST", "/account/sessions/end", dict.fromkeys(ROLES, 302)),
         "learn.home": ("GET", "/learn", {"anonymous": 302, "learner": 200, "other_learner": 200, "manager": 403,
                                          "foreign_manager": 403, "trainer": 403, "admin": 403}),
         "learn.module": ("GET", f"/learn/tiny-course/{m.slug}", {"anonymous": 302, "learner": 200, "other_learner": 200,
@@ -243,3 +245,39 @@ def test_practical_matrix(app, practical_world, role):
     for endpoint, (method, url, expected) in _practical_urls(practical_world).items():
         response = client.open(url, method=method)
         assert response.status_code == expected[role], f"{role} {method} {url} ({endpoint})"
+
+
+# Acting on accounts: (actor, target, endpoint) -> status. A manager acts only on their clinic's
+# accounts with no higher role, and never on themself; a refusal of that kind is a 403.
+def _account_rows(w, extra):
+    p = {**w["people"], **extra}
+    acc, act = "manage.accommodations", "manage.activation"
+    return [
+        ("manager", "learner", acc, 302), ("manager", "learner", act, 302),
+        ("manager", "fellow_manager", acc, 302), ("manager", "fellow_manager", act, 302),
+        ("manager", "clinic_admin", acc, 403), ("manager", "clinic_admin", act, 403),
+        ("manager", "clinic_trainer", acc, 403), ("manager", "clinic_trainer", act, 403),
+        ("manager", "manager", acc, 403), ("manager", "manager", act, 403),
+        ("foreign_manager", "clinic_admin", acc, 404), ("foreign_manager", "clinic_admin", act, 404),
+        ("trainer", "clinic_admin", acc, 403), ("trainer", "trainer", acc, 403), ("trainer", "learner", acc, 302),
+        ("admin", "clinic_admin", acc, 302), ("admin", "clinic_admin", act, 302), ("admin", "admin", acc, 403),
+    ], p
+
+
+@pytest.mark.parametrize("row", range(18))
+def test_account_actions_respect_rank_and_never_oneself(app, world, row):
+    home = world["clinic"]
+    extra = {"fellow_manager": make_user("manager", clinic=home), "clinic_admin": make_user("admin", clinic=home),
+             "clinic_trainer": make_user("trainer", clinic=home)}
+    rows, people = _account_rows(world, extra)
+    actor, target, endpoint, expected = rows[row]
+    person = people[target]
+    client = app.test_client()
+    assert client.post("/login", data={"email": people[actor].email, "password": PASSWORD}).status_code == 302
+    url = {"manage.accommodations": f"/manage/people/{person.id}/accommodations",
+           "manage.activation": f"/manage/people/{person.id}/active"}[endpoint]
+    data = {"time_multiplier": "2.0", "extra_attempts": "10"} if endpoint == "manage.accommodations" else {"active": "0"}
+    assert client.post(url, data=data).status_code == expected, rows[row]
+    db.session.expire_all()
+    changed = (person.time_multiplier == 2.0) if endpoint == "manage.accommodations" else (not person.is_enabled)
+    assert changed == (expected == 302), rows[row]

@@ -66,6 +66,7 @@ def test_assign_course_makes_people_overdue_after_the_due_date(app, client, clin
     assignments = db.session.scalars(select(Assignment)).all()
     assert [a.user_id for a in assignments] == [clinic_world["idle"].id]
     clock.freeze(clock.now() + timedelta(days=8))
+    login(client, clinic_world["manager"])  # eight days later the idle session has ended
     overdue = client.get("/manage/?status=overdue").get_data(as_text=True)
     assert "Ida Idle" in overdue and "Cara Certified" not in overdue
     client.post("/manage/assignments", data={"course": "tiny-course", "due": date(2000, 1, 1).isoformat(),

@@ -13,6 +13,7 @@ from pathlib import Path
 from trainer.banks.practical import check_practical
 from trainer.banks.publish_rules import SOURCE_TIERS_FOR_KEYS, cited_source_keys, publish_problems  # noqa: F401
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
+from trainer.banks.svg import svg_problem
 from trainer.banks.yaml_bank import child_node, load_yaml, mapping_key_lines, parse_bank
 from trainer.quiz.types import validate_question
 from trainer.rendering import image_references, markdown_problems, media_name
@@ -142,7 +143,7 @@ def _check_draw(checker: _Checker, path: Path, line: int, quiz: QuizSettings, qu
     usable = [pq.data for pq in questions if isinstance(pq.data, dict)]
     if quiz.draw > len(usable):
         checker.add(path, line, f"quiz draws {quiz.draw} questions but its bank has {len(usable)}")
-    tag_counts = Counter(tag for q in usable for tag in (q.get("tags") or []) if isinstance(tag, str))
+    tag_counts = Counter(tag for q in usable if isinstance(q.get("tags"), list) for tag in q["tags"] if isinstance(tag, str))
     for tag, minimum in quiz.draw_by_tag.items():
         if tag_counts[tag] < minimum:
             checker.add(path, line, f"draw_by_tag asks for {minimum} '{tag}' questions but the bank has {tag_counts[tag]}")
@@ -178,8 +179,9 @@ def _read_media(checker: _Checker) -> dict[str, tuple[str, bytes]]:
             checker.add(path, 1, f"media file is larger than {MAX_MEDIA_BYTES // 1024} KiB")
         else:
             data = path.read_bytes()
-            if content_type == "image/svg+xml" and re.search(rb"<script|\son\w+\s*=|javascript:", data, re.I):
-                checker.add(path, 1, "SVG files must not contain scripts or event handlers")
+            problem = svg_problem(data) if content_type == "image/svg+xml" else None
+            if problem:
+                checker.add(path, 1, problem)
             media[path.name] = (content_type, data)
     return media
 
@@ -245,7 +247,8 @@ def load_course(folder: str | Path) -> CourseSpec:
             checker.add(course_path, mlines.get("slug", mline), "module slug must be lower-case letters, digits and '-'")
         elif slug in seen_slugs:
             checker.add(course_path, mlines.get("slug", mline), f"module slug '{slug}' is used twice")
-        seen_slugs.add(slug)
+        else:
+            seen_slugs.add(slug)
         if not (isinstance(mod.get("title"), str) and mod["title"].strip()):
             checker.add(course_path, mlines.get("title", mline), "module needs a title")
         content_md = ""

@@ -7,6 +7,36 @@ from trainer.banks.records import BankProblem, ParsedQuestion
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 BANK_FORMAT = "trainer-bank/1"
+#: Longest text one YAML value may hold (a stem, a summary, an explanation ...).
+MAX_TEXT_CHARS = 20_000
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader without anchors and aliases: a few bytes of `*alias` can expand to gigabytes."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors (&name) and aliases (*name) are not allowed; write the text out",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _overlong_scalar(node):
+    """The first scalar longer than MAX_TEXT_CHARS in the node tree, or None."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode):
+            if len(current.value) > MAX_TEXT_CHARS:
+                return current
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+    return None
 
 
 def _key_lines(node) -> dict[str, int]:
@@ -16,12 +46,19 @@ def _key_lines(node) -> dict[str, int]:
 
 
 def load_yaml(text: str, path: str) -> tuple[object, yaml.Node | None, list[BankProblem]]:
-    """Safely parse YAML (no object construction); problems instead of exceptions."""
+    """Safely parse YAML (no object construction, no anchors or aliases, capped text); problems, not exceptions.
+
+    Every YAML file of a course or bank is read through here.
+    """
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         return None, None, [BankProblem(path, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")]
-    loader = yaml.SafeLoader(text)
+    loader = _PlainLoader(text)
     try:
         node = loader.get_single_node()
+        long_text = _overlong_scalar(node) if node is not None else None
+        if long_text is not None:
+            return None, None, [BankProblem(path, long_text.start_mark.line + 1,
+                                            f"text longer than {MAX_TEXT_CHARS:,} characters")]
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     extra_attempts: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     #: IANA time zone overriding the clinic's for this person; None: the clinic's (or UTC without one).
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Sessions carry the generation they were opened in; bumping it (sign-out, password change,
+    #: deactivation, "sign out everywhere") ends every session opened before.
+    session_generation: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     clinic: Mapped[Clinic | None] = relationship(back_populates="staff")
@@ -75,16 +78,6 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(20), nullable=False)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
-
-
-class LoginFailure(db.Model):
-    """A failed sign-in, kept in the database so throttling holds across gunicorn workers."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True, nullable=False)
-    failed_dt: Mapped[datetime] = mapped_column(index=True, nullable=False, default=clock.now)
 
 
 class Invitation(db.Model):

@@ -596,7 +596,7 @@ def validate_question(q: Any) -> list[FieldProblem]:
         if key in q and not _nonempty_text(q[key]):
             problems.append(FieldProblem(key, f"{key} must be text"))
     kind = q.get("type")
-    if kind not in QUESTION_TYPES:
+    if not isinstance(kind, str) or kind not in QUESTION_TYPES:
         problems.append(FieldProblem("type", f"unknown type {kind!r}; use one of: {', '.join(QUESTION_TYPES)}"))
         return problems
     return problems + QUESTION_TYPES[kind].validate(q)

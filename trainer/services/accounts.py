@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import timedelta
-
 import bcrypt
+from zxcvbn import zxcvbn
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import ROLES, Clinic, LoginFailure, User, UserRole
+from trainer.models import ROLES, Clinic, User, UserRole
 from trainer.services import ServiceError
 from trainer.services.audit import record_event
+from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
 
 #: Cost of new password hashes; tests lower it for speed, and one test checks the default.
 BCRYPT_ROUNDS = 12
-MIN_PASSWORD_LENGTH = 10
-LOGIN_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score (0-4) a password must reach: 3 means no common password, word, name or simple pattern.
+MIN_PASSWORD_SCORE = 3
 # A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
 
@@ -36,12 +37,21 @@ def check_password(password: str, password_hash: str) -> bool:
     return bcrypt.checkpw(_prehash(password), password_hash.encode())
 
 
-def password_problem(password: str) -> str | None:
-    """Why a password is not acceptable, or None."""
+def password_problem(password: str, *about_the_person: str) -> str | None:
+    """Why a password is not acceptable, or None.
+
+    zxcvbn (a pinned dependency) holds the 30,000 most common passwords of breach corpora, common
+    words and names, and recognises keyboard runs, repeats and dates; `about_the_person` (email,
+    name) counts as guessable too.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters for the password."
     if len(password) > 1000:
         return "Use at most 1,000 characters for the password."
+    # zxcvbn's cost grows with length; past 100 characters the first 100 decide.
+    if zxcvbn(password[:100], user_inputs=[part for part in about_the_person if part])["score"] < MIN_PASSWORD_SCORE:
+        return ("This password is too easy to guess: it is common, or made of a word, a name, a date or a simple "
+                "pattern. Try a few unrelated words.")
     return None
 
 
@@ -83,7 +93,7 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
         raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
     if clinic is None and {"learner", "manager"} & set(roles):
         raise ServiceError("Learners and managers belong to a clinic: give --clinic.")
-    problem = password_problem(password)
+    problem = password_problem(password, email, name)
     if problem:
         raise ServiceError(problem)
     if db.session.scalar(select(User.id).where(User.email == email)):
@@ -98,27 +108,88 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
     return user
 
 
+def end_sessions(actor, user: User, reason: str) -> None:
+    """End every session `user` has open, in every browser (sign-out, "sign out everywhere")."""
+    user.session_generation = User.session_generation + 1
+    record_event(actor, "auth.sessions_end", f"user:{user.id}", reason=reason)
+    db.session.commit()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Set a new password after checking the current one; every other session of the account ends."""
+    if not check_password(current_password or "", user.password_hash):
+        raise ServiceError("Your current password is not right.")
+    problem = password_problem(new_password, user.email, user.name)
+    if problem:
+        raise ServiceError(problem)
+    user.password_hash = hash_password(new_password)
+    user.session_generation = User.session_generation + 1
+    record_event(user, "auth.password_change", f"user:{user.id}")
+    db.session.commit()
+
+
 class SignInRefused(ServiceError):
     pass
 
 
-def authenticate(email: str, password: str, limit: int) -> User:
-    """Return the account for these credentials, or raise SignInRefused with a message to show."""
-    email = (email or "").strip().lower()
-    since = clock.now() - LOGIN_WINDOW
-    recent_failures = db.session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.failed_dt >= since)
-    )
-    if recent_failures >= limit:
-        raise SignInRefused("Too many failed sign-ins for this email. Wait 15 minutes and try again.")
+#: Sign-in attempts allowed per (account, address) and per address in each window (seconds, attempts).
+#: Each tier makes the wait longer; none stops the right password from another address, and a
+#: successful sign-in gives its attempt back.
+ACCOUNT_ADDRESS_TIERS = ((60, 5), (15 * 60, 10), (24 * 3600, 20))
+ADDRESS_TIERS = ((60, 10), (15 * 60, 30), (24 * 3600, 100))
+
+
+def _throttle_counters(email: str, address: str) -> tuple[list, list]:
+    # Hashed, so the counters hold no email addresses and every key fits the column.
+    pair = hashlib.sha256(f"{email}\n{address}".encode()).hexdigest()[:40]
+    # The window length is part of the key: windows of different lengths can start together.
+    return ([(f"signin:pair:{pair}:{seconds}", seconds) for seconds, _ in ACCOUNT_ADDRESS_TIERS],
+            [(f"signin:addr:{address}:{seconds}", seconds) for seconds, _ in ADDRESS_TIERS])
+
+
+def _wait_text(seconds: float) -> str:
+    if seconds <= 90:
+        return "a minute"
+    if seconds <= 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """Return the account for these credentials, or raise SignInRefused with a message to show.
+
+    The attempt is counted before the password is checked, in a short transaction of its own,
+    so parallel guesses cannot slip past the limit; bcrypt then runs with no transaction open,
+    so a sign-in never holds SQLite's write lock while it hashes.
+    """
+    email = (email or "").strip().lower()[:254]
+    address = (address or "unknown")[:64]
+    pair_counters, address_counters = _throttle_counters(email, address)
+    now = clock.now()
+    delete_expired_counters(now)  # counters of unknown emails go too
+    counts = count_hits(pair_counters + address_counters, now)
+    limits = [limit for _, limit in ACCOUNT_ADDRESS_TIERS] + [limit for _, limit in ADDRESS_TIERS]
+    waits = [(end - now).total_seconds() for (count, end), limit in zip(counts, limits) if count > limit]
+    db.session.commit()
+    if waits:
+        raise SignInRefused(f"Too many sign-in attempts from this address. Try again in {_wait_text(max(waits))}.")
+
     user = db.session.scalar(select(User).where(User.email == email))
-    password_matches = check_password(password or "", user.password_hash if user else _DUMMY_HASH)
-    if user is None or not password_matches:
-        db.session.add(LoginFailure(email=email[:254], failed_dt=clock.now()))
+    user_id, password_hash, enabled = (user.id, user.password_hash, user.is_enabled) if user else (None, _DUMMY_HASH, False)
+    db.session.commit()  # nothing to write: ends the transaction before the slow part
+
+    password_matches = check_password(password or "", password_hash)
+    if user_id is None or not password_matches or not enabled:
+        reason = "deactivated" if user_id is not None and password_matches else "wrong email or password"
+        record_event(None, "auth.sign_in_failed", f"user:{user_id}" if user_id else "user:unknown",
+                     address=address, reason=reason)
         db.session.commit()
+        if reason == "deactivated":
+            raise SignInRefused("This account has been deactivated. Ask your clinic manager.")
         raise SignInRefused("That email and password do not match an account.")
-    if not user.is_enabled:
-        raise SignInRefused("This account has been deactivated. Ask your clinic manager.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    forget_hits(pair_counters, now)
+    refund_hits(address_counters, now)
+    user = db.session.get(User, user_id)
+    record_event(user, "auth.sign_in", f"user:{user_id}", address=address)
     db.session.commit()
     return user

@@ -1,10 +1,22 @@
-"""Recording audit events in a hash chain, and checking the chain."""
+"""Recording audit events in a keyed hash chain, and checking the chain.
+
+Each entry's hash is an HMAC (key AUDIT_KEY, held outside the database) over the entry and the
+hash before it, so no one with only database access can rewrite an entry and recompute the rest.
+After each commit the new entries' ids and hashes are appended to AUDIT_HEAD_FILE, outside the
+database, so entries cut off the end (or deleted and re-chained) are caught too.
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+from pathlib import Path
 
+from flask import current_app
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from trainer import clock
 from trainer.extensions import db
@@ -18,7 +30,7 @@ def _entry_hash(prev_hash: str, event: AuditEvent) -> str:
         [prev_hash, event.occurred_dt.isoformat(), event.actor_id, event.action, event.subject, event.details],
         sort_keys=True, separators=(",", ":"), default=str,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hmac.new(current_app.config["AUDIT_KEY"].encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
 def record_event(actor, action: str, subject: str, **details) -> AuditEvent:
@@ -31,7 +43,41 @@ def record_event(actor, action: str, subject: str, **details) -> AuditEvent:
                        subject=subject, details=details, prev_hash=prev or GENESIS_HASH)
     event.entry_hash = _entry_hash(event.prev_hash, event)
     db.session.add(event)
+    db.session.flush()  # the id, for the head file once the transaction commits
+    session = db.session()
+    session.info.setdefault("audit_heads", []).append((event.id, event.entry_hash))
+    session.info["audit_head_file"] = current_app.config.get("AUDIT_HEAD_FILE")
     return event
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _append_heads(session):
+    heads, path = session.info.pop("audit_heads", None), session.info.pop("audit_head_file", None)
+    if heads and path:
+        # O_APPEND: lines from several processes never overwrite each other.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, "".join(f"{event_id} {entry_hash}\n" for event_id, entry_hash in heads).encode())
+        finally:
+            os.close(fd)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_heads(session):
+    session.info.pop("audit_heads", None)
+    session.info.pop("audit_head_file", None)
+
+
+def missing_head(path: str | None) -> tuple[int, str] | None:
+    """The first (id, hash) of the head file that the trail no longer holds, or None."""
+    if not path or not Path(path).exists():
+        return None
+    stored = {event_id: entry_hash for event_id, entry_hash in db.session.execute(select(AuditEvent.id, AuditEvent.entry_hash))}
+    for line in Path(path).read_text().splitlines():
+        event_id, _, entry_hash = line.partition(" ")
+        if event_id.isdigit() and stored.get(int(event_id)) != entry_hash.strip():
+            return int(event_id), entry_hash.strip()
+    return None
 
 
 def first_broken_event() -> tuple[int, str] | None:

@@ -20,14 +20,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from trainer.certification.pdf import certificate_pdf
+from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import Certificate, User
 from trainer.services.practical import signoff_facts, signoff_sentence
+from trainer.services.audit import record_event
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet that splits on ";" (or "|", or a tab) starts a new cell after it: "x;=1+1" holds a formula too.
+_TRIGGER_AFTER_SEPARATOR = re.compile(r"[,;|\t]\s*[=+\-@\t\r]")
 DATE_FORMAT = "yyyy-mm-dd"
 _NOT_IN_FILE_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def record_export(actor, kind: str, clinic_id: int | None, rows: int) -> None:
+    """Note in the audit trail that personal data left the system: who, what, whose, how many records."""
+    actor_id = actor.id
+    begin_write(db.session)  # exports are page views: take SQLite's write lock before the append
+    record_event(db.session.get(User, actor_id), f"exports.{kind}", f"clinic:{clinic_id or 'all'}", rows=rows)
+    db.session.commit()
 
 
 def _export_columns(records: Sequence[dict], columns: Sequence[str] | None = None) -> list[str]:
@@ -45,7 +57,7 @@ def register_csv(records: list[dict], columns: Sequence[str] | None = None) -> s
     columns = _export_columns(records, columns)
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet_csv_writer(out)
     if columns:
         writer.writerow(columns)
     for record in records:
@@ -119,12 +131,23 @@ def _csv_value(value) -> str:
         return f"{round(value, 2):g}"
     if isinstance(value, int):
         return str(value)
-    return _defused_text(str(value))
+    return defuse_formula(str(value))
 
 
-def _defused_text(text: str) -> str:
-    """Text a spreadsheet shows as written: a leading apostrophe stops it being read as a formula."""
+def defuse_formula(text: str) -> str:
+    """Text no spreadsheet runs as a formula, for every export of text to CSV or XLSX.
+
+    A leading apostrophe marks the cell as text; a formula start after a separator gets one too,
+    so a reader that splits the cell there still finds only text.
+    """
+    if _TRIGGER_AFTER_SEPARATOR.search(text):
+        text = _TRIGGER_AFTER_SEPARATOR.sub(lambda m: m.group(0)[:-1] + "'" + m.group(0)[-1], text)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def spreadsheet_csv_writer(out):
+    """A CSV writer for exports: every cell quoted, so no separator inside a cell starts a new one."""
+    return csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
 
 
 def _set_xlsx_value(cell, value) -> None:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from trainer.certification.status import CERTIFIED, EXPIRED, EXPIRING
 from trainer.extensions import db
 from trainer.models import OutboxMessage, User
+from trainer.links import base_url_problem, external_url
 from trainer.services import ServiceError
 from trainer.services.audit import record_event
 from trainer.services.mail import deliver, send_unsent
@@ -71,15 +70,14 @@ class NotificationReport:
 class _UrlBuilder:
     """Absolute links into the app under a given base URL (the CLI has no request to take it from)."""
 
-    def __init__(self, base_url: str):
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ServiceError(f"{base_url!r} is not a base URL; give one like https://trainer.example.org.")
-        self._adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path.rstrip("/") or "/",
-                                                 url_scheme=parts.scheme)
+    def __init__(self, base_url: str | None):
+        problem = base_url_problem(base_url) if base_url else None
+        if problem:
+            raise ServiceError(problem)
+        self._base_url = base_url
 
     def __call__(self, endpoint: str, **values) -> str:
-        return self._adapter.build(endpoint, values, force_external=True)
+        return external_url(endpoint, self._base_url, **values)
 
 
 def _day(dt: datetime) -> str:

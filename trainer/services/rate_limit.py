@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainer import clock
@@ -29,25 +29,54 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
     return _EPOCH + timedelta(seconds=elapsed - elapsed % window_seconds)
 
 
+def _window_key(key: str, start: datetime) -> str:
+    return f"{key}:{start.isoformat(timespec='seconds')}"
+
+
 def hit(key: str, limit: int, window_seconds: int) -> bool:
     """Count one request for `key`; True while this window's count is at most `limit`. Commits."""
     begin_write(db.session)  # lookups are page views: take SQLite's write lock before counting
     now = clock.now()
-    start = window_start(now, window_seconds)
     if random.random() < CLEANUP_CHANCE:
         # Before the upsert, so every transaction takes its row locks in the same order.
         delete_expired_counters(now)
-    insert = _INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
-    # One statement that inserts the window's row or increments it: atomic on SQLite and PostgreSQL alike.
-    count = db.session.scalar(
-        insert(RateCounter)
-        .values(key=f"{key}:{start.isoformat(timespec='seconds')}", count=1,
-                expires_dt=start + timedelta(seconds=window_seconds))
-        .on_conflict_do_update(index_elements=[RateCounter.key], set_={"count": RateCounter.count + 1})
-        .returning(RateCounter.count)
-    )
+    (count, _end), = count_hits([(key, window_seconds)], now)
     db.session.commit()
     return count <= limit
+
+
+def count_hits(counters: list[tuple[str, int]], now: datetime) -> list[tuple[int, datetime]]:
+    """Count one hit on each (key, window seconds) in the caller's transaction; (count, window end) for each.
+
+    One statement per counter inserts the window's row or increments it, which is atomic on SQLite
+    and PostgreSQL alike; counters are taken in key order so concurrent callers never deadlock.
+    """
+    insert = _INSERT_FOR_DIALECT[db.session.get_bind().dialect.name]
+    results: dict[tuple[str, int], tuple[int, datetime]] = {}
+    for key, window_seconds in sorted(counters):
+        start = window_start(now, window_seconds)
+        end = start + timedelta(seconds=window_seconds)
+        count = db.session.scalar(
+            insert(RateCounter)
+            .values(key=_window_key(key, start), count=1, expires_dt=end)
+            .on_conflict_do_update(index_elements=[RateCounter.key], set_={"count": RateCounter.count + 1})
+            .returning(RateCounter.count)
+        )
+        results[(key, window_seconds)] = (count, end)
+    return [results[c] for c in counters]
+
+
+def forget_hits(counters: list[tuple[str, int]], now: datetime) -> None:
+    """Delete the current windows' counts of these counters (in the caller's transaction)."""
+    keys = [_window_key(key, window_start(now, seconds)) for key, seconds in counters]
+    db.session.execute(delete(RateCounter).where(RateCounter.key.in_(keys)))
+
+
+def refund_hits(counters: list[tuple[str, int]], now: datetime) -> None:
+    """Take one hit back from each of the current windows' counts (in the caller's transaction)."""
+    keys = [_window_key(key, window_start(now, seconds)) for key, seconds in counters]
+    db.session.execute(update(RateCounter).where(RateCounter.key.in_(keys), RateCounter.count > 0)
+                       .values(count=RateCounter.count - 1))
 
 
 def delete_expired_counters(now: datetime | None = None) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import Assignment, Course, Invitation, OutboxMessage, User, UserRole
-from trainer.security import can_manage_clinic, can_set_accommodations
+from trainer.security import can_change_account, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import hash_password, normalise_email, password_problem
 from trainer.services.audit import record_event
@@ -83,8 +83,10 @@ def assign_course(actor, course: Course, people: list[User], due: date, home_url
 
 def set_accommodations(actor, person: User, time_multiplier: float, extra_attempts: int) -> None:
     """Extra time (x1, x1.5, x2) and extra attempts for one person, recorded in the audit trail."""
-    if not can_set_accommodations(actor, person):
+    if person is None or not (has_role(actor, "trainer") or can_manage_clinic(actor, person.clinic_id)):
         raise NotFound("There is no such person in your clinic.")
+    if not can_set_accommodations(actor, person):
+        raise Forbidden("You cannot set accommodations for yourself or for an account with a higher role than yours.")
     if time_multiplier not in TIME_MULTIPLIERS:
         raise ServiceError("Extra time must be none, x1.5 or x2.")
     if not 0 <= extra_attempts <= 10:
@@ -101,7 +103,11 @@ def set_active(actor, person: User, active: bool) -> None:
     _require_manager_of(actor, person)
     if person.id == actor.id:
         raise Forbidden("You cannot deactivate your own account.")
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot change an account with a higher role than yours.")
     person.is_enabled = active
+    if not active:
+        person.session_generation = User.session_generation + 1  # their open sessions end now
     record_event(actor, "users.activate" if active else "users.deactivate", f"user:{person.id}")
     db.session.commit()
 
@@ -200,7 +206,7 @@ def resend_invitation(actor, invitation_id: int) -> tuple[Invitation, str]:
 def accept_invitation(token: str, password: str) -> User:
     """Create the account with the invitee's own password; the link works once."""
     invitation = open_invitation(token)
-    problem = password_problem(password)
+    problem = password_problem(password, invitation.email, invitation.name)
     if problem:
         raise ServiceError(problem)
     used = db.session.execute(

@@ -1,7 +1,6 @@
 """Item analysis for trainers: which questions of a module quiz are too easy, too hard or misleading."""
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, send_file, url_for
@@ -16,7 +15,7 @@ from trainer.analysis.item_statistics import statistics_csv_rows
 from trainer.extensions import db
 from trainer.models import Module
 from trainer.security import role_required
-from trainer.services.exports import FORMULA_TRIGGERS, file_name_part
+from trainer.services.exports import defuse_formula, file_name_part, spreadsheet_csv_writer
 from trainer.services.item_analysis import AttemptSelection, analyse_module
 from trainer.views.errors import error_response
 
@@ -101,8 +100,8 @@ def module_csv(module_id: int):
     report = analyse_module(module, form.selection())
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads the file as UTF-8 only with a byte-order mark
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([[_defused(cell) for cell in row] for row in statistics_csv_rows(report.analysis)])
+    writer = spreadsheet_csv_writer(out)
+    writer.writerows([[defuse_formula(cell) if isinstance(cell, str) else cell for cell in row] for row in statistics_csv_rows(report.analysis)])
     name = f"item-analysis-{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{clock.now().date()}.csv"
     response = send_file(io.BytesIO(out.getvalue().encode("utf-8")), mimetype="text/csv",
                          as_attachment=True, download_name=name)
@@ -119,8 +118,3 @@ def _selection_args(form: SelectionForm) -> dict:
     return args
 
 
-def _defused(cell):
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
-        return "'" + cell
-    return cell

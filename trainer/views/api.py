@@ -12,6 +12,7 @@ from trainer import clock
 from trainer.security import can_use_manager_api
 from trainer.services.api_tokens import user_for_token
 from trainer.services.certificates import find_certificate
+from trainer.services.exports import record_export
 from trainer.services.register import (SORT_KEYS, STATUS_FILTERS, all_courses, clinic_staff, course_progress,
                                        filter_register, register_record)
 from trainer.views.errors import error_response
@@ -95,5 +96,6 @@ def register():
         generated=clock.now().replace(tzinfo=timezone.utc).isoformat(timespec="seconds"),
         rows=[plain_values(register_record(row)) for row in rows],
     )
+    record_export(user, "register_api", clinic.id, len(rows))
     response.headers["Cache-Control"] = "no-store"  # personal data: no proxy or browser should keep a copy
     return response

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from trainer.security import has_role
 from trainer.services import NotFound, ServiceError
-from trainer.services.accounts import SignInRefused, authenticate
+from trainer.services.accounts import SignInRefused, authenticate, change_password, end_sessions
+from trainer.sessions import close_session, open_session
 from trainer.services.staff import accept_invitation as accept_invitation_service
 from trainer.services.staff import open_invitation
 from trainer.views.errors import wants_json
-from trainer.views.forms import AcceptInvitationForm, ActionForm, LoginForm
+from trainer.views.forms import AcceptInvitationForm, ActionForm, ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -83,12 +84,12 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, current_app.config["LOGIN_ATTEMPTS_PER_15_MINUTES"])
+            user = authenticate(form.email.data, form.password.data, request.remote_addr)
         except SignInRefused as exc:
             form.password.errors.append(str(exc))
             status = 401
         else:
-            login_user(user)
+            open_session(user)
             return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
     elif request.method == "POST":
         status = 400
@@ -99,9 +100,41 @@ def login():
 @login_required
 def logout():
     if ActionForm().validate_on_submit():
-        logout_user()
+        # Revoked server-side: a copy of this cookie (or any other session of the account) stops working.
+        person = current_user._get_current_object()
+        end_sessions(person, person, "sign-out")
+        close_session()
         flash("You are signed out. Any quiz you were taking is saved; sign in to carry on.")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Change one's password; a link to end every other session."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        person = current_user._get_current_object()
+        try:
+            change_password(person, form.current_password.data, form.password.data)
+        except ServiceError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            open_session(person)  # this browser carries on under the new generation
+            flash("Your password is changed. Every other session of your account has ended.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def end_other_sessions():
+    if ActionForm().validate_on_submit():
+        person = current_user._get_current_object()
+        end_sessions(person, person, "sign-out-everywhere-else")
+        open_session(person)
+        flash("Every other session of your account has ended; this browser stays signed in.", "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -120,8 +153,7 @@ def accept_invitation(token: str):
         except ServiceError as exc:
             form.password.errors.append(str(exc))
         else:
-            logout_user()
-            login_user(user)
+            open_session(user)
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
             return redirect(home_url_for(user))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation), 400 if form.errors else 200

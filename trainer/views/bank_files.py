@@ -27,7 +27,6 @@ from trainer.banks.course_folder import load_course
 from trainer.banks.course_zip import (MAX_ZIP_ENTRIES, MAX_ZIP_UNCOMPRESSED_BYTES, UnsafeArchive, course_folder_in,
                                       extract_course_zip)
 from trainer.banks.records import BankFormatError, BankProblem
-from trainer.banks.yaml_bank import MAX_FILE_BYTES
 from trainer.extensions import db
 from trainer.models import Course, Module
 from trainer.security import role_required
@@ -76,6 +75,21 @@ def _forms() -> dict[str, FlaskForm]:
     return forms
 
 
+#: Largest bank file accepted per format: ten times the shipped course's largest bank, small
+#: enough that parsing one never ties up a worker for long.
+MAX_BANK_UPLOAD_BYTES = {"gift": 512 * 1024, "csv": 512 * 1024}
+#: Problems listed on the page; the rest are counted (a broken 2 MiB file lists thousands).
+MAX_LISTED_PROBLEMS = 100
+
+
+def _listed(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_LISTED_PROBLEMS:
+        return problems
+    hidden = len(problems) - MAX_LISTED_PROBLEMS
+    return problems[:MAX_LISTED_PROBLEMS] + [f"… and {hidden:,} more problem{'s' if hidden != 1 else ''} not listed "
+                                            "here; run `flask banks validate` on the file for all of them."]
+
+
 def _page(status: int = 200, problems_for: str | None = None, problems: list[str] | None = None,
           download_problem: str | None = None, forms: dict | None = None, report=None, left_out=None):
     modules = _modules()
@@ -83,10 +97,10 @@ def _page(status: int = 200, problems_for: str | None = None, problems: list[str
     for course, module in modules:
         courses.setdefault(course.id, (course, []))[1].append(module)
     return render_template("bank_files/index.html", forms=forms or _forms(), courses=list(courses.values()),
-                           problems_for=problems_for, problems=problems or [], download_problem=download_problem,
-                           report=report, left_out=left_out,
+                           problems_for=problems_for, problems=_listed(problems or []), problem_count=len(problems or []),
+                           download_problem=download_problem, report=report, left_out=left_out,
                            formats=BANK_FORMATS, max_zip_mib=MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024),
-                           max_entries=MAX_ZIP_ENTRIES, max_bank_kib=MAX_FILE_BYTES // 1024), status
+                           max_entries=MAX_ZIP_ENTRIES, max_bank_kib=min(MAX_BANK_UPLOAD_BYTES.values()) // 1024), status
 
 
 @bp.route("/")
@@ -132,10 +146,11 @@ def upload_bank(file_format: str):
         return _page(400, forms=forms)
     upload = form.bank.data
     name = _upload_name(upload.filename, f"bank.{file_format}")
-    data = upload.stream.read(MAX_FILE_BYTES + 1)
+    limit = MAX_BANK_UPLOAD_BYTES[file_format]
+    data = upload.stream.read(limit + 1)
     try:
-        if len(data) > MAX_FILE_BYTES:
-            raise BankFormatError([BankProblem(name, 1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+        if len(data) > limit:
+            raise BankFormatError([BankProblem(name, 1, f"file is larger than {limit // 1024} KiB")])
         module = find_module(*form.module.data.split("/", 1))
         text, notes = decode_bank_bytes(data, name)
         read = read_bank_file(text, name, file_format)

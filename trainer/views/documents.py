@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, make_response, request, url_for
+from flask import Blueprint, abort, current_app, make_response, request
 from flask_login import current_user, login_required
 
 from trainer import clock
 from trainer.certification.pdf import certificates_zip
+from trainer.links import external_url
 from trainer.models import Certificate, Clinic, Course
 from trainer.security import can_view_person, role_required
 from trainer.services.certificates import find_certificate
 from trainer.services.exports import (certificate_document, certificate_file_name, current_clinic_certificates,
-                                      file_name_part, register_csv, register_xlsx)
+                                      file_name_part, record_export, register_csv, register_xlsx)
 from trainer.services.register import (SORT_KEYS, STATUS_FILTERS, all_courses, clinic_staff, course_progress,
                                        filter_register, register_record)
 from trainer.views.errors import error_response
@@ -45,7 +46,9 @@ def certificates_archive():
         abort(404)
     documents = [(certificate_file_name(cert), certificate_document(cert, _verify_url(cert)))
                  for cert in current_clinic_certificates(clinic.id)]
-    return _download(certificates_zip(documents), "application/zip", _dated_name("certificates", clinic, "zip"))
+    name = _dated_name("certificates", clinic, "zip")
+    record_export(current_user, "certificates_zip", clinic.id, len(documents))
+    return _download(certificates_zip(documents), "application/zip", name)
 
 
 @bp.route("/manage/register.csv")
@@ -53,8 +56,9 @@ def certificates_archive():
 def register_csv_export():
     clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
     columns, records = _register_records(clinic, course, filters)
-    return _download(register_csv(records, columns).encode("utf-8"), "text/csv; charset=utf-8",
-                     _dated_name("register", clinic, "csv", course))
+    data, name = register_csv(records, columns).encode("utf-8"), _dated_name("register", clinic, "csv", course)
+    record_export(current_user, "register_csv", clinic.id if clinic else None, len(records))
+    return _download(data, "text/csv; charset=utf-8", name)
 
 
 @bp.route("/manage/register.xlsx")
@@ -62,7 +66,9 @@ def register_csv_export():
 def register_xlsx_export():
     clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
     columns, records = _register_records(clinic, course, filters)
-    return _download(register_xlsx(records, columns), XLSX_MIMETYPE, _dated_name("register", clinic, "xlsx", course))
+    data, name = register_xlsx(records, columns), _dated_name("register", clinic, "xlsx", course)
+    record_export(current_user, "register_xlsx", clinic.id if clinic else None, len(records))
+    return _download(data, XLSX_MIMETYPE, name)
 
 
 def _register_records(clinic: Clinic | None, course: Course, filters: dict) -> tuple[list[str] | None, list[dict]]:
@@ -98,7 +104,7 @@ def _refuse(message: str):
 
 
 def _verify_url(cert: Certificate) -> str:
-    return url_for("public.verify", code=cert.code, _external=True)
+    return external_url("public.verify", code=cert.code)
 
 
 def _dated_name(kind: str, clinic: Clinic | None, extension: str, course: Course | None = None) -> str:

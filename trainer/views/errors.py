@@ -58,7 +58,11 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return error_response(exc.code or 500, exc.description if exc.code not in MESSAGES else None)
+        body, status = error_response(exc.code or 500, exc.description if exc.code not in MESSAGES else None)
+        response = app.make_response((body, status))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 says what is allowed
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(exc):

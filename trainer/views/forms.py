@@ -36,7 +36,15 @@ class InviteForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    password = PasswordField("Choose a password", validators=[DataRequired(message="Choose a password."), Length(min=10, max=1000, message="Use at least 10 characters.")])
+    password = PasswordField("Choose a password", validators=[DataRequired(message="Choose a password."), Length(min=12, max=1000, message="Use at least 12 characters.")])
+    confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password."),
+                                                                     Length(max=1000)])
+    password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
+                                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from trainer import clock
 from trainer.banks.course_folder import cited_source_keys
 from trainer.extensions import db
+from trainer.links import external_url
 from trainer.models import Attempt, Course, CourseMedia, Module
 from trainer.quiz.types import question_type
 from trainer.rendering import render_markdown
@@ -229,7 +230,7 @@ def certificate(code: str):
     if cert is None or not can_view_person(current_user, cert.user):
         abort(404)
     return render_template("learn/certificate.html", certificate=cert, state=certificate_state(cert),
-                           verify_url=url_for("public.verify", code=cert.code, _external=True),
+                           verify_url=external_url("public.verify", code=cert.code),
                            practical=signoff_sentence(signoff_facts(cert)))
 
 

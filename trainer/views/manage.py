@@ -9,10 +9,12 @@ from sqlalchemy import select
 from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
+from trainer.links import external_url
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (can_manage_clinic, can_reinstate_certificates, can_revoke_certificates, can_set_accommodations, can_view_person,
-                              has_role, role_required)
-from trainer.services import NotFound, ServiceError
+from trainer.security import (can_change_account, can_manage_clinic, can_reinstate_certificates,
+                              can_revoke_certificates, can_set_accommodations, can_view_person, has_role,
+                              role_required)
+from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
                                            revoke_certificate)
 from trainer.services.mail import deliver
@@ -23,6 +25,7 @@ from trainer.services.staff import (assign_course, clinic_invitations, invitatio
                                     latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
                                     set_active, set_clinic_time_zone, set_person_time_zone)
 from trainer.time_zones import time_zone_names
+from trainer.views.errors import error_response
 from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -111,7 +114,7 @@ def assign():
         return back
     try:
         count = assign_course(current_user, course, people, form.due.data,
-                              home_url=url_for("learn.home", _external=True))
+                              home_url=external_url("learn.home"))
     except ServiceError as exc:
         flash(str(exc), "error")
         return back
@@ -142,7 +145,7 @@ def person(person_id: int):
         "manage/person.html", person=person, attempts=attempts, progress=progress,
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
-        can_deactivate=can_manage_clinic(current_user, person.clinic_id) and person.id != current_user.id,
+        can_deactivate=can_change_account(current_user, person),
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
         practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
@@ -186,6 +189,8 @@ def accommodations(person_id: int):
         try:
             set_accommodations(current_user, person, float(form.time_multiplier.data), form.extra_attempts.data)
             flash("Accommodations saved.", "success")
+        except Forbidden as exc:
+            return error_response(403, str(exc))
         except ServiceError as exc:
             flash(str(exc), "error")
     else:
@@ -201,6 +206,8 @@ def activation(person_id: int):
         try:
             set_active(current_user, person, request.form.get("active") == "1")
             flash(f"{person.name} is {'active again' if person.is_enabled else 'deactivated; their records stay'}.", "success")
+        except Forbidden as exc:
+            return error_response(403, str(exc))
         except ServiceError as exc:
             flash(str(exc), "error")
     return redirect(url_for("manage.person", person_id=person.id))
@@ -247,7 +254,7 @@ def reinstate(code: str):
 
 def _mail_invitation(clinic: Clinic, invitation, token: str) -> str:
     """E-mail the invitation link; returns the link (also shown to the manager)."""
-    link = url_for("auth.accept_invitation", token=token, _external=True)
+    link = external_url("auth.accept_invitation", token=token)
     deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
             subject=f"You are invited to {clinic.name}'s microneedling training",
             body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "

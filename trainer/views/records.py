@@ -1,10 +1,11 @@
 """Training records for inspectors and insurers: a person's PDF and a clinic's pack (ZIP + manifest)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import Blueprint, abort, current_app
 from flask_login import current_user, login_required
 
 from trainer.extensions import db
+from trainer.links import external_url
 from trainer.models import User
 from trainer.security import role_required
 from trainer.services import NotFound
@@ -16,7 +17,7 @@ bp = Blueprint("records", __name__)
 
 
 def _verify_url(cert) -> str:
-    return url_for("public.verify", code=cert.code, _external=True)
+    return external_url("public.verify", code=cert.code)
 
 
 def _download(data: bytes, mimetype: str, filename: str):
