@@ -11,6 +11,7 @@ from tests.studio.test_bank_file_pages import course_count, login, upload_course
 from trainer.banks.course_folder import load_course
 from trainer.banks.records import BankFormatError
 from trainer.banks.yaml_bank import MAX_TEXT_CHARS
+from trainer.extensions import db
 
 ALIAS_BOMB = """\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -124,35 +125,46 @@ def test_overlong_text_is_refused(tmp_path):
 OVERLAY = '<a href="https://evil.example/"><span style="position:fixed;inset:0">Session expired, sign in</span></a>'
 
 
-def test_raw_html_in_a_gift_upload_is_refused_like_in_the_course_folder(app):
+def _published_versions(key: str) -> int:
+    from sqlalchemy import func, select
+
+    from trainer.models import Question, QuestionVersion
+
+    return db.session.scalar(select(func.count()).select_from(QuestionVersion).join(Question)
+                             .where(Question.key == key, QuestionVersion.published_dt.is_not(None)))
+
+
+# Uploads are checked by the same publishing rules as the course folder: a question with raw HTML
+# arrives as a draft that needs review (the trainer fixes it) and is never drawn or shown to learners.
+def test_raw_html_in_a_gift_upload_is_never_published(app):
     from tests.factories import import_course
-    from tests.studio.test_bank_file_pages import upload_bank, version_count
+    from tests.studio.test_bank_file_pages import upload_bank
 
     import_course(TINY_COURSE)
     client = app.test_client()
     login(client, make_user("trainer"))
-    before = version_count()
     gift = f"::care-html::[markdown]Which product? {OVERLAY}{{\n=Sterile\n~Any serum\n####Sterile only.}}\n"
     response = upload_bank(client, "gift", gift, name="moodle.gift")
-    assert response.status_code == 400
-    assert "stem: raw HTML is not allowed in Markdown" in response.get_data(as_text=True)
-    assert version_count() == before
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "imported as a draft" in text and "stem: raw HTML is not allowed in Markdown" in text
+    assert _published_versions("care-html") == 0
 
 
-def test_raw_html_in_a_csv_upload_is_refused(app):
+def test_raw_html_in_a_csv_upload_is_never_published(app):
     from tests.factories import import_course
-    from tests.studio.test_bank_file_pages import upload_bank, version_count
+    from tests.studio.test_bank_file_pages import upload_bank
 
     import_course(TINY_COURSE)
     client = app.test_client()
     login(client, make_user("trainer"))
-    before = version_count()
     sheet = ("id,type,stem,choice_1,choice_2,correct,explanation\r\n"
              f"care-html,single,Which sign?,Blanching,Pinkness,1,\"Stop. {OVERLAY.replace(chr(34), chr(39))}\"\r\n")
     response = upload_bank(client, "csv", sheet, name="sheet.csv")
-    assert response.status_code == 400
-    assert "explanation: raw HTML is not allowed in Markdown" in response.get_data(as_text=True)
-    assert version_count() == before
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "imported as a draft" in text and "explanation: raw HTML is not allowed in Markdown" in text
+    assert _published_versions("care-html") == 0
 
 
 def test_rendered_markdown_never_carries_a_style_attribute():

@@ -251,7 +251,7 @@ def load_course(folder: str | Path) -> CourseSpec:
             seen_slugs.add(slug)
         if not (isinstance(mod.get("title"), str) and mod["title"].strip()):
             checker.add(course_path, mlines.get("title", mline), "module needs a title")
-        content_md = ""
+        content_md, content_path = "", None
         if isinstance(mod.get("content"), str):
             content_path = folder / mod["content"]
             content_md = checker.read_text(content_path, (course_path, mlines.get("content", mline))) or ""
@@ -281,7 +281,7 @@ def load_course(folder: str | Path) -> CourseSpec:
         if quiz is not None and bank_readable:
             _check_draw(checker, course_path, mlines.get("quiz", mline), quiz, questions)
             modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions,
-                                      content_at=(str(folder / mod["content"]), 1),
+                                      content_at=(str(content_path) if content_path else "", 1),
                                       quiz_at=(str(course_path), mlines.get("quiz", mline))))
     practical = None
     if "practical" in data:
