@@ -123,7 +123,8 @@ class Browser:
         token = CSRF.search(self.request("GET", "/login")[2]).group(1)
         status, _, _ = self.request("POST", "/login", {"email": email, "password": PASSWORD, "csrf_token": token})
         assert status == 302, "sign-in failed"
-        return token
+        # Signing in rotates the CSRF secret: take the token from a page of the new session.
+        return CSRF.search(self.request("GET", "/learn")[2]).group(1)
 
 
 def _answer_all_correctly(learner, attempt) -> None:

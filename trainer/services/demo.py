@@ -125,31 +125,48 @@ def _seed_assessor(course, clinic, seed: int, index: int, password_hash: str) ->
 
 
 def _seed_practical(course, assessor: User, person: User, skill: float, rng) -> int:
-    """Log verified supervised cases through the real services; skilled people also get a final sign-off."""
-    from trainer.models.practical import COMPETENT, COMPETENT_WITH_SUPERVISION
-    from trainer.services.practical import log_case, review_case, sign_dops
+    """Skilled people get a complete practical record; the others a logbook in progress."""
+    minimum = course.practical["logbook"]["min_cases"]
+    if skill > 0.35:
+        complete_practical_record(course, assessor, person, overall="competent" if skill > 0.6
+                                  else "competent_with_supervision", rng=rng)
+        return minimum
+    cases = rng.randint(0, minimum - 1)
+    log_verified_cases(course, assessor, person, cases, rng)
+    return cases
 
-    practical = course.practical
-    logbook = practical["logbook"]
-    indications = logbook.get("indications") or ["other"]
-    wanted = logbook["min_cases"] if skill > 0.35 else rng.randint(0, logbook["min_cases"] - 1)
+
+def log_verified_cases(course, assessor: User, person: User, count: int, rng) -> list:
+    """Log `count` supervised cases across the course's first two indications, each verified by `assessor`."""
+    from trainer.services.practical import log_case, review_case
+
+    indications = course.practical["logbook"].get("indications") or ["other"]
     cases = []
-    for n in range(wanted):
+    for n in range(count):
         case = log_case(person, course, {
             "treated_on": clock.now().date().isoformat(), "client_ref": f"C-{person.id}{n:02d}",
             "fitzpatrick": rng.choice(["II", "III", "IV", "V"]), "indication": indications[n % 2],
-            "areas": "cheeks: 1.0\nforehead: 0.5", "device": "Motorised pen", "cartridge_lot": f"LOT{rng.randint(1000, 9999)}",
+            "areas": "cheeks: 1.0\nforehead: 0.5", "device": "Motorised pen",
+            "cartridge_lot": f"LOT{rng.randint(1000, 9999)}",
             "glide": "Sterile hyaluronic glide supplied for the procedure", "supervisor": assessor.name,
             "rescreen_done": True, "consent_recorded": True, "aftercare_given": True})
         review_case(assessor, case, True, "")
         cases.append(case)
-    if wanted < logbook["min_cases"]:
-        return wanted
-    competency = practical["competencies"][0]
-    overall = COMPETENT if skill > 0.6 else COMPETENT_WITH_SUPERVISION
-    sign_dops(assessor, person, course, competency["id"], {step["id"]: overall for step in competency["checklist"]},
-              overall, "Safe, methodical treatment; consent and re-screen recorded.", case=cases[-1], final=True)
-    return wanted
+    return cases
+
+
+def complete_practical_record(course, assessor: User, person: User, overall: str = "competent", rng=None):
+    """The course's minimum of verified cases and a signed final DOPS, through the real services."""
+    import random
+
+    from trainer.services.practical import sign_dops
+
+    rng = rng or random.Random(person.id)
+    cases = log_verified_cases(course, assessor, person, course.practical["logbook"]["min_cases"], rng)
+    competency = course.practical["competencies"][0]
+    return sign_dops(assessor, person, course, competency["id"],
+                     {step["id"]: overall for step in competency["checklist"]}, overall,
+                     "Safe, methodical treatment; consent and re-screen recorded.", case=cases[-1], final=True)
 
 
 class _FormValues(dict):

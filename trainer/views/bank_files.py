@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired
 
 from trainer import clock
 from trainer.banks.course_folder import load_course
+from trainer.banks.yaml_bank import MAX_FILE_BYTES
 from trainer.banks.course_zip import (MAX_ZIP_ENTRIES, MAX_ZIP_UNCOMPRESSED_BYTES, UnsafeArchive, course_folder_in,
                                       extract_course_zip)
 from trainer.banks.records import BankFormatError, BankProblem
@@ -77,7 +78,8 @@ def _forms() -> dict[str, FlaskForm]:
 
 #: Largest bank file accepted per format: ten times the shipped course's largest bank, small
 #: enough that parsing one never ties up a worker for long.
-MAX_BANK_UPLOAD_BYTES = {"gift": 512 * 1024, "csv": 512 * 1024}
+# Moodle XML carries its images as base64, so it may be larger than a text-only bank.
+MAX_BANK_UPLOAD_BYTES = {"gift": 512 * 1024, "csv": 512 * 1024, "moodlexml": MAX_FILE_BYTES}
 #: Problems listed on the page; the rest are counted (a broken 2 MiB file lists thousands).
 MAX_LISTED_PROBLEMS = 100
 
