@@ -142,3 +142,134 @@ def test_upgrade_resolves_duplicate_current_certificates_left_by_old_races(datab
             with admin_engine.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
             admin_engine.dispose()
+
+
+def _one_row_everywhere(conn) -> dict[str, int]:
+    """Put one row in every table (ids 1, every reference to row 1): an installation in use."""
+    from datetime import date, datetime
+
+    from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, LargeBinary, MetaData, Numeric
+
+    metadata = MetaData()
+    metadata.reflect(conn)
+    filled = {}
+    for table in metadata.sorted_tables:
+        if table.name == "alembic_version":
+            continue
+        row = {}
+        for column in table.columns:
+            if column.foreign_keys or column.primary_key:
+                row[column.name] = 1
+            elif column.nullable or column.server_default is not None:
+                continue
+            elif isinstance(column.type, Boolean):
+                row[column.name] = False
+            elif isinstance(column.type, JSON):
+                row[column.name] = []
+            elif isinstance(column.type, DateTime):
+                row[column.name] = datetime(2026, 11, 1, 10)
+            elif isinstance(column.type, Date):
+                row[column.name] = date(2026, 11, 1)
+            elif isinstance(column.type, LargeBinary):
+                row[column.name] = b"x"
+            elif isinstance(column.type, (Integer, Float, Numeric)):
+                row[column.name] = 1
+            else:
+                row[column.name] = {"state": "submitted", "origin": "folder"}.get(column.name, "x")
+        conn.execute(table.insert().values(**row))
+        filled[table.name] = 1
+    return filled
+
+
+def test_upgrading_a_database_in_use_keeps_every_row(database_url, tmp_path):
+    """`make run` on an existing installation: every migration since the first release, over real rows.
+
+    On SQLite a batch migration rebuilds a table; with foreign keys enforced, dropping a table that
+    others reference used to abort the upgrade half way.
+    """
+    url = _fresh_url(database_url, tmp_path).replace("migrated", "in_use").replace("_migrations", "_in_use")
+    admin_engine = None
+    if url.startswith("postgresql"):
+        admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
+            conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade(revision="aad08140e6d2")  # the schema of the first release
+            with db.engine.begin() as conn:
+                filled = _one_row_everywhere(conn)
+            upgrade()
+            with db.engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+                counts = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()
+                          for name in filled if name in tables}
+                broken = (conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                          if conn.dialect.name == "sqlite" else [])
+            dropped = set(filled) - tables
+            assert dropped <= {"login_failures"}  # throttling moved to rate counters
+            assert counts == dict.fromkeys(counts, 1)
+            assert broken == []
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if admin_engine is not None:
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
+            admin_engine.dispose()
+
+
+def _legacy_chain(conn, entries: list[tuple[str, str, dict]]) -> None:
+    """Audit entries as releases before the keyed chain wrote them (plain SHA-256)."""
+    import hashlib
+    import json
+    from datetime import datetime, timedelta
+
+    prev = "0" * 64
+    for n, (action, subject, details) in enumerate(entries, start=1):
+        when = datetime(2026, 11, 1, 10) + timedelta(minutes=n)
+        body = json.dumps([prev, when.isoformat(), None, action, subject, details],
+                          sort_keys=True, separators=(",", ":"), default=str)
+        entry_hash = hashlib.sha256(body.encode()).hexdigest()
+        conn.execute(text("INSERT INTO audit_events (id, occurred_dt, actor_id, action, subject, details, prev_hash, "
+                          "entry_hash) VALUES (:id, :when, NULL, :action, :subject, :details, :prev, :hash)"),
+                     {"id": n, "when": when, "action": action, "subject": subject, "details": json.dumps(details),
+                      "prev": prev, "hash": entry_hash})
+        prev = entry_hash
+
+
+def test_upgrading_keys_an_intact_audit_trail_and_still_flags_a_tampered_one(database_url, tmp_path):
+    """Entries written before AUDIT_KEY existed are re-chained with the key only if their old chain holds."""
+    from trainer.services.audit import first_broken_event
+
+    for tampered in (False, True):
+        suffix = "tampered" if tampered else "intact"
+        url = _fresh_url(database_url, tmp_path).replace("migrated", suffix).replace("_migrations", f"_{suffix}")
+        admin_engine = None
+        if url.startswith("postgresql"):
+            admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
+                conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+        app = make_app(url)
+        try:
+            with app.app_context():
+                upgrade(revision="aad08140e6d2")
+                with db.engine.begin() as conn:
+                    _legacy_chain(conn, [("banks.import", "course:c", {"summary": "created"}),
+                                         ("certificates.issue", "certificate:1", {"course": "c"}),
+                                         ("users.create", "user:2", {"roles": ["learner"]})])
+                    if tampered:
+                        conn.execute(text("UPDATE audit_events SET subject = 'certificate:9' WHERE id = 2"))
+                upgrade()
+                broken = first_broken_event()
+                assert (broken is not None and broken[0] == 2) if tampered else broken is None, broken
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            if admin_engine is not None:
+                with admin_engine.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
+                admin_engine.dispose()
