@@ -86,6 +86,11 @@ def can_change_account(actor, person) -> bool:
     return person is not None and can_manage_clinic(actor, person.clinic_id) and _may_act_on(actor, person)
 
 
+def can_send_password_reset(actor, person) -> bool:
+    """Mail a person a reset link: their manager or an admin; never oneself, never a higher role."""
+    return can_change_account(actor, person)
+
+
 def can_revoke_certificates(user) -> bool:
     return has_role(user, "trainer", "admin")
 

@@ -6,11 +6,11 @@ import hashlib
 import bcrypt
 from zxcvbn import zxcvbn
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import ROLES, Clinic, User, UserRole
+from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
 from trainer.services import ServiceError
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
@@ -124,6 +124,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ServiceError(problem)
     user.password_hash = hash_password(new_password)
     user.session_generation = User.session_generation + 1
+    # A reset link sent before the change must not undo it.
+    db.session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.closed_dt.is_(None))
+                       .values(closed_dt=clock.now()).execution_options(synchronize_session=False))
     record_event(user, "auth.password_change", f"user:{user.id}")
     db.session.commit()
 

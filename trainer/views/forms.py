@@ -48,6 +48,16 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
+                                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
+    confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
+
+
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[DataRequired(message="Give the reason."), Length(min=5, max=1000)])
 

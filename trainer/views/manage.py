@@ -12,12 +12,13 @@ from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Certificate, Clinic, Course, User
 from trainer.security import (can_change_account, can_manage_clinic, can_reinstate_certificates,
-                              can_revoke_certificates, can_set_accommodations, can_view_person, has_role,
+                              can_revoke_certificates, can_send_password_reset, can_set_accommodations, can_view_person, has_role,
                               role_required)
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
                                            revoke_certificate)
 from trainer.services.mail import deliver
+from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
@@ -146,6 +147,7 @@ def person(person_id: int):
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_change_account(current_user, person),
+        can_send_reset=can_send_password_reset(current_user, person) and person.is_enabled,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
         practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
@@ -206,6 +208,24 @@ def activation(person_id: int):
         try:
             set_active(current_user, person, request.form.get("active") == "1")
             flash(f"{person.name} is {'active again' if person.is_enabled else 'deactivated; their records stay'}.", "success")
+        except Forbidden as exc:
+            return error_response(403, str(exc))
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/password-reset", methods=["POST"])
+@role_required("manager", "admin")
+def password_reset(person_id: int):
+    person = _person_or_404(person_id)
+    if ActionForm().validate_on_submit():
+        try:
+            send_password_reset(current_user, person)
+            flash(f"A link to choose a new password was e-mailed to {person.email}; it works once, for 30 minutes.",
+                  "success")
+        except NotFound:
+            abort(404)
         except Forbidden as exc:
             return error_response(403, str(exc))
         except ServiceError as exc:
