@@ -20,6 +20,9 @@ class Clinic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to people and used by the CLI (`--clinic NAME`); unique.
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    #: The name NFKC-normalised and case-folded ("clinique étoile" for "Clinique Étoile"): what makes two names
+    #: the same clinic, for the uniqueness check and for finding a clinic by a name as typed.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     #: IANA time zone (e.g. Europe/London) in which its people see times, unless they have their own.
     time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)

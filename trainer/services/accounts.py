@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import unicodedata
+
 import bcrypt
 from zxcvbn import zxcvbn
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.extensions import db
@@ -62,23 +65,48 @@ def normalise_email(email: str) -> str:
         raise ServiceError(f"{email.strip() or 'The email'} is not a valid email address: {exc}") from None
 
 
-def create_clinic(actor, name: str) -> Clinic:
-    """Add a clinic; names are unique."""
-    name = " ".join(name.split())
+#: Longest clinic name: a longer one is a paste accident, and would stretch every page that lists clinics.
+MAX_CLINIC_NAME = 100
+MAX_PERSON_NAME = 200
+
+
+def clinic_name_key(name: str) -> str:
+    """What makes two clinic names the same: spacing collapsed, NFKC-normalised, case-folded."""
+    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+
+
+def checked_clinic_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", " ".join((name or "").split()))
     if not name:
         raise ServiceError("Give the clinic a name.")
-    if db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == name.lower())):
-        raise ServiceError(f"A clinic named {name!r} already exists.")
-    clinic = Clinic(name=name)
+    if len(name) > MAX_CLINIC_NAME:
+        raise ServiceError(f"A clinic name has at most {MAX_CLINIC_NAME} characters; this one has {len(name):,}.")
+    if not name.isprintable():
+        raise ServiceError("A clinic name cannot hold control characters.")
+    return name
+
+
+def create_clinic(actor, name: str) -> Clinic:
+    """Add a clinic; names are unique whatever their case or accents' encoding."""
+    name = checked_clinic_name(name)
+    existing = find_clinic(name)
+    if existing is not None:
+        raise ServiceError(f"A clinic named {existing.name!r} already exists.")
+    clinic = Clinic(name=name, name_key=clinic_name_key(name))
     db.session.add(clinic)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # created by someone else at the same moment
+        db.session.rollback()
+        raise ServiceError(f"A clinic named {name!r} already exists.") from None
     record_event(actor, "clinics.create", f"clinic:{clinic.id}", name=name)
     db.session.commit()
     return clinic
 
 
 def find_clinic(name: str) -> Clinic | None:
-    return db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == " ".join(name.split()).lower()))
+    """The clinic with this name as a person would type it (any case, accents composed or not)."""
+    return db.session.scalar(select(Clinic).where(Clinic.name_key == clinic_name_key(name or "")))
 
 
 def create_user(actor, email: str, name: str, password: str, roles: list[str], clinic: Clinic | None) -> User:
@@ -87,6 +115,8 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
     name = " ".join(name.split())
     if not name:
         raise ServiceError("Give the person a name.")
+    if len(name) > MAX_PERSON_NAME:
+        raise ServiceError(f"A name has at most {MAX_PERSON_NAME} characters; this one has {len(name):,}.")
     roles = sorted(set(roles or ["learner"]))
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
@@ -101,7 +131,11 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
     user = User(email=email, name=name, password_hash=hash_password(password), clinic=clinic,
                 role_rows=[UserRole(role=r) for r in roles])
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # created by someone else at the same moment
+        db.session.rollback()
+        raise ServiceError(f"An account for {email} already exists.") from None
     record_event(actor, "users.create", f"user:{user.id}", email=email, roles=roles,
                  clinic=clinic.name if clinic else None)
     db.session.commit()
