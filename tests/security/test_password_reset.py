@@ -266,3 +266,24 @@ def test_demo_setup_shows_how_to_get_in_again(app, runner, monkeypatch):
     path = links["admin@demo.clinic"].removeprefix("http://trainer.test")
     assert app.test_client().post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert _sign_in(app, "admin@demo.clinic", NEW_PASSWORD) == 302
+
+
+def test_an_email_gets_at_most_ten_links_a_day(app):
+    user = make_user("learner")
+    sent_per_window = []
+    for window in range(5):  # five 15-minute windows within the same day
+        clock.freeze(START + timedelta(minutes=16 * window))
+        for n in range(3):
+            assert _ask(app, user.email, address=f"203.0.{window}.{n}").status_code == 200
+        sent_per_window.append(len(_reset_mails(user.email)))
+    assert sent_per_window == [3, 6, 9, 10, 10]
+    clock.freeze(START + timedelta(days=1))
+    _ask(app, user.email)
+    assert len(_reset_mails(user.email)) == 11
+
+
+def test_an_address_gets_at_most_fifty_answers_a_day(app):
+    for window in range(6):
+        clock.freeze(START + timedelta(minutes=16 * window))
+        statuses = [_ask(app, f"w{window}n{n}@example.org", address="192.0.2.99").status_code for n in range(10)]
+        assert statuses == ([200] * 10 if window < 5 else [429] * 10), window
