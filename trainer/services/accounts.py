@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
-from trainer.services import ServiceError
+from trainer.security import can_administer
+from trainer.services import Forbidden, NotFound, ServiceError
+from trainer.time_zones import is_time_zone
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
 
@@ -86,20 +88,56 @@ def checked_clinic_name(name: str) -> str:
     return name
 
 
-def create_clinic(actor, name: str) -> Clinic:
+def checked_time_zone(name: str) -> str:
+    name = (name or "").strip()
+    if not is_time_zone(name):
+        raise ServiceError(f"{name[:64]!r} is not a time zone; choose one from the list (for example Europe/London).")
+    return name
+
+
+def _require_admin(actor) -> None:
+    # None is the operator at the command line.
+    if actor is not None and not can_administer(actor):
+        raise Forbidden("Only an admin can add or rename clinics.")
+
+
+def create_clinic(actor, name: str, time_zone: str = "UTC") -> Clinic:
     """Add a clinic; names are unique whatever their case or accents' encoding."""
+    _require_admin(actor)
     name = checked_clinic_name(name)
+    time_zone = checked_time_zone(time_zone)
     existing = find_clinic(name)
     if existing is not None:
         raise ServiceError(f"A clinic named {existing.name!r} already exists.")
-    clinic = Clinic(name=name, name_key=clinic_name_key(name))
+    clinic = Clinic(name=name, name_key=clinic_name_key(name), time_zone=time_zone)
     db.session.add(clinic)
     try:
         db.session.flush()
     except IntegrityError:  # created by someone else at the same moment
         db.session.rollback()
         raise ServiceError(f"A clinic named {name!r} already exists.") from None
-    record_event(actor, "clinics.create", f"clinic:{clinic.id}", name=name)
+    record_event(actor, "clinics.create", f"clinic:{clinic.id}", name=name, time_zone=time_zone)
+    db.session.commit()
+    return clinic
+
+
+def rename_clinic(actor, clinic: Clinic, name: str) -> Clinic:
+    """Give a clinic a new name (unique as on creation); its people and records stay with it."""
+    _require_admin(actor)
+    if clinic is None:
+        raise NotFound("There is no such clinic.")
+    name = checked_clinic_name(name)
+    existing = find_clinic(name)
+    if existing is not None and existing.id != clinic.id:
+        raise ServiceError(f"A clinic named {existing.name!r} already exists.")
+    before = clinic.name
+    clinic.name, clinic.name_key = name, clinic_name_key(name)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(f"A clinic named {name!r} already exists.") from None
+    record_event(actor, "clinics.rename", f"clinic:{clinic.id}", before=before, after=name)
     db.session.commit()
     return clinic
 

@@ -12,7 +12,7 @@ from trainer.extensions import db
 from trainer.models import Assignment, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_change_account, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services.accounts import hash_password, normalise_email, password_problem
+from trainer.services.accounts import checked_time_zone, hash_password, normalise_email, password_problem
 from trainer.services.audit import record_event
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)
@@ -226,19 +226,11 @@ def accept_invitation(token: str, password: str) -> User:
     return user
 
 
-def _checked_zone(name: str) -> str:
-    from trainer.time_zones import is_time_zone
-    name = (name or "").strip()
-    if not is_time_zone(name):
-        raise ServiceError(f"{name[:64]!r} is not a time zone; choose one from the list (for example Europe/London).")
-    return name
-
-
 def set_clinic_time_zone(actor, clinic, name: str) -> None:
     """The zone in which the clinic's people see times (unless they have their own), audited."""
     if clinic is None or not can_manage_clinic(actor, clinic.id):
         raise NotFound("There is no such clinic.")
-    name = _checked_zone(name)
+    name = checked_time_zone(name)
     before, clinic.time_zone = clinic.time_zone, name
     record_event(actor, "clinics.time_zone", f"clinic:{clinic.id}", before=before, after=name)
     db.session.commit()
@@ -247,7 +239,7 @@ def set_clinic_time_zone(actor, clinic, name: str) -> None:
 def set_person_time_zone(actor, person: User, name: str | None) -> None:
     """A person's own zone, overriding their clinic's; None or "" goes back to the clinic's. Audited."""
     _require_manager_of(actor, person)
-    name = _checked_zone(name) if name else None
+    name = checked_time_zone(name) if name else None
     before, person.time_zone = person.time_zone, name
     record_event(actor, "users.time_zone", f"user:{person.id}", before=before, after=name)
     db.session.commit()

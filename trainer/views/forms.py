@@ -48,6 +48,13 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 
+class ClinicForm(FlaskForm):
+    """Add a clinic (name and time zone) or rename one (name only); the service checks both."""
+
+    name = StringField("Clinic name", validators=[DataRequired(message="Give the clinic a name."),
+                                                  Length(max=100, message="A clinic name has at most 100 characters.")])
+
+
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
 
