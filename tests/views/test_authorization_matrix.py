@@ -91,6 +91,11 @@ def _urls(w):
         "auth.accept_invitation": ("GET", "/invitations/no-such-token", dict.fromkeys(ROLES, 404)),
         "auth.forgot_password": ("GET", "/password/forgot", dict.fromkeys(ROLES, 200)),
         "auth.reset_password": ("GET", "/password/reset/no-such-token", dict.fromkeys(ROLES, 404)),
+        "manage.new_person": ("GET", "/manage/people/new", {"anonymous": 302, "learner": 403, "other_learner": 403,
+                                                            "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "manage.edit_person": ("GET", f"/manage/people/{w['people']['other_learner'].id}/edit", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 404,
+            "trainer": 403, "admin": 200}),
         "manage.password_reset": ("POST", f"/manage/people/{w['people']['other_learner'].id}/password-reset", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 403, "admin": 302}),

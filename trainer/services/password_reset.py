@@ -44,17 +44,36 @@ def _close_open_resets(user_id: int, now) -> None:
                        .values(closed_dt=now).execution_options(synchronize_session=False))
 
 
-def _new_reset(actor, user: User, how: str) -> str:
+def _new_reset(actor, user: User, how: str, minutes: int = RESET_MINUTES) -> str:
     """Store a new link for `user` (earlier open links stop working) in the caller's transaction; return the secret."""
     now = clock.now()
     _close_open_resets(user.id, now)
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(user_id=user.id, token_hash=_token_hash(token), requested_by_id=getattr(actor, "id", None),
-                          created_dt=now, expires_dt=now + timedelta(minutes=RESET_MINUTES))
+                          created_dt=now, expires_dt=now + timedelta(minutes=minutes))
     db.session.add(reset)
     db.session.flush()
     record_event(actor, "auth.password_reset_link", f"user:{user.id}", reset=reset.id, how=how)
     return token
+
+
+#: A new account's first link, to choose a password, lasts as long as an invitation.
+WELCOME_MINUTES = 7 * 24 * 60
+
+
+def mail_welcome_link(actor, user: User) -> None:
+    """Tell a person created by a manager or admin that their account exists, with a link (7 days) to choose
+    their password. Commits."""
+    token = _new_reset(actor, user, "account created", minutes=WELCOME_MINUTES)
+    db.session.commit()
+    where = f" at {user.clinic.name}" if user.clinic else ""
+    deliver(recipient_email=user.email, recipient_id=user.id, kind="account-created",
+            dedupe_key=f"account-created:{_token_hash(token)[:40]}",
+            subject="Your Trainer account is ready",
+            body=(f"Hello {user.name},\n\n{actor.name} created your account{where} for the microneedling training. "
+                  f"Choose your password here (the link works once, for 7 days):\n\n{reset_link(token)}\n\n"
+                  f"Afterwards, sign in with {user.email}.\n"),
+            smtp_url=current_app.config.get("SMTP_URL"))
 
 
 def reset_link(token: str) -> str:

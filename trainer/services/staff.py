@@ -1,4 +1,4 @@
-"""A clinic's people: assignments, accommodations, invitations, deactivation."""
+"""A clinic's people: accounts, assignments, accommodations, invitations, deactivation."""
 from __future__ import annotations
 
 import hashlib
@@ -6,13 +6,15 @@ import secrets
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import Assignment, Course, Invitation, OutboxMessage, User, UserRole
-from trainer.security import can_change_account, can_manage_clinic, can_set_accommodations, has_role
+from trainer.models import ROLES, Assignment, Clinic, Course, Invitation, OutboxMessage, User, UserRole
+from trainer.security import can_change_account, can_grant_roles, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services.accounts import checked_time_zone, hash_password, normalise_email, password_problem
+from trainer.services.accounts import (MAX_PERSON_NAME, checked_time_zone, hash_password, normalise_email,
+                                       password_problem)
 from trainer.services.audit import record_event
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)
@@ -243,3 +245,72 @@ def set_person_time_zone(actor, person: User, name: str | None) -> None:
     before, person.time_zone = person.time_zone, name
     record_event(actor, "users.time_zone", f"user:{person.id}", before=before, after=name)
     db.session.commit()
+
+
+def _checked_account_fields(actor, email: str, name: str, roles: list[str], clinic: Clinic | None, person_id=None):
+    """The cleaned (email, name, roles) for an account, or a ServiceError saying what to fix."""
+    email = normalise_email(email or "")
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Give the person's name.")
+    if len(name) > MAX_PERSON_NAME:
+        raise ServiceError(f"A name has at most {MAX_PERSON_NAME} characters; this one has {len(name):,}.")
+    roles = sorted(set(roles or []))
+    if not roles:
+        raise ServiceError("Give the account at least one role.")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
+    if clinic is None and {"learner", "manager"} & set(roles):
+        raise ServiceError("Practitioners and managers belong to a clinic: choose one.")
+    if not can_grant_roles(actor, roles, clinic.id if clinic else None):
+        raise Forbidden("You can give accounts in your own clinic only, and no role above your own.")
+    taken = db.session.scalar(select(User.id).where(User.email == email))
+    if taken is not None and taken != person_id:
+        raise ServiceError(f"An account for {email} already exists.")
+    return email, name, roles
+
+
+def create_account(actor, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
+    """A manager (own clinic, no role above their own) or an admin adds an account; the person gets an
+    e-mail with a link (7 days) to choose their password. Audited."""
+    from trainer.services.password_reset import mail_welcome_link
+
+    email, name, roles = _checked_account_fields(actor, email, name, roles, clinic)
+    # No one knows this password: the person chooses their own through the e-mailed link.
+    user = User(email=email, name=name, password_hash=hash_password(secrets.token_urlsafe(32)), clinic=clinic,
+                role_rows=[UserRole(role=r) for r in roles])
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email added by someone else at the same moment
+        db.session.rollback()
+        raise ServiceError(f"An account for {email} already exists.") from None
+    record_event(actor, "users.create", f"user:{user.id}", email=email, roles=roles,
+                 clinic=clinic.name if clinic else None)
+    mail_welcome_link(actor, user)
+    return user
+
+
+def update_account(actor, person: User, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
+    """Change a person's name, email, clinic and roles (never one's own, never a higher role). Audited."""
+    _require_manager_of(actor, person)
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot change your own account here, or an account with a higher role than yours.")
+    email, name, roles = _checked_account_fields(actor, email, name, roles, clinic, person_id=person.id)
+    before = {"email": person.email, "name": person.name, "roles": sorted(person.roles),
+              "clinic": person.clinic.name if person.clinic else None}
+    after = {"email": email, "name": name, "roles": roles, "clinic": clinic.name if clinic else None}
+    if before == after:
+        return person
+    person.email, person.name, person.clinic = email, name, clinic
+    person.role_rows = [row for row in person.role_rows if row.role in roles] + [
+        UserRole(role=r) for r in roles if r not in person.roles]
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(f"An account for {email} already exists.") from None
+    record_event(actor, "users.update", f"user:{person.id}", before=before, after=after)
+    db.session.commit()
+    return person

@@ -11,9 +11,9 @@ from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (can_change_account, can_manage_clinic, can_reinstate_certificates,
+from trainer.security import (ROLE_RANK, can_change_account, can_manage_clinic, can_reinstate_certificates,
                               can_revoke_certificates, can_send_password_reset, can_set_accommodations, can_view_person, has_role,
-                              role_required)
+                              role_rank, role_required)
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
                                            revoke_certificate)
@@ -22,12 +22,13 @@ from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import (assign_course, clinic_invitations, invitation_state, invite_staff,
+from trainer.services.staff import (assign_course, create_account, update_account, clinic_invitations, invitation_state, invite_staff,
                                     latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
                                     set_active, set_clinic_time_zone, set_person_time_zone)
 from trainer.time_zones import time_zone_names
 from trainer.views.errors import error_response
-from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
+from trainer.views.forms import (ROLE_LABELS, AccommodationsForm, AccountForm, ActionForm, AssignForm, InviteForm,
+                                 RevokeForm)
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 PER_PAGE = 25
@@ -130,6 +131,67 @@ def _person_or_404(person_id: int) -> User:
     return person
 
 
+def _account_form(**data) -> AccountForm:
+    """The account form with the clinics and roles the signed-in person may give."""
+    form = AccountForm(**data)
+    if has_role(current_user, "admin"):
+        clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+        form.clinic.choices = [("", "No clinic (chain-wide trainers, assessors and admins)")] + [
+            (str(c.id), c.name) for c in clinics]
+    else:
+        form.clinic.choices = [(str(current_user.clinic_id), current_user.clinic.name)]
+    form.roles.choices = [(role, label) for role, label in ROLE_LABELS.items()
+                          if has_role(current_user, "admin") or ROLE_RANK[role] <= role_rank(current_user)]
+    return form
+
+
+def _chosen_clinic(form: AccountForm) -> Clinic | None:
+    chosen = form.clinic.data or ""
+    return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def new_person():
+    """Add an account; the person gets an e-mail with a link to choose their password."""
+    form = _account_form(clinic=request.args.get("clinic", str(current_user.clinic_id or "")), roles=["learner"])
+    if form.validate_on_submit():
+        try:
+            person = create_account(current_user, form.email.data, form.name.data, form.roles.data,
+                                    _chosen_clinic(form))
+        except ServiceError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(f"{person.name}'s account is ready; an e-mail asks them to choose a password (the link works "
+                  "for 7 days).", "success")
+            return redirect(url_for("manage.person", person_id=person.id))
+    return render_template("manage/account_form.html", form=form, person=None), 400 if form.errors else 200
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def edit_person(person_id: int):
+    """Change a person's name, email, clinic and roles."""
+    person = _person_or_404(person_id)
+    if not can_manage_clinic(current_user, person.clinic_id):
+        abort(404)
+    if not can_change_account(current_user, person):
+        return error_response(403, "You cannot change your own account here, or an account with a higher role "
+                                   "than yours.")
+    form = _account_form(obj=None, name=person.name, email=person.email, clinic=str(person.clinic_id or ""),
+                         roles=sorted(person.roles))
+    if form.validate_on_submit():
+        try:
+            update_account(current_user, person, form.email.data, form.name.data, form.roles.data,
+                           _chosen_clinic(form))
+        except ServiceError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(f"{person.name}'s account is saved.", "success")
+            return redirect(url_for("manage.person", person_id=person.id))
+    return render_template("manage/account_form.html", form=form, person=person), 400 if form.errors else 200
+
+
 @bp.route("/people/<int:person_id>")
 @role_required("manager", "admin", "trainer")
 def person(person_id: int):
@@ -148,6 +210,7 @@ def person(person_id: int):
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_change_account(current_user, person),
         can_send_reset=can_send_password_reset(current_user, person) and person.is_enabled,
+        can_edit=can_change_account(current_user, person),
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
         practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
