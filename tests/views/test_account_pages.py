@@ -107,3 +107,38 @@ def test_a_manager_cannot_edit_a_higher_role_a_foreign_person_or_themself(app):
     db.session.expire_all()
     assert db.session.get(User, learner.id).roles == {"learner"}
     assert _events("users.update") == []
+
+
+def test_the_persons_page_lists_sign_ins_and_signs_them_out_everywhere(app):
+    manager = make_user("manager")
+    learner = make_user("learner", clinic=manager.clinic)
+    email, learner_id, manager_email, manager_id = learner.email, learner.id, manager.email, manager.id
+    db.session.commit()  # the test's reads must not hold SQLite's lock while the requests write
+    with app.app_context():
+        phone = app.test_client()
+        assert phone.post("/login", data={"email": email, "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "203.0.113.77"}).status_code == 302
+        assert phone.post("/login", data={"email": email, "password": "wrong"}).status_code == 302  # already in
+        db.session.remove()
+    with app.app_context():
+        client = app.test_client()
+        assert client.post("/login", data={"email": manager_email, "password": PASSWORD}).status_code == 302
+        page = client.get(f"/manage/people/{learner_id}").get_data(as_text=True)
+        assert "Sign-ins and sessions" in page and "signed in" in page and "203.0.113.77" in page
+        assert client.post(f"/manage/people/{learner_id}/sessions/end").status_code == 302
+        db.session.remove()
+    with app.app_context():
+        response = phone.get("/learn")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        db.session.remove()
+    [event] = _events("auth.sessions_end")
+    assert event.actor_id == manager_id and event.subject == f"user:{learner_id}"
+
+
+def test_a_manager_sees_no_sign_ins_of_a_higher_role_and_cannot_sign_them_out(app):
+    manager = make_user("manager")
+    clinic_admin = make_user("admin", clinic=manager.clinic)
+    client = _client(app, manager)
+    assert "Sign-ins and sessions" not in client.get(f"/manage/people/{clinic_admin.id}").get_data(as_text=True)
+    assert client.post(f"/manage/people/{clinic_admin.id}/sessions/end").status_code == 403
+    assert _events("auth.sessions_end") == []

@@ -96,6 +96,9 @@ def _urls(w):
         "manage.edit_person": ("GET", f"/manage/people/{w['people']['other_learner'].id}/edit", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 404,
             "trainer": 403, "admin": 200}),
+        "manage.end_sessions_view": ("POST", f"/manage/people/{w['people']['other_learner'].id}/sessions/end", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
         "manage.password_reset": ("POST", f"/manage/people/{w['people']['other_learner'].id}/password-reset", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 403, "admin": 302}),

@@ -245,6 +245,8 @@ def test_assigned_course_is_on_the_learners_home_and_mailed_to_them(app, client,
     assert re.search(rf'<p class="assignment">Assigned by Morgan Manager, due <time datetime="{due.isoformat()}">'
                      rf'{due_words}</time>\.</p>', home)
     clock.freeze(clock.now() + timedelta(days=8))
+    client.post("/logout")
+    login(client, clinic_world["idle"])  # eight days on, the earlier session has idled out
     home = client.get("/learn").get_data(as_text=True)
     assert re.search(r'<p class="assignment overdue">Assigned by Morgan Manager, due <time[^>]*>[^<]+</time>: '
                      r'<strong>overdue</strong>', home)

@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import ROLES, Assignment, Clinic, Course, Invitation, OutboxMessage, User, UserRole
+from trainer.models import ROLES, Assignment, AuditEvent, Clinic, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_change_account, can_grant_roles, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import (MAX_PERSON_NAME, checked_time_zone, hash_password, normalise_email,
                                        password_problem)
+from trainer.services.accounts import end_sessions
 from trainer.services.audit import record_event
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)
@@ -314,3 +315,26 @@ def update_account(actor, person: User, email: str, name: str, roles: list[str],
     record_event(actor, "users.update", f"user:{person.id}", before=before, after=after)
     db.session.commit()
     return person
+
+
+#: What a person's page lists under "Sign-ins and sessions".
+ACCOUNT_ACTIVITY = ("auth.sign_in", "auth.sign_in_failed", "auth.sessions_end", "auth.password_change",
+                    "auth.password_reset", "auth.password_reset_link")
+
+
+def account_activity(actor, person: User, limit: int = 20) -> list[AuditEvent]:
+    """The person's latest sign-ins, failed sign-ins, sign-outs and password events, newest first."""
+    _require_manager_of(actor, person)
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot see the sign-ins of an account with a higher role than yours.")
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.subject == f"user:{person.id}",
+                                                            AuditEvent.action.in_(ACCOUNT_ACTIVITY))
+                                   .order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def end_person_sessions(actor, person: User) -> None:
+    """Sign a person out everywhere (a lost phone, a shared computer): every open session ends. Audited."""
+    _require_manager_of(actor, person)
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot sign out an account with a higher role than yours, or your own from here.")
+    end_sessions(actor, person, f"signed out everywhere by {actor.email}")

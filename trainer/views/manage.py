@@ -22,7 +22,8 @@ from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import (assign_course, create_account, update_account, clinic_invitations, invitation_state, invite_staff,
+from trainer.services.staff import (account_activity, assign_course, create_account, end_person_sessions,
+                                    update_account, clinic_invitations, invitation_state, invite_staff,
                                     latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
                                     set_active, set_clinic_time_zone, set_person_time_zone)
 from trainer.time_zones import time_zone_names
@@ -211,6 +212,7 @@ def person(person_id: int):
         can_deactivate=can_change_account(current_user, person),
         can_send_reset=can_send_password_reset(current_user, person) and person.is_enabled,
         can_edit=can_change_account(current_user, person),
+        activity=account_activity(current_user, person) if can_change_account(current_user, person) else None,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
         practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
@@ -275,6 +277,21 @@ def activation(person_id: int):
             return error_response(403, str(exc))
         except ServiceError as exc:
             flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/sessions/end", methods=["POST"])
+@role_required("manager", "admin")
+def end_sessions_view(person_id: int):
+    person = _person_or_404(person_id)
+    if ActionForm().validate_on_submit():
+        try:
+            end_person_sessions(current_user, person)
+            flash(f"{person.name} is signed out everywhere; every session they had open has ended.", "success")
+        except NotFound:
+            abort(404)
+        except Forbidden as exc:
+            return error_response(403, str(exc))
     return redirect(url_for("manage.person", person_id=person.id))
 
 
