@@ -1,4 +1,4 @@
-"""password resets; clinic name keys
+"""password resets; clinic name keys and archiving
 
 Revision ID: 5e1d7c0a9b42
 Revises: c3a1f0d2b7e4
@@ -26,6 +26,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('clinics', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name_key', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('archived_dt', sa.DateTime(), nullable=True))
     clinics = sa.table('clinics', sa.column('id', sa.Integer), sa.column('name', sa.String), sa.column('name_key', sa.String))
     connection = op.get_bind()
     taken = set()
@@ -63,3 +64,4 @@ def downgrade():
     with op.batch_alter_table('clinics', schema=None) as batch_op:
         batch_op.drop_constraint('uq_clinics_name_key', type_='unique')
         batch_op.drop_column('name_key')
+        batch_op.drop_column('archived_dt')

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from tests.factories import PASSWORD, make_clinic, make_user
 from trainer.extensions import db
 from trainer.models import AuditEvent, Clinic
-from trainer.services import Forbidden
+from trainer.services import Forbidden, ServiceError
 from trainer.services.accounts import create_clinic, rename_clinic
+from trainer.services.staff import invite_staff
 
 
 @pytest.fixture
@@ -86,3 +87,27 @@ def test_the_clinic_forms_need_the_csrf_token(csrf_app):
     assert client.post("/admin/clinics", data={"name": "East", "time_zone": "UTC"}).status_code == 400
     assert client.post(f"/admin/clinics/{clinic.id}", data={"name": "West"}).status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 1
+
+
+def test_an_archived_clinic_takes_no_one_new_and_keeps_its_people(admin_client, runner, monkeypatch):
+    clinic = make_clinic("Closing Clinic")
+    learner = make_user("learner", clinic=clinic)
+    manager = make_user("manager", clinic=clinic)
+    assert admin_client.post(f"/admin/clinics/{clinic.id}/archived", data={"archived": "1"}).status_code == 302
+    db.session.expire_all()
+    assert clinic.archived_dt is not None and learner.clinic_id == clinic.id and learner.is_enabled
+    assert "Closing Clinic <strong>(archived)</strong>" in admin_client.get("/admin/").get_data(as_text=True)
+    assert "Closing Clinic" not in admin_client.get("/manage/people/new").get_data(as_text=True)
+    refused = admin_client.post("/manage/people/new", data={"name": "New Person", "email": "new@example.org",
+                                                           "clinic": str(clinic.id), "roles": ["learner"]})
+    assert refused.status_code == 400
+    with pytest.raises(ServiceError, match="is archived"):
+        invite_staff(manager, clinic.id, "ivy@example.org", "Ivy", ["learner"])
+    monkeypatch.setenv("TRAINER_PASSWORD", "lantern quarry velvet oboe")
+    cli = runner.invoke(args=["users", "create", "cli@example.org", "--name", "Cli", "--clinic", "closing clinic"])
+    assert cli.exit_code == 1 and "Closing Clinic is archived" in cli.output
+    assert admin_client.post(f"/admin/clinics/{clinic.id}/archived", data={"archived": "0"}).status_code == 302
+    assert admin_client.post("/manage/people/new", data={"name": "New Person", "email": "new@example.org",
+                                                        "clinic": str(clinic.id), "roles": ["learner"]}).status_code == 302
+    assert [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.subject == f"clinic:{clinic.id}")
+                                                 .order_by(AuditEvent.id))][-2:] == ["clinics.archive", "clinics.restore"]

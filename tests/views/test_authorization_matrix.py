@@ -109,6 +109,8 @@ def _urls(w):
         "admin.create_clinic_view": ("POST", "/admin/clinics", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 400}),
         "admin.rename_clinic_view": ("POST", f"/admin/clinics/{w['clinic'].id}", {**dict.fromkeys(ROLES, 403),
                                                                                   "anonymous": 302, "admin": 400}),
+        "admin.archive_clinic_view": ("POST", f"/admin/clinics/{w['clinic'].id}/archived", {
+            **dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 302}),
         "admin.audit": ("GET", "/admin/audit", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "admin.outbox": ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "documents.certificate_pdf": ("GET", f"/certificates/{c.code}.pdf", {**dict.fromkeys(ROLES, 404), "anonymous": 302,

@@ -26,6 +26,8 @@ class Clinic(db.Model):
     #: IANA time zone (e.g. Europe/London) in which its people see times, unless they have their own.
     time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    #: Set when an admin archived the clinic (closed, sold): no new accounts or invitations; people and records stay.
+    archived_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
     staff: Mapped[list["User"]] = relationship(back_populates="clinic", order_by="User.name")
 

@@ -142,6 +142,25 @@ def rename_clinic(actor, clinic: Clinic, name: str) -> Clinic:
     return clinic
 
 
+def set_clinic_archived(actor, clinic: Clinic, archived: bool) -> Clinic:
+    """Archive a clinic (no new accounts or invitations; its people and records stay) or restore it. Audited."""
+    _require_admin(actor)
+    if clinic is None:
+        raise NotFound("There is no such clinic.")
+    if (clinic.archived_dt is not None) != archived:
+        clinic.archived_dt = clock.now() if archived else None
+        record_event(actor, "clinics.archive" if archived else "clinics.restore", f"clinic:{clinic.id}",
+                     name=clinic.name)
+        db.session.commit()
+    return clinic
+
+
+def require_open_clinic(clinic: Clinic | None) -> None:
+    """New people join only clinics that are not archived."""
+    if clinic is not None and clinic.archived_dt is not None:
+        raise ServiceError(f"{clinic.name} is archived; restore it at /admin/ before adding people to it.")
+
+
 def find_clinic(name: str) -> Clinic | None:
     """The clinic with this name as a person would type it (any case, accents composed or not)."""
     return db.session.scalar(select(Clinic).where(Clinic.name_key == clinic_name_key(name or "")))
@@ -161,6 +180,7 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
         raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
     if clinic is None and {"learner", "manager"} & set(roles):
         raise ServiceError("Learners and managers belong to a clinic: give --clinic.")
+    require_open_clinic(clinic)
     problem = password_problem(password, email, name)
     if problem:
         raise ServiceError(problem)

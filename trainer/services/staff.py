@@ -15,7 +15,7 @@ from trainer.security import can_change_account, can_grant_roles, can_manage_cli
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import (MAX_PERSON_NAME, checked_time_zone, hash_password, normalise_email,
                                        password_problem)
-from trainer.services.accounts import end_sessions
+from trainer.services.accounts import end_sessions, require_open_clinic
 from trainer.services.audit import record_event
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)
@@ -123,6 +123,7 @@ def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str])
     """Create a single-use invitation; returns it with the secret for the link (never stored)."""
     if not can_manage_clinic(actor, clinic_id):
         raise NotFound("There is no such clinic.")
+    require_open_clinic(db.session.get(Clinic, clinic_id))
     email = normalise_email(email)
     name = " ".join(name.split())
     if not name:
@@ -278,6 +279,7 @@ def create_account(actor, email: str, name: str, roles: list[str], clinic: Clini
     from trainer.services.password_reset import mail_welcome_link
 
     email, name, roles = _checked_account_fields(actor, email, name, roles, clinic)
+    require_open_clinic(clinic)
     # No one knows this password: the person chooses their own through the e-mailed link.
     user = User(email=email, name=name, password_hash=hash_password(secrets.token_urlsafe(32)), clinic=clinic,
                 role_rows=[UserRole(role=r) for r in roles])
@@ -299,6 +301,8 @@ def update_account(actor, person: User, email: str, name: str, roles: list[str],
     if not can_change_account(actor, person):
         raise Forbidden("You cannot change your own account here, or an account with a higher role than yours.")
     email, name, roles = _checked_account_fields(actor, email, name, roles, clinic, person_id=person.id)
+    if clinic is not None and clinic.id != person.clinic_id:
+        require_open_clinic(clinic)
     before = {"email": person.email, "name": person.name, "roles": sorted(person.roles),
               "clinic": person.clinic.name if person.clinic else None}
     after = {"email": email, "name": name, "roles": roles, "clinic": clinic.name if clinic else None}

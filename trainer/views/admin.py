@@ -13,10 +13,10 @@ from trainer.extensions import db
 from trainer.models import AuditEvent, Clinic, User
 from trainer.security import can_read_audit_trail, role_required
 from trainer.services import ServiceError
-from trainer.services.accounts import create_clinic, rename_clinic
+from trainer.services.accounts import create_clinic, rename_clinic, set_clinic_archived
 from trainer.services.notifications import outbox_kinds, outbox_page
 from trainer.time_zones import time_zone_names
-from trainer.views.forms import ClinicForm
+from trainer.views.forms import ActionForm, ClinicForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,6 +32,7 @@ def _index_page(new_clinic: ClinicForm | None = None, renaming: tuple[int, Clini
     users = db.session.scalars(select(User).options(selectinload(User.clinic)).order_by(User.name)).all()
     return render_template("admin/index.html", clinics=clinics, users=users,
                            new_clinic=new_clinic or ClinicForm(formdata=None), renaming=renaming,
+                           action_form=ActionForm(),
                            rename_form=ClinicForm(formdata=None), time_zones=time_zone_names(),
                            chosen_zone=request.form.get("time_zone", "UTC")), status
 
@@ -132,3 +133,17 @@ def outbox():
     messages = outbox_page(kind, request.args.get("page", 1, type=int))
     return render_template("admin/outbox.html", messages=messages, kinds=outbox_kinds(), kind=kind,
                            query_args={"kind": kind} if kind else {})
+
+
+@bp.route("/clinics/<int:clinic_id>/archived", methods=["POST"])
+@role_required("admin")
+def archive_clinic_view(clinic_id: int):
+    clinic = db.session.get(Clinic, clinic_id)
+    if clinic is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        archived = request.form.get("archived") == "1"
+        set_clinic_archived(current_user, clinic, archived)
+        flash(f"{clinic.name} is archived: no new people; its people and records stay." if archived
+              else f"{clinic.name} is open again.", "success")
+    return redirect(url_for("admin.index"))

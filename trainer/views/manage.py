@@ -136,7 +136,11 @@ def _account_form(**data) -> AccountForm:
     """The account form with the clinics and roles the signed-in person may give."""
     form = AccountForm(**data)
     if has_role(current_user, "admin"):
-        clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+        # Archived clinics take no one new; a person already in one keeps it on the form.
+        current = data.get("clinic")
+        clinics = db.session.scalars(select(Clinic).where(
+            (Clinic.archived_dt.is_(None)) | (Clinic.id == (int(current) if current and current.isdigit() else -1)))
+            .order_by(Clinic.name)).all()
         form.clinic.choices = [("", "No clinic (chain-wide trainers, assessors and admins)")] + [
             (str(c.id), c.name) for c in clinics]
     else:
