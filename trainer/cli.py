@@ -278,6 +278,41 @@ def users_reset_password(email):
     click.echo(f"Give this link to the person; it works once, for {RESET_MINUTES} minutes:\n{link}")
 
 
+@users.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--clinic", "clinic_name", help="The clinic of rows without one.")
+@click.option("--dry-run", is_flag=True, help="Only show what the file would do.")
+def users_import(path, clinic_name, dry_run):
+    """Add and update staff from a CSV or XLSX file (email, name, roles, clinic), all or nothing."""
+    from trainer.services.accounts import find_clinic
+    from trainer.services.staff_import import apply_staff_import, plan_staff_import, read_staff_file
+
+    clinic = None
+    if clinic_name:
+        clinic = find_clinic(clinic_name)
+        if clinic is None:
+            fail(f"There is no clinic named {clinic_name!r}; create it with 'flask clinics create'.")
+    try:
+        plan = plan_staff_import(None, read_staff_file(path, Path(path).read_bytes()), clinic)
+    except ServiceError as exc:
+        fail(f"{path}: {exc}")
+    for row in plan.rows:
+        click.echo(f"line {row.line}: {'update' if row.person else 'create'} {row.email} "
+                   f"({', '.join(row.roles)}{', ' + row.clinic.name if row.clinic else ''})")
+    for problem in plan.problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if plan.problems:
+        fail(f"Nothing was imported: {len(plan.problems)} line(s) need fixing first.")
+    if dry_run:
+        click.echo(f"Dry run: {len(plan.created)} to create, {len(plan.updated)} to update; nothing changed.")
+        return
+    try:
+        created, updated = apply_staff_import(None, plan)
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Imported: {created} created (each e-mailed a link to choose a password), {updated} updated.")
+
+
 @demo.command("setup")
 @click.option("--show-password", is_flag=True,
               help="When the demo accounts exist already: print a link per account to choose a new password "

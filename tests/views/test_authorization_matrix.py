@@ -99,6 +99,15 @@ def _urls(w):
         "manage.end_sessions_view": ("POST", f"/manage/people/{w['people']['other_learner'].id}/sessions/end", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 403, "admin": 302}),
+        "manage.import_staff": ("GET", "/manage/people/import", {"anonymous": 302, "learner": 403, "other_learner": 403,
+                                                                 "manager": 200, "foreign_manager": 200, "trainer": 403,
+                                                                 "admin": 200}),
+        "manage.confirm_import": ("POST", "/manage/people/import/confirm", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 400, "foreign_manager": 400,
+            "trainer": 403, "admin": 400}),
+        "manage.import_template": ("GET", "/manage/people/import/template.csv", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 200,
+            "trainer": 403, "admin": 200}),
         "manage.password_reset": ("POST", f"/manage/people/{w['people']['other_learner'].id}/password-reset", {
             "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
             "trainer": 403, "admin": 302}),

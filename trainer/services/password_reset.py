@@ -61,16 +61,20 @@ def _new_reset(actor, user: User, how: str, minutes: int = RESET_MINUTES) -> str
 WELCOME_MINUTES = 7 * 24 * 60
 
 
-def mail_welcome_link(actor, user: User) -> None:
-    """Tell a person created by a manager or admin that their account exists, with a link (7 days) to choose
-    their password. Commits."""
-    token = _new_reset(actor, user, "account created", minutes=WELCOME_MINUTES)
-    db.session.commit()
+def new_welcome_link(actor, user: User) -> str:
+    """A 7-day link for a new account to choose its password, in the caller's transaction; the secret."""
+    return _new_reset(actor, user, "account created", minutes=WELCOME_MINUTES)
+
+
+def mail_welcome_link(actor, user: User, token: str) -> None:
+    """Tell a person created by a manager, an admin or an operator (actor None) that their account exists,
+    with the link to choose their password (after the caller committed the link)."""
     where = f" at {user.clinic.name}" if user.clinic else ""
+    who = actor.name if actor is not None else "An administrator"
     deliver(recipient_email=user.email, recipient_id=user.id, kind="account-created",
             dedupe_key=f"account-created:{_token_hash(token)[:40]}",
             subject="Your Trainer account is ready",
-            body=(f"Hello {user.name},\n\n{actor.name} created your account{where} for the microneedling training. "
+            body=(f"Hello {user.name},\n\n{who} created your account{where} for the microneedling training. "
                   f"Choose your password here (the link works once, for 7 days):\n\n{reset_link(token)}\n\n"
                   f"Afterwards, sign in with {user.email}.\n"),
             smtp_url=current_app.config.get("SMTP_URL"))

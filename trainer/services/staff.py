@@ -249,7 +249,7 @@ def set_person_time_zone(actor, person: User, name: str | None) -> None:
     db.session.commit()
 
 
-def _checked_account_fields(actor, email: str, name: str, roles: list[str], clinic: Clinic | None, person_id=None):
+def checked_account_fields(actor, email: str, name: str, roles: list[str], clinic: Clinic | None, person_id=None):
     """The cleaned (email, name, roles) for an account, or a ServiceError saying what to fix."""
     email = normalise_email(email or "")
     name = " ".join((name or "").split())
@@ -265,7 +265,8 @@ def _checked_account_fields(actor, email: str, name: str, roles: list[str], clin
         raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
     if clinic is None and {"learner", "manager"} & set(roles):
         raise ServiceError("Practitioners and managers belong to a clinic: choose one.")
-    if not can_grant_roles(actor, roles, clinic.id if clinic else None):
+    # None is the operator at the command line.
+    if actor is not None and not can_grant_roles(actor, roles, clinic.id if clinic else None):
         raise Forbidden("You can give accounts in your own clinic only, and no role above your own.")
     taken = db.session.scalar(select(User.id).where(User.email == email))
     if taken is not None and taken != person_id:
@@ -273,12 +274,11 @@ def _checked_account_fields(actor, email: str, name: str, roles: list[str], clin
     return email, name, roles
 
 
-def create_account(actor, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
-    """A manager (own clinic, no role above their own) or an admin adds an account; the person gets an
-    e-mail with a link (7 days) to choose their password. Audited."""
-    from trainer.services.password_reset import mail_welcome_link
+def add_account(actor, email: str, name: str, roles: list[str], clinic: Clinic | None) -> tuple[User, str]:
+    """Add an account in the caller's transaction; returns it with the secret of its 7-day password link."""
+    from trainer.services.password_reset import new_welcome_link
 
-    email, name, roles = _checked_account_fields(actor, email, name, roles, clinic)
+    email, name, roles = checked_account_fields(actor, email, name, roles, clinic)
     require_open_clinic(clinic)
     # No one knows this password: the person chooses their own through the e-mailed link.
     user = User(email=email, name=name, password_hash=hash_password(secrets.token_urlsafe(32)), clinic=clinic,
@@ -291,23 +291,34 @@ def create_account(actor, email: str, name: str, roles: list[str], clinic: Clini
         raise ServiceError(f"An account for {email} already exists.") from None
     record_event(actor, "users.create", f"user:{user.id}", email=email, roles=roles,
                  clinic=clinic.name if clinic else None)
-    mail_welcome_link(actor, user)
+    return user, new_welcome_link(actor, user)
+
+
+def create_account(actor, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
+    """A manager (own clinic, no role above their own) or an admin adds an account; the person gets an
+    e-mail with a link (7 days) to choose their password. Audited."""
+    from trainer.services.password_reset import mail_welcome_link
+
+    user, token = add_account(actor, email, name, roles, clinic)
+    db.session.commit()
+    mail_welcome_link(actor, user, token)
     return user
 
 
-def update_account(actor, person: User, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
-    """Change a person's name, email, clinic and roles (never one's own, never a higher role). Audited."""
-    _require_manager_of(actor, person)
-    if not can_change_account(actor, person):
-        raise Forbidden("You cannot change your own account here, or an account with a higher role than yours.")
-    email, name, roles = _checked_account_fields(actor, email, name, roles, clinic, person_id=person.id)
+def change_account(actor, person: User, email: str, name: str, roles: list[str], clinic: Clinic | None) -> bool:
+    """Change a person's account in the caller's transaction; False when nothing differs."""
+    if actor is not None:
+        _require_manager_of(actor, person)
+        if not can_change_account(actor, person):
+            raise Forbidden("You cannot change your own account here, or an account with a higher role than yours.")
+    email, name, roles = checked_account_fields(actor, email, name, roles, clinic, person_id=person.id)
     if clinic is not None and clinic.id != person.clinic_id:
         require_open_clinic(clinic)
     before = {"email": person.email, "name": person.name, "roles": sorted(person.roles),
               "clinic": person.clinic.name if person.clinic else None}
     after = {"email": email, "name": name, "roles": roles, "clinic": clinic.name if clinic else None}
     if before == after:
-        return person
+        return False
     person.email, person.name, person.clinic = email, name, clinic
     person.role_rows = [row for row in person.role_rows if row.role in roles] + [
         UserRole(role=r) for r in roles if r not in person.roles]
@@ -317,7 +328,15 @@ def update_account(actor, person: User, email: str, name: str, roles: list[str],
         db.session.rollback()
         raise ServiceError(f"An account for {email} already exists.") from None
     record_event(actor, "users.update", f"user:{person.id}", before=before, after=after)
-    db.session.commit()
+    return True
+
+
+def update_account(actor, person: User, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
+    """Change a person's name, email, clinic and roles (never one's own, never a higher role). Audited."""
+    if actor is None:
+        raise Forbidden("Sign in to change an account.")
+    if change_account(actor, person, email, name, roles, clinic):
+        db.session.commit()
     return person
 
 

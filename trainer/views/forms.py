@@ -73,6 +73,10 @@ class AccountForm(FlaskForm):
                                 option_widget=CheckboxInput())
 
 
+class StaffImportForm(FlaskForm):
+    file = FileField("Staff file (CSV or XLSX)")
+
+
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
 

@@ -1,7 +1,10 @@
 """The clinic manager's console: summary, register, one person's record, assignments, invitations."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import base64
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
@@ -19,6 +22,7 @@ from trainer.services.certificates import (certificate_state, find_certificate, 
                                            revoke_certificate)
 from trainer.services.mail import deliver
 from trainer.services.password_reset import send_password_reset
+from trainer.services.staff_import import TEMPLATE_CSV, apply_staff_import, plan_staff_import, read_staff_file
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
@@ -29,7 +33,7 @@ from trainer.services.staff import (account_activity, assign_course, create_acco
 from trainer.time_zones import time_zone_names
 from trainer.views.errors import error_response
 from trainer.views.forms import (ROLE_LABELS, AccommodationsForm, AccountForm, ActionForm, AssignForm, InviteForm,
-                                 RevokeForm)
+                                 RevokeForm, StaffImportForm)
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 PER_PAGE = 25
@@ -171,6 +175,76 @@ def new_person():
                   "for 7 days).", "success")
             return redirect(url_for("manage.person", person_id=person.id))
     return render_template("manage/account_form.html", form=form, person=None), 400 if form.errors else 200
+
+
+def _import_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="staff-import")
+
+
+def _import_clinic() -> Clinic | None:
+    """A manager imports into their own clinic; an admin into the clinic chosen (rows may name others)."""
+    if has_role(current_user, "admin"):
+        chosen = request.values.get("clinic", "")
+        return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
+    return db.session.get(Clinic, current_user.clinic_id) if current_user.clinic_id else None
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def import_staff():
+    """Upload a staff file and see what it would do; confirming applies it all or nothing."""
+    form = StaffImportForm()
+    clinic = _import_clinic()
+    plan, problem, payload = None, None, None
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        data = upload.read() if upload else b""
+        filename = upload.filename if upload else ""
+        try:
+            plan = plan_staff_import(current_user, read_staff_file(filename, data), clinic)
+        except ServiceError as exc:
+            problem = str(exc)
+        else:
+            db.session.rollback()  # the preview writes nothing
+            payload = _import_signer().dumps({"f": filename, "d": base64.b64encode(data).decode(),
+                                              "c": clinic.id if clinic else None})
+    elif request.method == "POST":
+        problem = "The form expired; upload the file again."
+    status = 400 if problem or (plan and plan.problems) else 200
+    return render_template("manage/import.html", form=form, clinic=clinic, plan=plan, problem=problem,
+                           payload=payload, action_form=ActionForm()), status
+
+
+@bp.route("/people/import/confirm", methods=["POST"])
+@role_required("manager", "admin")
+def confirm_import():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        upload = _import_signer().loads(request.form.get("payload", ""))
+    except BadSignature:
+        abort(400)
+    clinic = db.session.get(Clinic, upload["c"]) if upload.get("c") else None
+    if clinic is not None and not can_manage_clinic(current_user, clinic.id):
+        abort(404)
+    try:
+        # Checked again: the people or the rules may have changed since the preview.
+        plan = plan_staff_import(current_user, read_staff_file(upload["f"], base64.b64decode(upload["d"])), clinic)
+        created, updated = apply_staff_import(current_user, plan)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"{exc} Upload the file again to see what to fix.", "error")
+        return redirect(url_for("manage.import_staff", clinic=clinic.id if clinic else None))
+    flash(f"Imported: {created} account(s) created (each person was e-mailed a link to choose a password), "
+          f"{updated} updated.", "success")
+    return redirect(url_for("manage.register", clinic=clinic.id) if clinic else url_for("admin.index"))
+
+
+@bp.route("/people/import/template.csv")
+@role_required("manager", "admin")
+def import_template():
+    return Response(TEMPLATE_CSV, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=staff-import-template.csv"})
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
