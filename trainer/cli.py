@@ -307,7 +307,8 @@ def users_import(path, clinic_name, dry_run):
         click.echo(f"Dry run: {len(plan.created)} to create, {len(plan.updated)} to update; nothing changed.")
         return
     try:
-        created, updated = apply_staff_import(None, plan)
+        from trainer.links import external_url
+        created, updated = apply_staff_import(None, plan, home_url=external_url("learn.home"))
     except ServiceError as exc:
         fail(str(exc))
     click.echo(f"Imported: {created} created (each e-mailed a link to choose a password), {updated} updated.")

@@ -2,13 +2,16 @@
 confirmation applies all or nothing, new people are e-mailed a link; the template; the same on the CLI."""
 import io
 import re
+from datetime import timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD, make_clinic, make_user
+from tests.conftest import TINY_COURSE
+from tests.factories import PASSWORD, import_course, make_clinic, make_user
+from trainer import clock
 from trainer.extensions import db
-from trainer.models import AuditEvent, OutboxMessage, User
+from trainer.models import Assignment, AuditEvent, OutboxMessage, User
 
 
 def _client(app, user):
@@ -146,3 +149,26 @@ def test_a_change_between_preview_and_confirm_imports_nothing(app):
     assert response.status_code == 302 and "/manage/people/import" in response.headers["Location"]
     assert db.session.scalar(select(User).where(User.email == "first@example.org")) is None
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_course_with_a_due_date_is_assigned_on_import(app):
+    import_course(TINY_COURSE)
+    manager = make_user("manager")
+    client = _client(app, manager)
+    due = (clock.now().date() + timedelta(days=30)).isoformat()
+    bad = _upload(client, ("email,name,course,due\n"
+                           f"a@example.org,Al One,tiny-course,{due}\n"
+                           "b@example.org,Bo Two,tiny-course,31/12/2026\n"
+                           "c@example.org,Cy Three,no-such-course,2027-01-01\n"
+                           "d@example.org,Di Four,tiny-course,\n").encode())
+    html = bad.get_data(as_text=True)
+    assert "line 3: &#39;31/12/2026&#39; is not a date; write it as YYYY-MM-DD." in html
+    assert "line 4: there is no course &#39;no-such-course&#39;" in html
+    assert "line 5: give both a course and its due date (YYYY-MM-DD), or neither." in html
+    preview = _upload(client, f"email,name,course,due\na@example.org,Al One,tiny-course,{due}\n".encode())
+    assert _confirm(client, preview).status_code == 302
+    person = db.session.scalar(select(User).where(User.email == "a@example.org"))
+    assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == person.id))
+    assert assignment.due_date.isoformat() == due and assignment.assigned_by_id == manager.id
+    kinds = set(db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.recipient_email == "a@example.org")))
+    assert kinds == {"account-created", "assignment"}

@@ -44,7 +44,7 @@ def day_in_words(day: date) -> str:
 
 def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
     """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
-    body = (f"Hello {person.name},\n\n{actor.name} assigned you the course \"{course.title}\", due "
+    body = (f"Hello {person.name},\n\n{actor.name if actor is not None else 'An administrator'} assigned you the course \"{course.title}\", due "
             f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
                                            "Sign in to Trainer and open \"My training\".\n"))
     return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
@@ -53,24 +53,26 @@ def _assignment_mail(actor, person: User, course: Course, due: date, home_url: s
                          created_dt=clock.now())
 
 
-def assign_course(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> int:
-    """Assign the course to these people with a due date (re-assigning moves the date); returns how many.
-
-    Each person gets an e-mail in the outbox, in the same transaction; `flask notify` hands unsent
-    outbox messages to SMTP. Re-assigning the same date sends nothing new.
-    """
+def check_due_date(due: date) -> None:
+    """A due date from today up to two years ahead (a date beyond is a typo, like year 9999)."""
     today = clock.now().date()
     if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
     if due > latest_due_date(today):
         raise ServiceError(f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
+
+
+def set_assignments(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> None:
+    """Assign the course with a due date in the caller's transaction, with each person's e-mail in the outbox."""
+    check_due_date(due)
     for person in people:
-        _require_manager_of(actor, person)
+        if actor is not None:  # None is the operator at the command line
+            _require_manager_of(actor, person)
     existing = {a.user_id: a for a in db.session.scalars(
         select(Assignment).where(Assignment.course_id == course.id, Assignment.user_id.in_([p.id for p in people])))}
     for person in people:
         assignment = existing.get(person.id) or Assignment(user_id=person.id, course_id=course.id)
-        assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, actor.id, clock.now()
+        assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, getattr(actor, "id", None), clock.now()
         db.session.add(assignment)
     already_mailed = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(
         [f"assignment:{p.id}:{course.id}:{due.isoformat()}" for p in people]))))
@@ -80,6 +82,15 @@ def assign_course(actor, course: Course, people: list[User], due: date, home_url
             db.session.add(mail)
     record_event(actor, "assignments.set", f"course:{course.slug}", due=due.isoformat(),
                  people=sorted(p.id for p in people))
+
+
+def assign_course(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> int:
+    """Assign the course to these people with a due date (re-assigning moves the date); returns how many.
+
+    Each person gets an e-mail in the outbox, in the same transaction; `flask notify` hands unsent
+    outbox messages to SMTP. Re-assigning the same date sends nothing new.
+    """
+    set_assignments(actor, course, people, due, home_url)
     db.session.commit()
     return len(people)
 

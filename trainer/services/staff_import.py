@@ -2,31 +2,33 @@
 (`line N: message`), then all of it applied in one transaction, or nothing.
 
 Columns (first row, any case and order): email, name, roles (several separated by ';'), clinic (for
-admins and the command line; a manager's own clinic otherwise). New people get an e-mail with a link,
-valid 7 days, to choose their password.
+admins and the command line; a manager's own clinic otherwise), and optionally course (its slug or
+title) with due (YYYY-MM-DD) to assign a course. New people get an e-mail with a link, valid 7 days,
+to choose their password.
 """
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
 from trainer.extensions import db
-from trainer.models import Clinic, User
+from trainer.models import Clinic, Course, User
 from trainer.security import can_change_account, has_role
 from trainer.services import ServiceError
 from trainer.services.accounts import find_clinic
 from trainer.services.audit import record_event
-from trainer.services.staff import checked_account_fields, add_account, change_account
+from trainer.services.staff import add_account, change_account, check_due_date, checked_account_fields, set_assignments
 
-COLUMNS = ("email", "name", "roles", "clinic")
+COLUMNS = ("email", "name", "roles", "clinic", "course", "due")
 MAX_ROWS = 2000
 MAX_BYTES = 1024 * 1024
-TEMPLATE_CSV = ("email,name,roles,clinic\n"
-                "pat.okafor@example.org,Pat Okafor,learner,\n"
-                "morgan.reyes@example.org,Morgan Reyes,manager;learner,\n")
+TEMPLATE_CSV = ("email,name,roles,clinic,course,due\n"
+                "pat.okafor@example.org,Pat Okafor,learner,,,\n"
+                "morgan.reyes@example.org,Morgan Reyes,manager;learner,,,\n")
 
 
 @dataclass
@@ -38,6 +40,9 @@ class StaffRow:
     clinic: Clinic | None
     #: The existing account this row updates; None when it creates one.
     person: User | None = None
+    #: A course to assign, with its due date.
+    course: Course | None = None
+    due: date | None = None
 
 
 @dataclass
@@ -134,10 +139,29 @@ def _plan_row(actor, line: int, values: dict[str, str], default_clinic: Clinic |
     seen[email] = line
     if clinic is not None and clinic.archived_dt is not None and (existing is None or existing.clinic_id != clinic.id):
         raise ServiceError(f"{clinic.name} is archived.")
-    return StaffRow(line, email, name, roles, clinic, existing)
+    course, due = _course_and_due(values)
+    return StaffRow(line, email, name, roles, clinic, existing, course, due)
 
 
-def apply_staff_import(actor, plan: StaffImportPlan) -> tuple[int, int]:
+def _course_and_due(values: dict[str, str]) -> tuple[Course | None, date | None]:
+    wanted, due_text = values.get("course", ""), values.get("due", "")
+    if not wanted and not due_text:
+        return None, None
+    if not wanted or not due_text:
+        raise ServiceError("give both a course and its due date (YYYY-MM-DD), or neither.")
+    course = db.session.scalar(select(Course).where(Course.slug == wanted)) or db.session.scalar(
+        select(Course).where(Course.title == wanted))
+    if course is None:
+        raise ServiceError(f"there is no course {wanted!r}; give its slug or its exact title.")
+    try:
+        due = date.fromisoformat(due_text[:10])
+    except ValueError:
+        raise ServiceError(f"{due_text!r} is not a date; write it as YYYY-MM-DD.") from None
+    check_due_date(due)
+    return course, due
+
+
+def apply_staff_import(actor, plan: StaffImportPlan, home_url: str | None = None) -> tuple[int, int]:
     """Create and update everything in the plan in one transaction, or nothing; returns (created, updated).
 
     New people are e-mailed their 7-day password link once the transaction has committed.
@@ -152,8 +176,12 @@ def apply_staff_import(actor, plan: StaffImportPlan) -> tuple[int, int]:
         for row in plan.rows:
             if row.person is None:
                 welcome.append(add_account(actor, row.email, row.name, row.roles, row.clinic))
-            elif change_account(actor, row.person, row.email, row.name, row.roles, row.clinic):
-                updated += 1
+                person = welcome[-1][0]
+            else:
+                person = row.person
+                updated += change_account(actor, row.person, row.email, row.name, row.roles, row.clinic)
+            if row.course is not None:
+                set_assignments(actor, row.course, [person], row.due, home_url)
         record_event(actor, "users.import", "users", created=len(welcome), updated=updated)
         db.session.commit()
     except ServiceError:

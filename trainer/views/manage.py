@@ -230,7 +230,7 @@ def confirm_import():
     try:
         # Checked again: the people or the rules may have changed since the preview.
         plan = plan_staff_import(current_user, read_staff_file(upload["f"], base64.b64decode(upload["d"])), clinic)
-        created, updated = apply_staff_import(current_user, plan)
+        created, updated = apply_staff_import(current_user, plan, home_url=external_url("learn.home"))
     except ServiceError as exc:
         db.session.rollback()
         flash(f"{exc} Upload the file again to see what to fix.", "error")
