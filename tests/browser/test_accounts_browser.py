@@ -1,6 +1,6 @@
 """In a real browser, with CSRF and the CSP on: an admin adds a clinic and its manager, the manager
-chooses a password from the e-mailed link and adds a practitioner, and the practitioner, having
-forgotten the password, resets it from the e-mail in the outbox and signs in."""
+chooses a password from the e-mailed link and imports 20 staff from a CSV, and one of them, having
+never kept the first link, resets a forgotten password from the e-mail in the outbox and signs in."""
 from __future__ import annotations
 
 import re
@@ -35,10 +35,10 @@ def _choose_password(page, path, password):
     page.get_by_label("New password").fill(password)
     page.get_by_label("Type it again").fill(password)
     page.get_by_role("button", name="Save the new password").click()
-    assert "Sign in with the new password" in page.content()
+    page.get_by_text("Sign in with the new password").wait_for()
 
 
-def test_admin_adds_a_clinic_and_manager_and_a_practitioner_resets_a_forgotten_password(in_app, new_context):
+def test_admin_adds_a_clinic_and_manager_who_imports_staff_and_one_resets_a_forgotten_password(in_app, new_context):
     with in_app():
         admin = make_user("admin", email="root.admin@example.org")
         admin_email = admin.email
@@ -48,7 +48,7 @@ def test_admin_adds_a_clinic_and_manager_and_a_practitioner_resets_a_forgotten_p
     admin_page.get_by_label("Clinic name").fill("Clinique Étoile")
     admin_page.get_by_label("Time zone").select_option("Europe/Paris")
     admin_page.get_by_role("button", name="Add the clinic").click()
-    assert "Clinic Clinique Étoile added (times shown in Europe/Paris)." in admin_page.content()
+    admin_page.get_by_text("Clinic Clinique Étoile added (times shown in Europe/Paris).").wait_for()
 
     admin_page.get_by_role("link", name="Add an account").click()
     admin_page.get_by_label("Full name").fill("Margaux Manager")
@@ -56,16 +56,21 @@ def test_admin_adds_a_clinic_and_manager_and_a_practitioner_resets_a_forgotten_p
     admin_page.get_by_label("Clinic", exact=True).select_option(label="Clinique Étoile")
     admin_page.get_by_label("Manager (their clinic's register)").check()
     admin_page.get_by_role("button", name="Add the account").click()
-    assert "Margaux Manager's account is ready" in admin_page.content()
+    admin_page.get_by_text("Margaux Manager's account is ready").wait_for()
 
     manager_page = new_context().new_page()
     _choose_password(manager_page, _latest_link(in_app, "margaux@example.org"), "harbour maple cinder flute")
     _sign_in(manager_page, "margaux@example.org", "harbour maple cinder flute")
-    manager_page.goto("/manage/people/new")
-    manager_page.get_by_label("Full name").fill("Pat Praticienne")
-    manager_page.get_by_label("Email", exact=True).fill("pat@example.org")
-    manager_page.get_by_role("button", name="Add the account").click()
-    assert "Pat Praticienne's account is ready" in manager_page.content()
+    manager_page.goto("/manage/")
+    manager_page.get_by_role("link", name="Import staff").click()
+    staff = "email,name,roles\npat@example.org,Pat Praticienne,learner\n" + "".join(
+        f"staff{n}@example.org,Staff Member {n},learner\n" for n in range(2, 21))
+    manager_page.get_by_label("Staff file (CSV or XLSX)").set_input_files(
+        files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": staff.encode()}])
+    manager_page.get_by_role("button", name="Preview").click()
+    manager_page.get_by_text("20 to create, 0 to update, 0 refused.").wait_for()
+    manager_page.get_by_role("button", name="Confirm: import 20 people").click()
+    manager_page.get_by_text("Imported: 20 account(s) created").wait_for()
 
     # Pat lets the first link lapse, forgets everything, and uses "Forgot your password?".
     pat_page = new_context().new_page()
@@ -73,7 +78,7 @@ def test_admin_adds_a_clinic_and_manager_and_a_practitioner_resets_a_forgotten_p
     pat_page.get_by_role("link", name="Forgot your password?").click()
     pat_page.get_by_label("Email", exact=True).fill("pat@example.org")
     pat_page.get_by_role("button", name="E-mail me a link").click()
-    assert "Check your e-mail" in pat_page.content()
+    pat_page.get_by_text("Check your e-mail").wait_for()
     _choose_password(pat_page, _latest_link(in_app, "pat@example.org"), "meadow copper lantern quill")
     _sign_in(pat_page, "pat@example.org", "meadow copper lantern quill")
     pat_page.wait_for_url(re.compile(r".*/learn$"))

@@ -3,7 +3,6 @@ own clinic's people with no role above their own; the person chooses their passw
 every change is audited; duplicates and lengths get a clear message."""
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.factories import PASSWORD, make_clinic, make_user
