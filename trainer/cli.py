@@ -265,15 +265,77 @@ def users_create(email, name, roles, clinic_name):
     click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
 
 
+@users.command("reset-password")
+@click.argument("email")
+def users_reset_password(email):
+    """Print a single-use link (30 minutes) with which the person chooses a new password."""
+    from trainer.services.password_reset import RESET_MINUTES, operator_reset_link
+
+    try:
+        link = operator_reset_link(email)
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Give this link to the person; it works once, for {RESET_MINUTES} minutes:\n{link}")
+
+
+@users.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--clinic", "clinic_name", help="The clinic of rows without one.")
+@click.option("--dry-run", is_flag=True, help="Only show what the file would do.")
+def users_import(path, clinic_name, dry_run):
+    """Add and update staff from a CSV or XLSX file (email, name, roles, clinic), all or nothing."""
+    from trainer.services.accounts import find_clinic
+    from trainer.services.staff_import import apply_staff_import, plan_staff_import, read_staff_file
+
+    clinic = None
+    if clinic_name:
+        clinic = find_clinic(clinic_name)
+        if clinic is None:
+            fail(f"There is no clinic named {clinic_name!r}; create it with 'flask clinics create'.")
+    try:
+        plan = plan_staff_import(None, read_staff_file(path, Path(path).read_bytes()), clinic)
+    except ServiceError as exc:
+        fail(f"{path}: {exc}")
+    for row in plan.rows:
+        click.echo(f"line {row.line}: {'update' if row.person else 'create'} {row.email} "
+                   f"({', '.join(row.roles)}{', ' + row.clinic.name if row.clinic else ''})")
+    for problem in plan.problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if plan.problems:
+        fail(f"Nothing was imported: {len(plan.problems)} line(s) need fixing first.")
+    if dry_run:
+        click.echo(f"Dry run: {len(plan.created)} to create, {len(plan.updated)} to update; nothing changed.")
+        return
+    try:
+        from trainer.links import external_url
+        created, updated = apply_staff_import(None, plan, home_url=external_url("learn.home"))
+    except ServiceError as exc:
+        fail(str(exc))
+    click.echo(f"Imported: {created} created (each e-mailed a link to choose a password), {updated} updated.")
+
+
 @demo.command("setup")
-def demo_setup():
+@click.option("--show-password", is_flag=True,
+              help="When the demo accounts exist already: print a link per account to choose a new password "
+                   "(the old one is stored only as a hash).")
+def demo_setup(show_password):
     """On an empty database, create a demo clinic and one account per role; print how to sign in."""
-    from trainer.services.demo import create_demo_accounts
+    from trainer.services.demo import create_demo_accounts, demo_reset_links
 
     password = os.environ.get("TRAINER_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     created = create_demo_accounts(password)
     if not created:
-        click.echo("Accounts already exist; the demo accounts were not created again.")
+        if not show_password:
+            click.echo("Accounts already exist; the demo accounts were not created again. Lost the password? "
+                       "Run 'flask demo setup --show-password'.")
+            return
+        links = demo_reset_links()
+        if not links:
+            fail("None of the demo accounts exists (or all are deactivated); use 'flask users reset-password EMAIL'.")
+        click.echo("Passwords are stored only as hashes, so the old one cannot be shown. Open a link to choose a "
+                   "new password (each works once, for 30 minutes):")
+        for email, link in links:
+            click.echo(f"  {email:32} {link}")
         return
     click.echo("Demo accounts (password for all: %s):" % password)
     for user in created:

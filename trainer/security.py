@@ -86,6 +86,20 @@ def can_change_account(actor, person) -> bool:
     return person is not None and can_manage_clinic(actor, person.clinic_id) and _may_act_on(actor, person)
 
 
+def can_grant_roles(actor, roles, clinic_id: int | None) -> bool:
+    """Create or edit an account with these roles in this clinic: an admin, anything; a manager, only in
+    their own clinic and no role above their own."""
+    if has_role(actor, "admin"):
+        return True
+    return (can_manage_clinic(actor, clinic_id)
+            and max((ROLE_RANK.get(role, 0) for role in roles), default=0) <= role_rank(actor))
+
+
+def can_send_password_reset(actor, person) -> bool:
+    """Mail a person a reset link: their manager or an admin; never oneself, never a higher role."""
+    return can_change_account(actor, person)
+
+
 def can_revoke_certificates(user) -> bool:
     return has_role(user, "trainer", "admin")
 

@@ -4,7 +4,7 @@ import pytest
 from tests.conftest import TINY_COURSE
 from tests.factories import PASSWORD, import_course, make_clinic, make_user, module_of, take_attempt
 from trainer.extensions import db
-from trainer.models import Certificate
+from trainer.models import Certificate, PasswordReset
 from trainer.services.api_tokens import create_token
 from tests.factories import case_fields, make_assessor, practical_course_dir, tiny_jpeg
 
@@ -89,10 +89,37 @@ def _urls(w):
         "manage.invite": ("GET", "/manage/invitations", {"anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200,
                                                          "foreign_manager": 200, "trainer": 403, "admin": 200}),
         "auth.accept_invitation": ("GET", "/invitations/no-such-token", dict.fromkeys(ROLES, 404)),
+        "auth.forgot_password": ("GET", "/password/forgot", dict.fromkeys(ROLES, 200)),
+        "auth.reset_password": ("GET", "/password/reset/no-such-token", dict.fromkeys(ROLES, 404)),
+        "manage.new_person": ("GET", "/manage/people/new", {"anonymous": 302, "learner": 403, "other_learner": 403,
+                                                            "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
+        "manage.edit_person": ("GET", f"/manage/people/{w['people']['other_learner'].id}/edit", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 404,
+            "trainer": 403, "admin": 200}),
+        "manage.end_sessions_view": ("POST", f"/manage/people/{w['people']['other_learner'].id}/sessions/end", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
+        "manage.import_staff": ("GET", "/manage/people/import", {"anonymous": 302, "learner": 403, "other_learner": 403,
+                                                                 "manager": 200, "foreign_manager": 200, "trainer": 403,
+                                                                 "admin": 200}),
+        "manage.confirm_import": ("POST", "/manage/people/import/confirm", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 400, "foreign_manager": 400,
+            "trainer": 403, "admin": 400}),
+        "manage.import_template": ("GET", "/manage/people/import/template.csv", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 200, "foreign_manager": 200,
+            "trainer": 403, "admin": 200}),
+        "manage.password_reset": ("POST", f"/manage/people/{w['people']['other_learner'].id}/password-reset", {
+            "anonymous": 302, "learner": 403, "other_learner": 403, "manager": 302, "foreign_manager": 404,
+            "trainer": 403, "admin": 302}),
         "author.index": ("GET", "/author/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "author.module": ("GET", f"/author/modules/{m.id}", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "author.review_queue": ("GET", "/author/review", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "trainer": 200, "admin": 200}),
         "admin.index": ("GET", "/admin/", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
+        "admin.create_clinic_view": ("POST", "/admin/clinics", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 400}),
+        "admin.rename_clinic_view": ("POST", f"/admin/clinics/{w['clinic'].id}", {**dict.fromkeys(ROLES, 403),
+                                                                                  "anonymous": 302, "admin": 400}),
+        "admin.archive_clinic_view": ("POST", f"/admin/clinics/{w['clinic'].id}/archived", {
+            **dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 302}),
         "admin.audit": ("GET", "/admin/audit", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "admin.outbox": ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, 403), "anonymous": 302, "admin": 200}),
         "documents.certificate_pdf": ("GET", f"/certificates/{c.code}.pdf", {**dict.fromkeys(ROLES, 404), "anonymous": 302,
@@ -251,7 +278,7 @@ def test_practical_matrix(app, practical_world, role):
 # accounts with no higher role, and never on themself; a refusal of that kind is a 403.
 def _account_rows(w, extra):
     p = {**w["people"], **extra}
-    acc, act = "manage.accommodations", "manage.activation"
+    acc, act, rst = "manage.accommodations", "manage.activation", "manage.password_reset"
     return [
         ("manager", "learner", acc, 302), ("manager", "learner", act, 302),
         ("manager", "fellow_manager", acc, 302), ("manager", "fellow_manager", act, 302),
@@ -261,10 +288,13 @@ def _account_rows(w, extra):
         ("foreign_manager", "clinic_admin", acc, 404), ("foreign_manager", "clinic_admin", act, 404),
         ("trainer", "clinic_admin", acc, 403), ("trainer", "trainer", acc, 403), ("trainer", "learner", acc, 302),
         ("admin", "clinic_admin", acc, 302), ("admin", "clinic_admin", act, 302), ("admin", "admin", acc, 403),
+        ("manager", "learner", rst, 302), ("manager", "fellow_manager", rst, 302), ("manager", "clinic_admin", rst, 403),
+        ("manager", "clinic_trainer", rst, 403), ("manager", "manager", rst, 403), ("foreign_manager", "learner", rst, 404),
+        ("trainer", "learner", rst, 403), ("admin", "clinic_admin", rst, 302), ("admin", "admin", rst, 403),
     ], p
 
 
-@pytest.mark.parametrize("row", range(18))
+@pytest.mark.parametrize("row", range(27))
 def test_account_actions_respect_rank_and_never_oneself(app, world, row):
     home = world["clinic"]
     extra = {"fellow_manager": make_user("manager", clinic=home), "clinic_admin": make_user("admin", clinic=home),
@@ -275,9 +305,13 @@ def test_account_actions_respect_rank_and_never_oneself(app, world, row):
     client = app.test_client()
     assert client.post("/login", data={"email": people[actor].email, "password": PASSWORD}).status_code == 302
     url = {"manage.accommodations": f"/manage/people/{person.id}/accommodations",
-           "manage.activation": f"/manage/people/{person.id}/active"}[endpoint]
+           "manage.activation": f"/manage/people/{person.id}/active",
+           "manage.password_reset": f"/manage/people/{person.id}/password-reset"}[endpoint]
     data = {"time_multiplier": "2.0", "extra_attempts": "10"} if endpoint == "manage.accommodations" else {"active": "0"}
     assert client.post(url, data=data).status_code == expected, rows[row]
     db.session.expire_all()
-    changed = (person.time_multiplier == 2.0) if endpoint == "manage.accommodations" else (not person.is_enabled)
+    changed = {"manage.accommodations": lambda: person.time_multiplier == 2.0,
+               "manage.activation": lambda: not person.is_enabled,
+               "manage.password_reset": lambda: db.session.query(PasswordReset).filter_by(user_id=person.id).count() == 1,
+               }[endpoint]()
     assert changed == (expected == 302), rows[row]

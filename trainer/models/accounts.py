@@ -20,9 +20,14 @@ class Clinic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to people and used by the CLI (`--clinic NAME`); unique.
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    #: The name NFKC-normalised and case-folded ("clinique étoile" for "Clinique Étoile"): what makes two names
+    #: the same clinic, for the uniqueness check and for finding a clinic by a name as typed.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     #: IANA time zone (e.g. Europe/London) in which its people see times, unless they have their own.
     time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    #: Set when an admin archived the clinic (closed, sold): no new accounts or invitations; people and records stay.
+    archived_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
     staff: Mapped[list["User"]] = relationship(back_populates="clinic", order_by="User.name")
 
@@ -122,3 +127,23 @@ class ApiToken(db.Model):
     revoked_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
     user: Mapped[User] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A single-use link, valid for 30 minutes, that lets a person choose a new password."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
+    #: HMAC-SHA256 (key SECRET_KEY) of the secret in the link: the secret itself is never stored, and a
+    #: row written straight into the database without the key opens nothing.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    #: Who sent it: None when the person asked for it themself or an operator printed it.
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    expires_dt: Mapped[datetime] = mapped_column(nullable=False)
+    #: Set once, when the link is used, or when a newer link or a password change makes it void.
+    closed_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import unicodedata
+
 import bcrypt
 from zxcvbn import zxcvbn
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import ROLES, Clinic, User, UserRole
-from trainer.services import ServiceError
+from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
+from trainer.security import can_administer
+from trainer.services import Forbidden, NotFound, ServiceError
+from trainer.time_zones import is_time_zone
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
 
@@ -62,23 +67,103 @@ def normalise_email(email: str) -> str:
         raise ServiceError(f"{email.strip() or 'The email'} is not a valid email address: {exc}") from None
 
 
-def create_clinic(actor, name: str) -> Clinic:
-    """Add a clinic; names are unique."""
-    name = " ".join(name.split())
+#: Longest clinic name: a longer one is a paste accident, and would stretch every page that lists clinics.
+MAX_CLINIC_NAME = 100
+MAX_PERSON_NAME = 200
+
+
+def clinic_name_key(name: str) -> str:
+    """What makes two clinic names the same: spacing collapsed, NFKC-normalised, case-folded."""
+    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+
+
+def checked_clinic_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", " ".join((name or "").split()))
     if not name:
         raise ServiceError("Give the clinic a name.")
-    if db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == name.lower())):
-        raise ServiceError(f"A clinic named {name!r} already exists.")
-    clinic = Clinic(name=name)
+    if len(name) > MAX_CLINIC_NAME:
+        raise ServiceError(f"A clinic name has at most {MAX_CLINIC_NAME} characters; this one has {len(name):,}.")
+    if not name.isprintable():
+        raise ServiceError("A clinic name cannot hold control characters.")
+    return name
+
+
+def checked_time_zone(name: str) -> str:
+    name = (name or "").strip()
+    if not is_time_zone(name):
+        raise ServiceError(f"{name[:64]!r} is not a time zone; choose one from the list (for example Europe/London).")
+    return name
+
+
+def _require_admin(actor) -> None:
+    # None is the operator at the command line.
+    if actor is not None and not can_administer(actor):
+        raise Forbidden("Only an admin can add or rename clinics.")
+
+
+def create_clinic(actor, name: str, time_zone: str = "UTC") -> Clinic:
+    """Add a clinic; names are unique whatever their case or accents' encoding."""
+    _require_admin(actor)
+    name = checked_clinic_name(name)
+    time_zone = checked_time_zone(time_zone)
+    existing = find_clinic(name)
+    if existing is not None:
+        raise ServiceError(f"A clinic named {existing.name!r} already exists.")
+    clinic = Clinic(name=name, name_key=clinic_name_key(name), time_zone=time_zone)
     db.session.add(clinic)
-    db.session.flush()
-    record_event(actor, "clinics.create", f"clinic:{clinic.id}", name=name)
+    try:
+        db.session.flush()
+    except IntegrityError:  # created by someone else at the same moment
+        db.session.rollback()
+        raise ServiceError(f"A clinic named {name!r} already exists.") from None
+    record_event(actor, "clinics.create", f"clinic:{clinic.id}", name=name, time_zone=time_zone)
     db.session.commit()
     return clinic
 
 
+def rename_clinic(actor, clinic: Clinic, name: str) -> Clinic:
+    """Give a clinic a new name (unique as on creation); its people and records stay with it."""
+    _require_admin(actor)
+    if clinic is None:
+        raise NotFound("There is no such clinic.")
+    name = checked_clinic_name(name)
+    existing = find_clinic(name)
+    if existing is not None and existing.id != clinic.id:
+        raise ServiceError(f"A clinic named {existing.name!r} already exists.")
+    before = clinic.name
+    clinic.name, clinic.name_key = name, clinic_name_key(name)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(f"A clinic named {name!r} already exists.") from None
+    record_event(actor, "clinics.rename", f"clinic:{clinic.id}", before=before, after=name)
+    db.session.commit()
+    return clinic
+
+
+def set_clinic_archived(actor, clinic: Clinic, archived: bool) -> Clinic:
+    """Archive a clinic (no new accounts or invitations; its people and records stay) or restore it. Audited."""
+    _require_admin(actor)
+    if clinic is None:
+        raise NotFound("There is no such clinic.")
+    if (clinic.archived_dt is not None) != archived:
+        clinic.archived_dt = clock.now() if archived else None
+        record_event(actor, "clinics.archive" if archived else "clinics.restore", f"clinic:{clinic.id}",
+                     name=clinic.name)
+        db.session.commit()
+    return clinic
+
+
+def require_open_clinic(clinic: Clinic | None) -> None:
+    """New people join only clinics that are not archived."""
+    if clinic is not None and clinic.archived_dt is not None:
+        raise ServiceError(f"{clinic.name} is archived; restore it at /admin/ before adding people to it.")
+
+
 def find_clinic(name: str) -> Clinic | None:
-    return db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == " ".join(name.split()).lower()))
+    """The clinic with this name as a person would type it (any case, accents composed or not)."""
+    return db.session.scalar(select(Clinic).where(Clinic.name_key == clinic_name_key(name or "")))
 
 
 def create_user(actor, email: str, name: str, password: str, roles: list[str], clinic: Clinic | None) -> User:
@@ -87,12 +172,15 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
     name = " ".join(name.split())
     if not name:
         raise ServiceError("Give the person a name.")
+    if len(name) > MAX_PERSON_NAME:
+        raise ServiceError(f"A name has at most {MAX_PERSON_NAME} characters; this one has {len(name):,}.")
     roles = sorted(set(roles or ["learner"]))
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
     if clinic is None and {"learner", "manager"} & set(roles):
         raise ServiceError("Learners and managers belong to a clinic: give --clinic.")
+    require_open_clinic(clinic)
     problem = password_problem(password, email, name)
     if problem:
         raise ServiceError(problem)
@@ -101,7 +189,11 @@ def create_user(actor, email: str, name: str, password: str, roles: list[str], c
     user = User(email=email, name=name, password_hash=hash_password(password), clinic=clinic,
                 role_rows=[UserRole(role=r) for r in roles])
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # created by someone else at the same moment
+        db.session.rollback()
+        raise ServiceError(f"An account for {email} already exists.") from None
     record_event(actor, "users.create", f"user:{user.id}", email=email, roles=roles,
                  clinic=clinic.name if clinic else None)
     db.session.commit()
@@ -124,6 +216,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ServiceError(problem)
     user.password_hash = hash_password(new_password)
     user.session_generation = User.session_generation + 1
+    # A reset link sent before the change must not undo it.
+    db.session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.closed_dt.is_(None))
+                       .values(closed_dt=clock.now()).execution_options(synchronize_session=False))
     record_event(user, "auth.password_change", f"user:{user.id}")
     db.session.commit()
 

@@ -38,6 +38,15 @@ def create_demo_accounts(password: str) -> list[User]:
     return accounts
 
 
+def demo_reset_links() -> list[tuple[str, str]]:
+    """(email, single-use reset link) for each active demo account, for a newcomer who lost the password."""
+    from trainer.services.password_reset import operator_reset_link
+
+    emails = [email for email, *_ in DEMO_ACCOUNTS]
+    present = set(db.session.scalars(select(User.email).where(User.email.in_(emails), User.is_enabled.is_(True))))
+    return [(email, operator_reset_link(email)) for email in emails if email in present]
+
+
 def seed_demo_data(*, clinics: int, staff: int, attempts: int, seed: int, password: str) -> dict:
     """A realistic synthetic dataset: clinics of staff at every stage of the course.
 

@@ -1,4 +1,4 @@
-"""A clinic's people: assignments, accommodations, invitations, deactivation."""
+"""A clinic's people: accounts, assignments, accommodations, invitations, deactivation."""
 from __future__ import annotations
 
 import hashlib
@@ -6,13 +6,16 @@ import secrets
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import Assignment, Course, Invitation, OutboxMessage, User, UserRole
-from trainer.security import can_change_account, can_manage_clinic, can_set_accommodations, has_role
+from trainer.models import ROLES, Assignment, AuditEvent, Clinic, Course, Invitation, OutboxMessage, User, UserRole
+from trainer.security import can_change_account, can_grant_roles, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services.accounts import hash_password, normalise_email, password_problem
+from trainer.services.accounts import (MAX_PERSON_NAME, checked_time_zone, hash_password, normalise_email,
+                                       password_problem)
+from trainer.services.accounts import end_sessions, require_open_clinic
 from trainer.services.audit import record_event
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)
@@ -41,7 +44,7 @@ def day_in_words(day: date) -> str:
 
 def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
     """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
-    body = (f"Hello {person.name},\n\n{actor.name} assigned you the course \"{course.title}\", due "
+    body = (f"Hello {person.name},\n\n{actor.name if actor is not None else 'An administrator'} assigned you the course \"{course.title}\", due "
             f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
                                            "Sign in to Trainer and open \"My training\".\n"))
     return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
@@ -50,24 +53,26 @@ def _assignment_mail(actor, person: User, course: Course, due: date, home_url: s
                          created_dt=clock.now())
 
 
-def assign_course(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> int:
-    """Assign the course to these people with a due date (re-assigning moves the date); returns how many.
-
-    Each person gets an e-mail in the outbox, in the same transaction; `flask notify` hands unsent
-    outbox messages to SMTP. Re-assigning the same date sends nothing new.
-    """
+def check_due_date(due: date) -> None:
+    """A due date from today up to two years ahead (a date beyond is a typo, like year 9999)."""
     today = clock.now().date()
     if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
     if due > latest_due_date(today):
         raise ServiceError(f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
+
+
+def set_assignments(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> None:
+    """Assign the course with a due date in the caller's transaction, with each person's e-mail in the outbox."""
+    check_due_date(due)
     for person in people:
-        _require_manager_of(actor, person)
+        if actor is not None:  # None is the operator at the command line
+            _require_manager_of(actor, person)
     existing = {a.user_id: a for a in db.session.scalars(
         select(Assignment).where(Assignment.course_id == course.id, Assignment.user_id.in_([p.id for p in people])))}
     for person in people:
         assignment = existing.get(person.id) or Assignment(user_id=person.id, course_id=course.id)
-        assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, actor.id, clock.now()
+        assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, getattr(actor, "id", None), clock.now()
         db.session.add(assignment)
     already_mailed = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(
         [f"assignment:{p.id}:{course.id}:{due.isoformat()}" for p in people]))))
@@ -77,6 +82,15 @@ def assign_course(actor, course: Course, people: list[User], due: date, home_url
             db.session.add(mail)
     record_event(actor, "assignments.set", f"course:{course.slug}", due=due.isoformat(),
                  people=sorted(p.id for p in people))
+
+
+def assign_course(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> int:
+    """Assign the course to these people with a due date (re-assigning moves the date); returns how many.
+
+    Each person gets an e-mail in the outbox, in the same transaction; `flask notify` hands unsent
+    outbox messages to SMTP. Re-assigning the same date sends nothing new.
+    """
+    set_assignments(actor, course, people, due, home_url)
     db.session.commit()
     return len(people)
 
@@ -120,6 +134,7 @@ def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str])
     """Create a single-use invitation; returns it with the secret for the link (never stored)."""
     if not can_manage_clinic(actor, clinic_id):
         raise NotFound("There is no such clinic.")
+    require_open_clinic(db.session.get(Clinic, clinic_id))
     email = normalise_email(email)
     name = " ".join(name.split())
     if not name:
@@ -226,19 +241,11 @@ def accept_invitation(token: str, password: str) -> User:
     return user
 
 
-def _checked_zone(name: str) -> str:
-    from trainer.time_zones import is_time_zone
-    name = (name or "").strip()
-    if not is_time_zone(name):
-        raise ServiceError(f"{name[:64]!r} is not a time zone; choose one from the list (for example Europe/London).")
-    return name
-
-
 def set_clinic_time_zone(actor, clinic, name: str) -> None:
     """The zone in which the clinic's people see times (unless they have their own), audited."""
     if clinic is None or not can_manage_clinic(actor, clinic.id):
         raise NotFound("There is no such clinic.")
-    name = _checked_zone(name)
+    name = checked_time_zone(name)
     before, clinic.time_zone = clinic.time_zone, name
     record_event(actor, "clinics.time_zone", f"clinic:{clinic.id}", before=before, after=name)
     db.session.commit()
@@ -247,7 +254,121 @@ def set_clinic_time_zone(actor, clinic, name: str) -> None:
 def set_person_time_zone(actor, person: User, name: str | None) -> None:
     """A person's own zone, overriding their clinic's; None or "" goes back to the clinic's. Audited."""
     _require_manager_of(actor, person)
-    name = _checked_zone(name) if name else None
+    name = checked_time_zone(name) if name else None
     before, person.time_zone = person.time_zone, name
     record_event(actor, "users.time_zone", f"user:{person.id}", before=before, after=name)
     db.session.commit()
+
+
+def checked_account_fields(actor, email: str, name: str, roles: list[str], clinic: Clinic | None, person_id=None):
+    """The cleaned (email, name, roles) for an account, or a ServiceError saying what to fix."""
+    email = normalise_email(email or "")
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Give the person's name.")
+    if len(name) > MAX_PERSON_NAME:
+        raise ServiceError(f"A name has at most {MAX_PERSON_NAME} characters; this one has {len(name):,}.")
+    roles = sorted(set(roles or []))
+    if not roles:
+        raise ServiceError("Give the account at least one role.")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ServiceError(f"Unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}.")
+    if clinic is None and {"learner", "manager"} & set(roles):
+        raise ServiceError("Practitioners and managers belong to a clinic: choose one.")
+    # None is the operator at the command line.
+    if actor is not None and not can_grant_roles(actor, roles, clinic.id if clinic else None):
+        raise Forbidden("You can give accounts in your own clinic only, and no role above your own.")
+    taken = db.session.scalar(select(User.id).where(User.email == email))
+    if taken is not None and taken != person_id:
+        raise ServiceError(f"An account for {email} already exists.")
+    return email, name, roles
+
+
+def add_account(actor, email: str, name: str, roles: list[str], clinic: Clinic | None) -> tuple[User, str]:
+    """Add an account in the caller's transaction; returns it with the secret of its 7-day password link."""
+    from trainer.services.password_reset import new_welcome_link
+
+    email, name, roles = checked_account_fields(actor, email, name, roles, clinic)
+    require_open_clinic(clinic)
+    # No one knows this password: the person chooses their own through the e-mailed link.
+    user = User(email=email, name=name, password_hash=hash_password(secrets.token_urlsafe(32)), clinic=clinic,
+                role_rows=[UserRole(role=r) for r in roles])
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email added by someone else at the same moment
+        db.session.rollback()
+        raise ServiceError(f"An account for {email} already exists.") from None
+    record_event(actor, "users.create", f"user:{user.id}", email=email, roles=roles,
+                 clinic=clinic.name if clinic else None)
+    return user, new_welcome_link(actor, user)
+
+
+def create_account(actor, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
+    """A manager (own clinic, no role above their own) or an admin adds an account; the person gets an
+    e-mail with a link (7 days) to choose their password. Audited."""
+    from trainer.services.password_reset import mail_welcome_link
+
+    user, token = add_account(actor, email, name, roles, clinic)
+    db.session.commit()
+    mail_welcome_link(actor, user, token)
+    return user
+
+
+def change_account(actor, person: User, email: str, name: str, roles: list[str], clinic: Clinic | None) -> bool:
+    """Change a person's account in the caller's transaction; False when nothing differs."""
+    if actor is not None:
+        _require_manager_of(actor, person)
+        if not can_change_account(actor, person):
+            raise Forbidden("You cannot change your own account here, or an account with a higher role than yours.")
+    email, name, roles = checked_account_fields(actor, email, name, roles, clinic, person_id=person.id)
+    if clinic is not None and clinic.id != person.clinic_id:
+        require_open_clinic(clinic)
+    before = {"email": person.email, "name": person.name, "roles": sorted(person.roles),
+              "clinic": person.clinic.name if person.clinic else None}
+    after = {"email": email, "name": name, "roles": roles, "clinic": clinic.name if clinic else None}
+    if before == after:
+        return False
+    person.email, person.name, person.clinic = email, name, clinic
+    person.role_rows = [row for row in person.role_rows if row.role in roles] + [
+        UserRole(role=r) for r in roles if r not in person.roles]
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(f"An account for {email} already exists.") from None
+    record_event(actor, "users.update", f"user:{person.id}", before=before, after=after)
+    return True
+
+
+def update_account(actor, person: User, email: str, name: str, roles: list[str], clinic: Clinic | None) -> User:
+    """Change a person's name, email, clinic and roles (never one's own, never a higher role). Audited."""
+    if actor is None:
+        raise Forbidden("Sign in to change an account.")
+    if change_account(actor, person, email, name, roles, clinic):
+        db.session.commit()
+    return person
+
+
+#: What a person's page lists under "Sign-ins and sessions".
+ACCOUNT_ACTIVITY = ("auth.sign_in", "auth.sign_in_failed", "auth.sessions_end", "auth.password_change",
+                    "auth.password_reset", "auth.password_reset_link")
+
+
+def account_activity(actor, person: User, limit: int = 20) -> list[AuditEvent]:
+    """The person's latest sign-ins, failed sign-ins, sign-outs and password events, newest first."""
+    _require_manager_of(actor, person)
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot see the sign-ins of an account with a higher role than yours.")
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.subject == f"user:{person.id}",
+                                                            AuditEvent.action.in_(ACCOUNT_ACTIVITY))
+                                   .order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def end_person_sessions(actor, person: User) -> None:
+    """Sign a person out everywhere (a lost phone, a shared computer): every open session ends. Audited."""
+    _require_manager_of(actor, person)
+    if not can_change_account(actor, person):
+        raise Forbidden("You cannot sign out an account with a higher role than yours, or your own from here.")
+    end_sessions(actor, person, f"signed out everywhere by {actor.email}")

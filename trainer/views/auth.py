@@ -13,7 +13,10 @@ from trainer.sessions import close_session, open_session
 from trainer.services.staff import accept_invitation as accept_invitation_service
 from trainer.services.staff import open_invitation
 from trainer.views.errors import wants_json
-from trainer.views.forms import AcceptInvitationForm, ActionForm, ChangePasswordForm, LoginForm
+from trainer.services.password_reset import (ResetThrottled, complete_password_reset, open_password_reset,
+                                             request_password_reset)
+from trainer.views.forms import (AcceptInvitationForm, ActionForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
+                                 ResetPasswordForm)
 
 bp = Blueprint("auth", __name__)
 
@@ -157,3 +160,41 @@ def accept_invitation(token: str):
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
             return redirect(home_url_for(user))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation), 400 if form.errors else 200
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the email has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            request_password_reset(form.email.data, request.remote_addr)
+        except ResetThrottled as exc:
+            form.email.errors.append(str(exc))
+            return render_template("auth/forgot_password.html", form=form), 429
+        return render_template("auth/forgot_password_sent.html", email=form.email.data.strip())
+    return render_template("auth/forgot_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from a link in an e-mail; the link works once, for 30 minutes."""
+    try:
+        reset = open_password_reset(token)
+    except NotFound as exc:
+        return render_template("auth/reset_closed.html", message=str(exc)), 404
+    except ServiceError as exc:
+        return render_template("auth/reset_closed.html", message=str(exc)), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            complete_password_reset(token, form.password.data)
+        except ServiceError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            if current_user.is_authenticated:
+                close_session()
+            flash("Your password is changed and every session of your account has ended. Sign in with the new "
+                  "password.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, person=reset.user), 400 if form.errors else 200

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, FileField, IntegerField, PasswordField, SelectChoice,
                      SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class LoginForm(FlaskForm):
@@ -43,6 +44,44 @@ class AcceptInvitationForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password."),
                                                                      Length(max=1000)])
+    password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
+                                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
+    confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
+
+
+class ClinicForm(FlaskForm):
+    """Add a clinic (name and time zone) or rename one (name only); the service checks both."""
+
+    name = StringField("Clinic name", validators=[DataRequired(message="Give the clinic a name."),
+                                                  Length(max=100, message="A clinic name has at most 100 characters.")])
+
+
+#: How each role is offered on the account form.
+ROLE_LABELS = {"learner": "Practitioner (takes the training)", "manager": "Manager (their clinic's register)",
+               "assessor": "Assessor (verifies logbooks, signs off DOPS)", "trainer": "Trainer (writes courses)",
+               "admin": "Admin (clinics, accounts, the audit trail)"}
+
+
+class AccountForm(FlaskForm):
+    """An account's name, email, clinic and roles; the view fills the choices the actor may give."""
+
+    name = StringField("Full name", validators=[DataRequired(message="Enter the person's name."),
+                                                Length(max=200, message="A name has at most 200 characters.")])
+    email = EmailField("Email", validators=[DataRequired(message="Enter the email address."), Length(max=254)])
+    clinic = SelectField("Clinic", choices=[])
+    roles = SelectMultipleField("Roles", choices=[], widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput())
+
+
+class StaffImportForm(FlaskForm):
+    file = FileField("Staff file (CSV or XLSX)")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
                                                          Length(min=12, max=1000, message="Use at least 12 characters.")])
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])

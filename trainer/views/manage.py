@@ -1,7 +1,10 @@
 """The clinic manager's console: summary, register, one person's record, assignments, invitations."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import base64
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
@@ -11,22 +14,26 @@ from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (can_change_account, can_manage_clinic, can_reinstate_certificates,
-                              can_revoke_certificates, can_set_accommodations, can_view_person, has_role,
-                              role_required)
+from trainer.security import (ROLE_RANK, can_change_account, can_manage_clinic, can_reinstate_certificates,
+                              can_revoke_certificates, can_send_password_reset, can_set_accommodations, can_view_person, has_role,
+                              role_rank, role_required)
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
                                            revoke_certificate)
 from trainer.services.mail import deliver
+from trainer.services.password_reset import send_password_reset
+from trainer.services.staff_import import TEMPLATE_CSV, apply_staff_import, plan_staff_import, read_staff_file
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
                                        paginate, register_summary)
-from trainer.services.staff import (assign_course, clinic_invitations, invitation_state, invite_staff,
+from trainer.services.staff import (account_activity, assign_course, create_account, end_person_sessions,
+                                    update_account, clinic_invitations, invitation_state, invite_staff,
                                     latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
                                     set_active, set_clinic_time_zone, set_person_time_zone)
 from trainer.time_zones import time_zone_names
 from trainer.views.errors import error_response
-from trainer.views.forms import AccommodationsForm, ActionForm, AssignForm, InviteForm, RevokeForm
+from trainer.views.forms import (ROLE_LABELS, AccommodationsForm, AccountForm, ActionForm, AssignForm, InviteForm,
+                                 RevokeForm, StaffImportForm)
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 PER_PAGE = 25
@@ -129,6 +136,141 @@ def _person_or_404(person_id: int) -> User:
     return person
 
 
+def _account_form(**data) -> AccountForm:
+    """The account form with the clinics and roles the signed-in person may give."""
+    form = AccountForm(**data)
+    if has_role(current_user, "admin"):
+        # Archived clinics take no one new; a person already in one keeps it on the form.
+        current = data.get("clinic")
+        clinics = db.session.scalars(select(Clinic).where(
+            (Clinic.archived_dt.is_(None)) | (Clinic.id == (int(current) if current and current.isdigit() else -1)))
+            .order_by(Clinic.name)).all()
+        form.clinic.choices = [("", "No clinic (chain-wide trainers, assessors and admins)")] + [
+            (str(c.id), c.name) for c in clinics]
+    else:
+        form.clinic.choices = [(str(current_user.clinic_id), current_user.clinic.name)]
+    form.roles.choices = [(role, label) for role, label in ROLE_LABELS.items()
+                          if has_role(current_user, "admin") or ROLE_RANK[role] <= role_rank(current_user)]
+    return form
+
+
+def _chosen_clinic(form: AccountForm) -> Clinic | None:
+    chosen = form.clinic.data or ""
+    return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def new_person():
+    """Add an account; the person gets an e-mail with a link to choose their password."""
+    form = _account_form(clinic=request.args.get("clinic", str(current_user.clinic_id or "")), roles=["learner"])
+    if form.validate_on_submit():
+        try:
+            person = create_account(current_user, form.email.data, form.name.data, form.roles.data,
+                                    _chosen_clinic(form))
+        except ServiceError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(f"{person.name}'s account is ready; an e-mail asks them to choose a password (the link works "
+                  "for 7 days).", "success")
+            return redirect(url_for("manage.person", person_id=person.id))
+    return render_template("manage/account_form.html", form=form, person=None), 400 if form.errors else 200
+
+
+def _import_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="staff-import")
+
+
+def _import_clinic() -> Clinic | None:
+    """A manager imports into their own clinic; an admin into the clinic chosen (rows may name others)."""
+    if has_role(current_user, "admin"):
+        chosen = request.values.get("clinic", "")
+        return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
+    return db.session.get(Clinic, current_user.clinic_id) if current_user.clinic_id else None
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def import_staff():
+    """Upload a staff file and see what it would do; confirming applies it all or nothing."""
+    form = StaffImportForm()
+    clinic = _import_clinic()
+    plan, problem, payload = None, None, None
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        data = upload.read() if upload else b""
+        filename = upload.filename if upload else ""
+        try:
+            plan = plan_staff_import(current_user, read_staff_file(filename, data), clinic)
+        except ServiceError as exc:
+            problem = str(exc)
+        else:
+            db.session.rollback()  # the preview writes nothing
+            payload = _import_signer().dumps({"f": filename, "d": base64.b64encode(data).decode(),
+                                              "c": clinic.id if clinic else None})
+    elif request.method == "POST":
+        problem = "The form expired; upload the file again."
+    status = 400 if problem or (plan and plan.problems) else 200
+    return render_template("manage/import.html", form=form, clinic=clinic, plan=plan, problem=problem,
+                           payload=payload, action_form=ActionForm()), status
+
+
+@bp.route("/people/import/confirm", methods=["POST"])
+@role_required("manager", "admin")
+def confirm_import():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        upload = _import_signer().loads(request.form.get("payload", ""))
+    except BadSignature:
+        abort(400)
+    clinic = db.session.get(Clinic, upload["c"]) if upload.get("c") else None
+    if clinic is not None and not can_manage_clinic(current_user, clinic.id):
+        abort(404)
+    try:
+        # Checked again: the people or the rules may have changed since the preview.
+        plan = plan_staff_import(current_user, read_staff_file(upload["f"], base64.b64decode(upload["d"])), clinic)
+        created, updated = apply_staff_import(current_user, plan, home_url=external_url("learn.home"))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"{exc} Upload the file again to see what to fix.", "error")
+        return redirect(url_for("manage.import_staff", clinic=clinic.id if clinic else None))
+    flash(f"Imported: {created} account(s) created (each person was e-mailed a link to choose a password), "
+          f"{updated} updated.", "success")
+    return redirect(url_for("manage.register", clinic=clinic.id) if clinic else url_for("admin.index"))
+
+
+@bp.route("/people/import/template.csv")
+@role_required("manager", "admin")
+def import_template():
+    return Response(TEMPLATE_CSV, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=staff-import-template.csv"})
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@role_required("manager", "admin")
+def edit_person(person_id: int):
+    """Change a person's name, email, clinic and roles."""
+    person = _person_or_404(person_id)
+    if not can_manage_clinic(current_user, person.clinic_id):
+        abort(404)
+    if not can_change_account(current_user, person):
+        return error_response(403, "You cannot change your own account here, or an account with a higher role "
+                                   "than yours.")
+    form = _account_form(obj=None, name=person.name, email=person.email, clinic=str(person.clinic_id or ""),
+                         roles=sorted(person.roles))
+    if form.validate_on_submit():
+        try:
+            update_account(current_user, person, form.email.data, form.name.data, form.roles.data,
+                           _chosen_clinic(form))
+        except ServiceError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(f"{person.name}'s account is saved.", "success")
+            return redirect(url_for("manage.person", person_id=person.id))
+    return render_template("manage/account_form.html", form=form, person=person), 400 if form.errors else 200
+
+
 @bp.route("/people/<int:person_id>")
 @role_required("manager", "admin", "trainer")
 def person(person_id: int):
@@ -146,6 +288,9 @@ def person(person_id: int):
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
         can_accommodate=can_set_accommodations(current_user, person),
         can_deactivate=can_change_account(current_user, person),
+        can_send_reset=can_send_password_reset(current_user, person) and person.is_enabled,
+        can_edit=can_change_account(current_user, person),
+        activity=account_activity(current_user, person) if can_change_account(current_user, person) else None,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
         practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
@@ -206,6 +351,39 @@ def activation(person_id: int):
         try:
             set_active(current_user, person, request.form.get("active") == "1")
             flash(f"{person.name} is {'active again' if person.is_enabled else 'deactivated; their records stay'}.", "success")
+        except Forbidden as exc:
+            return error_response(403, str(exc))
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("manage.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/sessions/end", methods=["POST"])
+@role_required("manager", "admin")
+def end_sessions_view(person_id: int):
+    person = _person_or_404(person_id)
+    if ActionForm().validate_on_submit():
+        try:
+            end_person_sessions(current_user, person)
+            flash(f"{person.name} is signed out everywhere; every session they had open has ended.", "success")
+        except NotFound:
+            abort(404)
+        except Forbidden as exc:
+            return error_response(403, str(exc))
+    return redirect(url_for("manage.person", person_id=person.id))
+
+
+@bp.route("/people/<int:person_id>/password-reset", methods=["POST"])
+@role_required("manager", "admin")
+def password_reset(person_id: int):
+    person = _person_or_404(person_id)
+    if ActionForm().validate_on_submit():
+        try:
+            send_password_reset(current_user, person)
+            flash(f"A link to choose a new password was e-mailed to {person.email}; it works once, for 30 minutes.",
+                  "success")
+        except NotFound:
+            abort(404)
         except Forbidden as exc:
             return error_response(403, str(exc))
         except ServiceError as exc:
