@@ -1,4 +1,6 @@
-"""`flask db upgrade` on an empty database gives exactly the schema the models describe."""
+"""Migrations: an empty database gets exactly the schema the models describe, and a database in use keeps its data."""
+from contextlib import contextmanager
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -14,39 +16,10 @@ def _fresh_url(database_url, tmp_path):
     return database_url.rsplit("/", 1)[0] + "/" + database_url.rsplit("/", 1)[1] + "_migrations"
 
 
-def test_upgrade_on_an_empty_database_matches_the_models(database_url, tmp_path):
-    url = _fresh_url(database_url, tmp_path)
-    admin_engine = None
-    if url.startswith("postgresql"):
-        admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        name = url.rsplit("/", 1)[1]
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    app = make_app(url)
-    try:
-        with app.app_context():
-            upgrade()
-            with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-            assert diff == [], f"models and migrations differ: {diff}"
-            assert "uq_attempts_one_open" in {i["name"] for i in inspect(db.engine).get_indexes("attempts")}
-            with db.engine.connect() as conn:  # a signed DOPS is locked by a trigger, not only by the ORM
-                triggers = conn.execute(text(
-                    "SELECT tgname FROM pg_trigger" if url.startswith("postgresql")
-                    else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
-            assert "dops_observations_locked" in triggers
-            db.engine.dispose()
-    finally:
-        if admin_engine is not None:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-            admin_engine.dispose()
-
-
-def test_upgrade_marks_editor_versions_as_browser_and_remembers_what_the_folder_gave(database_url, tmp_path):
-    """Existing data: a version with an author came from the editor; the newest other one is the file's."""
-    url = _fresh_url(database_url, tmp_path).replace("migrated", "provenance").replace("_migrations", "_provenance")
+@contextmanager
+def _migrated_database(database_url, tmp_path, name: str):
+    """An app on a new, empty database of the test's backend (its URL yielded), dropped afterwards."""
+    url = _fresh_url(database_url, tmp_path).replace("migrated", name).replace("_migrations", f"_{name}")
     admin_engine = None
     if url.startswith("postgresql"):
         admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
@@ -56,40 +29,62 @@ def test_upgrade_marks_editor_versions_as_browser_and_remembers_what_the_folder_
     app = make_app(url)
     try:
         with app.app_context():
-            upgrade(revision="aad08140e6d2")
-            with db.engine.begin() as conn:
-                for statement in (
-                    "INSERT INTO users (id, email, name, password_hash, is_enabled, created_dt) "
-                    "VALUES (1, 't@example.org', 'T', 'x', true, '2026-11-01 10:00:00')",
-                    "INSERT INTO courses (id, slug, title, summary, valid_for_days, renewal_window_days, sources, "
-                    "imported_dt) VALUES (1, 'c', 'C', '', 365, 60, '{}', '2026-11-01 10:00:00')",
-                    "INSERT INTO modules (id, course_id, slug, position, title, content_md, draw, draw_by_tag, "
-                    "pass_percent, attempts_before_cooldown, cooldown_hours, retired) "
-                    "VALUES (1, 1, 'm', 1, 'M', '', 1, '{}', 50, 2, 24, false)",
-                    "INSERT INTO questions (id, course_id, module_id, key, position, retired) "
-                    "VALUES (1, 1, 1, 'edited', 1, false), (2, 1, 1, 'from-file', 2, false)",
-                    "INSERT INTO question_versions (question_id, number, content, content_hash, created_dt, "
-                    "published_dt, author_id) VALUES "
-                    "(1, 1, '{}', 'file-1', '2026-11-01 10:00:00', '2026-11-01 10:00:00', NULL), "
-                    "(1, 2, '{}', 'file-2', '2026-11-02 10:00:00', '2026-11-02 10:00:00', NULL), "
-                    "(1, 3, '{}', 'edit-3', '2026-11-03 10:00:00', NULL, 1), "
-                    "(2, 1, '{}', 'file-a', '2026-11-01 10:00:00', '2026-11-01 10:00:00', NULL)",
-                ):
-                    conn.execute(text(statement))
-            upgrade()
-            with db.engine.connect() as conn:
-                origins = conn.execute(text("SELECT question_id, number, origin FROM question_versions "
-                                            "ORDER BY question_id, number")).all()
-                hashes = dict(conn.execute(text("SELECT key, file_hash FROM questions")).all())
-            assert [tuple(row) for row in origins] == [(1, 1, "folder"), (1, 2, "folder"), (1, 3, "browser"),
-                                                       (2, 1, "folder")]
-            assert hashes == {"edited": "file-2", "from-file": "file-a"}
-            db.engine.dispose()
+            yield url
     finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
         if admin_engine is not None:
             with admin_engine.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
             admin_engine.dispose()
+
+
+def test_upgrade_on_an_empty_database_matches_the_models(database_url, tmp_path):
+    with _migrated_database(database_url, tmp_path, "migrations") as url:
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        assert "uq_attempts_one_open" in {i["name"] for i in inspect(db.engine).get_indexes("attempts")}
+        with db.engine.connect() as conn:  # a signed DOPS is locked by a trigger, not only by the ORM
+            triggers = conn.execute(text(
+                "SELECT tgname FROM pg_trigger" if url.startswith("postgresql")
+                else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+        assert "dops_observations_locked" in triggers
+
+
+def test_upgrade_marks_editor_versions_as_browser_and_remembers_what_the_folder_gave(database_url, tmp_path):
+    """Existing data: a version with an author came from the editor; the newest other one is the file's."""
+    with _migrated_database(database_url, tmp_path, "provenance"):
+        upgrade(revision="aad08140e6d2")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO users (id, email, name, password_hash, is_enabled, created_dt) "
+                "VALUES (1, 't@example.org', 'T', 'x', true, '2026-11-01 10:00:00')",
+                "INSERT INTO courses (id, slug, title, summary, valid_for_days, renewal_window_days, sources, "
+                "imported_dt) VALUES (1, 'c', 'C', '', 365, 60, '{}', '2026-11-01 10:00:00')",
+                "INSERT INTO modules (id, course_id, slug, position, title, content_md, draw, draw_by_tag, "
+                "pass_percent, attempts_before_cooldown, cooldown_hours, retired) "
+                "VALUES (1, 1, 'm', 1, 'M', '', 1, '{}', 50, 2, 24, false)",
+                "INSERT INTO questions (id, course_id, module_id, key, position, retired) "
+                "VALUES (1, 1, 1, 'edited', 1, false), (2, 1, 1, 'from-file', 2, false)",
+                "INSERT INTO question_versions (question_id, number, content, content_hash, created_dt, "
+                "published_dt, author_id) VALUES "
+                "(1, 1, '{}', 'file-1', '2026-11-01 10:00:00', '2026-11-01 10:00:00', NULL), "
+                "(1, 2, '{}', 'file-2', '2026-11-02 10:00:00', '2026-11-02 10:00:00', NULL), "
+                "(1, 3, '{}', 'edit-3', '2026-11-03 10:00:00', NULL, 1), "
+                "(2, 1, '{}', 'file-a', '2026-11-01 10:00:00', '2026-11-01 10:00:00', NULL)",
+            ):
+                conn.execute(text(statement))
+        upgrade()
+        with db.engine.connect() as conn:
+            origins = conn.execute(text("SELECT question_id, number, origin FROM question_versions "
+                                        "ORDER BY question_id, number")).all()
+            hashes = dict(conn.execute(text("SELECT key, file_hash FROM questions")).all())
+        assert [tuple(row) for row in origins] == [(1, 1, "folder"), (1, 2, "folder"), (1, 3, "browser"),
+                                                   (2, 1, "folder")]
+        assert hashes == {"edited": "file-2", "from-file": "file-a"}
 
 
 ONE_CURRENT_CERTIFICATE = "c3e1f0a7b9d2"
@@ -102,46 +97,30 @@ def test_upgrade_resolves_duplicate_current_certificates_left_by_old_races(datab
     from tests.conftest import ROOT
 
     before = ScriptDirectory(str(ROOT / "migrations")).get_revision(ONE_CURRENT_CERTIFICATE).down_revision
-    url = _fresh_url(database_url, tmp_path).replace("migrated.db", "dedupe.db").replace("_migrations", "_dedupe")
-    admin_engine = None
-    if url.startswith("postgresql"):
-        admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-            conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
-    app = make_app(url)
-    try:
-        with app.app_context():
-            upgrade(revision=before)
-            with db.engine.begin() as conn:
-                conn.execute(text("INSERT INTO users (id, email, name, password_hash, is_enabled, created_dt) "
-                                  "VALUES (1, 'a@example.org', 'A', 'x', true, '2025-01-01')"))
-                conn.execute(text("INSERT INTO courses (id, slug, title, summary, valid_for_days, renewal_window_days, "
-                                  "sources, imported_dt) VALUES (1, 'c', 'C', '', 365, 60, '{}', '2025-01-01')"))
-                certificates = [  # id, issued, superseded by, revoked
-                    (2, "2025-11-01", None, None),  # the race: two renewals, both current
-                    (3, "2025-11-01", None, None),
-                    (1, "2025-01-01", 2, None),     # renewed long ago
-                    (4, "2025-12-01", None, "2025-12-02"),  # revoked: stays as it is
-                ]
-                for cid, issued, by, revoked in certificates:
-                    conn.execute(text(
-                        "INSERT INTO certificates (id, code, user_id, course_id, issued_dt, expires_dt, score_percent, "
-                        "superseded_by_id, revoked_dt) VALUES (:id, :code, 1, 1, :issued, '2027-01-01', 90, :by, :revoked)"),
-                        {"id": cid, "code": f"code{cid}", "issued": issued, "by": by, "revoked": revoked})
-            upgrade()
-            with db.engine.connect() as conn:
-                rows = conn.execute(text("SELECT id, superseded_by_id, superseded_dt, revoked_dt IS NOT NULL "
-                                         "FROM certificates ORDER BY id")).all()
-        assert [(r[0], r[1], str(r[2])[:10] if r[2] else None, bool(r[3])) for r in rows] == [
-            (1, 2, "2025-11-01", False), (2, 3, "2025-11-01", False), (3, None, None, False), (4, None, None, True)]
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if admin_engine is not None:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-            admin_engine.dispose()
+    with _migrated_database(database_url, tmp_path, "dedupe"):
+        upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, email, name, password_hash, is_enabled, created_dt) "
+                              "VALUES (1, 'a@example.org', 'A', 'x', true, '2025-01-01')"))
+            conn.execute(text("INSERT INTO courses (id, slug, title, summary, valid_for_days, renewal_window_days, "
+                              "sources, imported_dt) VALUES (1, 'c', 'C', '', 365, 60, '{}', '2025-01-01')"))
+            certificates = [  # id, issued, superseded by, revoked
+                (2, "2025-11-01", None, None),  # the race: two renewals, both current
+                (3, "2025-11-01", None, None),
+                (1, "2025-01-01", 2, None),     # renewed long ago
+                (4, "2025-12-01", None, "2025-12-02"),  # revoked: stays as it is
+            ]
+            for cid, issued, by, revoked in certificates:
+                conn.execute(text(
+                    "INSERT INTO certificates (id, code, user_id, course_id, issued_dt, expires_dt, score_percent, "
+                    "superseded_by_id, revoked_dt) VALUES (:id, :code, 1, 1, :issued, '2027-01-01', 90, :by, :revoked)"),
+                    {"id": cid, "code": f"code{cid}", "issued": issued, "by": by, "revoked": revoked})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, superseded_by_id, superseded_dt, revoked_dt IS NOT NULL "
+                                     "FROM certificates ORDER BY id")).all()
+    assert [(r[0], r[1], str(r[2])[:10] if r[2] else None, bool(r[3])) for r in rows] == [
+        (1, 2, "2025-11-01", False), (2, 3, "2025-11-01", False), (3, None, None, False), (4, None, None, True)]
 
 
 def _one_row_everywhere(conn) -> dict[str, int]:
@@ -187,37 +166,21 @@ def test_upgrading_a_database_in_use_keeps_every_row(database_url, tmp_path):
     On SQLite a batch migration rebuilds a table; with foreign keys enforced, dropping a table that
     others reference used to abort the upgrade half way.
     """
-    url = _fresh_url(database_url, tmp_path).replace("migrated", "in_use").replace("_migrations", "_in_use")
-    admin_engine = None
-    if url.startswith("postgresql"):
-        admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-            conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
-    app = make_app(url)
-    try:
-        with app.app_context():
-            upgrade(revision="aad08140e6d2")  # the schema of the first release
-            with db.engine.begin() as conn:
-                filled = _one_row_everywhere(conn)
-            upgrade()
-            with db.engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names())
-                counts = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()
-                          for name in filled if name in tables}
-                broken = (conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                          if conn.dialect.name == "sqlite" else [])
-            dropped = set(filled) - tables
-            assert dropped <= {"login_failures"}  # throttling moved to rate counters
-            assert counts == dict.fromkeys(counts, 1)
-            assert broken == []
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if admin_engine is not None:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-            admin_engine.dispose()
+    with _migrated_database(database_url, tmp_path, "in_use"):
+        upgrade(revision="aad08140e6d2")  # the schema of the first release
+        with db.engine.begin() as conn:
+            filled = _one_row_everywhere(conn)
+        upgrade()
+        with db.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            counts = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()
+                      for name in filled if name in tables}
+            broken = (conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                      if conn.dialect.name == "sqlite" else [])
+        dropped = set(filled) - tables
+        assert dropped <= {"login_failures"}  # throttling moved to rate counters
+        assert counts == dict.fromkeys(counts, 1)
+        assert broken == []
 
 
 def _legacy_chain(conn, entries: list[tuple[str, str, dict]]) -> None:
@@ -245,31 +208,14 @@ def test_upgrading_keys_an_intact_audit_trail_and_still_flags_a_tampered_one(dat
 
     for tampered in (False, True):
         suffix = "tampered" if tampered else "intact"
-        url = _fresh_url(database_url, tmp_path).replace("migrated", suffix).replace("_migrations", f"_{suffix}")
-        admin_engine = None
-        if url.startswith("postgresql"):
-            admin_engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-                conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
-        app = make_app(url)
-        try:
-            with app.app_context():
-                upgrade(revision="aad08140e6d2")
-                with db.engine.begin() as conn:
-                    _legacy_chain(conn, [("banks.import", "course:c", {"summary": "created"}),
-                                         ("certificates.issue", "certificate:1", {"course": "c"}),
-                                         ("users.create", "user:2", {"roles": ["learner"]})])
-                    if tampered:
-                        conn.execute(text("UPDATE audit_events SET subject = 'certificate:9' WHERE id = 2"))
-                upgrade()
-                broken = first_broken_event()
-                assert (broken is not None and broken[0] == 2) if tampered else broken is None, broken
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-            if admin_engine is not None:
-                with admin_engine.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
-                admin_engine.dispose()
+        with _migrated_database(database_url, tmp_path, suffix):
+            upgrade(revision="aad08140e6d2")
+            with db.engine.begin() as conn:
+                _legacy_chain(conn, [("banks.import", "course:c", {"summary": "created"}),
+                                     ("certificates.issue", "certificate:1", {"course": "c"}),
+                                     ("users.create", "user:2", {"roles": ["learner"]})])
+                if tampered:
+                    conn.execute(text("UPDATE audit_events SET subject = 'certificate:9' WHERE id = 2"))
+            upgrade()
+            broken = first_broken_event()
+            assert (broken is not None and broken[0] == 2) if tampered else broken is None, broken
