@@ -347,41 +347,34 @@ def accommodations(person_id: int):
 @role_required("manager", "admin")
 def activation(person_id: int):
     person = _person_or_404(person_id)
-    if ActionForm().validate_on_submit():
-        try:
-            set_active(current_user, person, request.form.get("active") == "1")
-            flash(f"{person.name} is {'active again' if person.is_enabled else 'deactivated; their records stay'}.", "success")
-        except Forbidden as exc:
-            return error_response(403, str(exc))
-        except ServiceError as exc:
-            flash(str(exc), "error")
-    return redirect(url_for("manage.person", person_id=person.id))
+    return _act_on_person(person, lambda: set_active(current_user, person, request.form.get("active") == "1"),
+                          lambda: f"{person.name} is "
+                                  f"{'active again' if person.is_enabled else 'deactivated; their records stay'}.")
 
 
 @bp.route("/people/<int:person_id>/sessions/end", methods=["POST"])
 @role_required("manager", "admin")
 def end_sessions_view(person_id: int):
     person = _person_or_404(person_id)
-    if ActionForm().validate_on_submit():
-        try:
-            end_person_sessions(current_user, person)
-            flash(f"{person.name} is signed out everywhere; every session they had open has ended.", "success")
-        except NotFound:
-            abort(404)
-        except Forbidden as exc:
-            return error_response(403, str(exc))
-    return redirect(url_for("manage.person", person_id=person.id))
+    return _act_on_person(person, lambda: end_person_sessions(current_user, person),
+                          lambda: f"{person.name} is signed out everywhere; every session they had open has ended.")
 
 
 @bp.route("/people/<int:person_id>/password-reset", methods=["POST"])
 @role_required("manager", "admin")
 def password_reset(person_id: int):
     person = _person_or_404(person_id)
+    return _act_on_person(person, lambda: send_password_reset(current_user, person),
+                          lambda: f"A link to choose a new password was e-mailed to {person.email}; "
+                                  "it works once, for 30 minutes.")
+
+
+def _act_on_person(person, action, success_message):
+    """Run a one-button action from a person's page: refusals are 403/404, other problems a message."""
     if ActionForm().validate_on_submit():
         try:
-            send_password_reset(current_user, person)
-            flash(f"A link to choose a new password was e-mailed to {person.email}; it works once, for 30 minutes.",
-                  "success")
+            action()
+            flash(success_message(), "success")
         except NotFound:
             abort(404)
         except Forbidden as exc:
