@@ -9,7 +9,6 @@ from sqlalchemy import select
 from trainer.banks.course_folder import load_course
 from trainer.extensions import db
 from trainer.models import Attempt, Course, Module
-
 from trainer.services.accounts import create_clinic, create_user
 from trainer.services.attempts import save_answer, start_attempt, submit_attempt
 from trainer.services.catalog import import_courses
@@ -123,6 +122,7 @@ practical:
 def practical_course_dir(tmp_path):
     """A copy of the tiny course with a `practical` section (3 cases, 2 indications, 1 observed)."""
     import shutil
+
     from tests.conftest import TINY_COURSE
 
     target = tmp_path / "tiny-course"

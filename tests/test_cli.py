@@ -85,8 +85,8 @@ def test_demo_setup_only_on_an_empty_database(runner, monkeypatch):
 
 
 def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):
-    from tests.factories import make_user, module_of, take_attempt
     from tests.factories import import_course as import_course_folder
+    from tests.factories import make_user, module_of, take_attempt
 
     folder = tmp_path / "course"
     shutil.copytree(TINY_COURSE, folder)
@@ -122,8 +122,8 @@ def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):
 
 
 def test_demo_seed_builds_real_attempts(runner, monkeypatch):
-    from trainer.models import Attempt
     from tests.factories import import_course as import_course_folder
+    from trainer.models import Attempt
 
     import_course_folder(TINY_COURSE)
     monkeypatch.setenv("TRAINER_DEMO_PASSWORD", "seeded-password")

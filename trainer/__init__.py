@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from trainer.security import has_role
     app.jinja_env.globals["has_role"] = has_role
     from flask_login import current_user
+
     from trainer.time_zones import to_local
     # Templates show times in the viewer's zone (their own, else their clinic's, else UTC).
     app.jinja_env.globals["local_time"] = lambda dt: to_local(dt, current_user)
@@ -67,8 +68,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from trainer.views import (admin, analysis, api, auth, author, bank_files, documents, learn, manage, practical,
-                               public, records, tokens)
+    from trainer.views import (
+        admin,
+        analysis,
+        api,
+        auth,
+        author,
+        bank_files,
+        documents,
+        learn,
+        manage,
+        practical,
+        public,
+        records,
+        tokens,
+    )
 
     for module in (auth, learn, manage, documents, tokens, author, bank_files, analysis, admin, practical, records,
                    public, api):

@@ -166,8 +166,7 @@ def banks_import(paths, file_format, into, prefer_files):
 
 
 def _import_bank_files(paths, file_format: str, into: str | None) -> None:
-    from trainer.services.interchange import (BankRead, decode_bank_bytes, find_module, import_bank_file,
-                                              read_bank_file)
+    from trainer.services.interchange import BankRead, decode_bank_bytes, find_module, import_bank_file, read_bank_file
 
     if not into or into.count("/") != 1:
         fail("Say which module the file goes into: --into COURSE/MODULE.")
@@ -433,12 +432,11 @@ def notify(base_url):
                                                     "removed from the end since then.")
 def audit_verify(expect_head):
     """Check the audit trail's hash chain; exit 1 at the first altered or missing entry."""
+    from flask import current_app
     from sqlalchemy import func, select
 
     from trainer.extensions import db
     from trainer.models import AuditEvent
-    from flask import current_app
-
     from trainer.services.audit import first_broken_event, missing_head
 
     broken = first_broken_event()

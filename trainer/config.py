@@ -5,7 +5,6 @@ import os
 import secrets
 from pathlib import Path
 
-
 #: Shortest SECRET_KEY and AUDIT_KEY production accepts (a 32-character key is 128+ bits when random).
 MIN_PRODUCTION_KEY_CHARS = 32
 

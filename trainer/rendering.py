@@ -8,9 +8,9 @@ that serves that course's media.
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
-from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt

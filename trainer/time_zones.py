@@ -1,7 +1,7 @@
 """Showing stored (naive UTC) times in a person's time zone: their own, else their clinic's, else UTC."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -33,4 +33,4 @@ def to_local(dt: datetime, person) -> datetime:
         zone = ZoneInfo(zone_name_of(person))
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo(UTC_NAME)
-    return dt.replace(tzinfo=timezone.utc).astimezone(zone)
+    return dt.replace(tzinfo=UTC).astimezone(zone)

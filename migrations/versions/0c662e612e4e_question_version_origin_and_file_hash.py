@@ -5,9 +5,8 @@ Revises: aad08140e6d2
 Create Date: 2026-12-01 02:35:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0c662e612e4e'

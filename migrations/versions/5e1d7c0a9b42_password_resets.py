@@ -7,8 +7,8 @@ Create Date: 2026-12-01 03:40:00
 """
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
 def _name_key(name: str) -> str:

@@ -5,9 +5,8 @@ Revises: 9943b4c9cda8
 Create Date: 2026-11-25 02:10:48.035120
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7e7799820ee7'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 01:50:20.865584
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9943b4c9cda8'

@@ -5,9 +5,8 @@ Revises: f94fd4bf7095
 Create Date: 2026-11-25 02:23:31.217917
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'aad08140e6d2'

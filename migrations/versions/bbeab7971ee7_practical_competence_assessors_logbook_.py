@@ -5,8 +5,8 @@ Revises: c3e1f0a7b9d2
 Create Date: 2026-12-01 02:24:01.740863
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # Written out here, not imported from the models, so this revision stays as it was when models change.
 LOCK_TRIGGER_SQLITE = (

@@ -5,9 +5,8 @@ Revises: d8695abc6d63
 Create Date: 2026-12-01 02:20:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3a1f0d2b7e4'

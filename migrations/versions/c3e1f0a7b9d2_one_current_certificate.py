@@ -5,9 +5,8 @@ Revises: 0c662e612e4e
 Create Date: 2026-12-01 02:30:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3e1f0a7b9d2'

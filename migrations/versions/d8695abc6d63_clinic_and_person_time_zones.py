@@ -5,9 +5,8 @@ Revises: bbeab7971ee7
 Create Date: 2026-12-01 03:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd8695abc6d63'

@@ -16,10 +16,9 @@ import hmac
 import json
 from datetime import datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from flask import current_app
-
 
 # revision identifiers, used by Alembic.
 revision = 'e5b2a9c4d1f0'

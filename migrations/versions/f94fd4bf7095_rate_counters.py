@@ -5,9 +5,8 @@ Revises: 7e7799820ee7
 Create Date: 2026-11-25 02:13:01.129880
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f94fd4bf7095'

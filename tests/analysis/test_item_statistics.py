@@ -16,7 +16,6 @@ from trainer.analysis.item_statistics import (
     statistics_csv_rows,
 )
 
-
 # --- factories ---------------------------------------------------------------------------
 
 

@@ -9,8 +9,7 @@ from tests.factories import import_course, make_user, module_of, take_attempt
 from trainer.extensions import db
 from trainer.models import AttemptQuestion, AuditEvent, Question, QuestionVersion
 from trainer.quiz.grading import grade_attempt
-from trainer.services import Forbidden, ServiceError
-from trainer.services import authoring
+from trainer.services import Forbidden, ServiceError, authoring
 from trainer.services.attempts import current_versions, start_attempt
 
 

@@ -4,7 +4,8 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trainer.banks.csv_bank import CSV_HEADER, csv_unsupported, parse_csv, write_csv
 

@@ -2,7 +2,8 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trainer.banks.gift import gift_unsupported, parse_gift, write_gift
 

@@ -9,8 +9,16 @@ import re
 
 import pytest
 
-from tests.browser.quiz_steps import (ATTEMPT_URL, RESULT_URL, attempt_question, canonical, fill_sign_in, sign_in,
-                                      slow_network, start_quiz)
+from tests.browser.quiz_steps import (
+    ATTEMPT_URL,
+    RESULT_URL,
+    attempt_question,
+    canonical,
+    fill_sign_in,
+    sign_in,
+    slow_network,
+    start_quiz,
+)
 from trainer.extensions import db
 from trainer.models import Attempt
 

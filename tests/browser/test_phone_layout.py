@@ -17,7 +17,16 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import make_app
-from tests.factories import PASSWORD, FormData, correct_form, import_course, make_assessor, make_clinic, make_user, wrong_form
+from tests.factories import (
+    PASSWORD,
+    FormData,
+    correct_form,
+    import_course,
+    make_assessor,
+    make_clinic,
+    make_user,
+    wrong_form,
+)
 from trainer.extensions import db
 
 pytestmark = pytest.mark.browser

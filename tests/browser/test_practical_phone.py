@@ -6,8 +6,15 @@ import re
 import pytest
 import yaml
 
-from tests.factories import (PASSWORD, case_fields, import_course, make_assessor, make_clinic, make_user,
-                             practical_course_dir)
+from tests.factories import (
+    PASSWORD,
+    case_fields,
+    import_course,
+    make_assessor,
+    make_clinic,
+    make_user,
+    practical_course_dir,
+)
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

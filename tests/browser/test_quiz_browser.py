@@ -7,8 +7,16 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from tests.browser.quiz_steps import (ATTEMPT_URL, RESULT_URL, attempt_id_of, attempt_question, canonical, sign_in,
-                                      slow_network, start_quiz)
+from tests.browser.quiz_steps import (
+    ATTEMPT_URL,
+    RESULT_URL,
+    attempt_id_of,
+    attempt_question,
+    canonical,
+    sign_in,
+    slow_network,
+    start_quiz,
+)
 from tests.conftest import TINY_COURSE
 from tests.factories import correct_form
 from trainer.extensions import db

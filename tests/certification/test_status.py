@@ -1,7 +1,19 @@
 from datetime import datetime, timedelta
 
-from trainer.certification.status import (EXPIRED, EXPIRING, FAILED, IN_PROGRESS, NOT_STARTED, PASSED, REVOKED,
-                                          SUPERSEDED, VALID, ModuleRecord, certificate_status, module_status)
+from trainer.certification.status import (
+    EXPIRED,
+    EXPIRING,
+    FAILED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    PASSED,
+    REVOKED,
+    SUPERSEDED,
+    VALID,
+    ModuleRecord,
+    certificate_status,
+    module_status,
+)
 
 ISSUED = datetime(2026, 1, 1)
 EXPIRES = ISSUED + timedelta(days=365)

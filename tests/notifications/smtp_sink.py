@@ -50,7 +50,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.server_address[1]}"
 
-    def __enter__(self) -> "SmtpSink":
+    def __enter__(self) -> SmtpSink:
         self._thread.start()
         return self
 

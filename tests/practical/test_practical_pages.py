@@ -8,8 +8,16 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.conftest import ROOT
-from tests.factories import (PASSWORD, case_fields, import_course, make_assessor, make_clinic, make_user,
-                             take_attempt, tiny_jpeg)
+from tests.factories import (
+    PASSWORD,
+    case_fields,
+    import_course,
+    make_assessor,
+    make_clinic,
+    make_user,
+    take_attempt,
+    tiny_jpeg,
+)
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import AssessorRegistration, CasePhoto, Certificate, DopsObservation, LogbookCase, UserRole

@@ -4,15 +4,29 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import import_course, make_clinic, make_user, module_of, take_attempt
-from tests.factories import ALL_COMPETENT, case_fields, make_assessor
+from tests.factories import (
+    ALL_COMPETENT,
+    case_fields,
+    import_course,
+    make_assessor,
+    make_clinic,
+    make_user,
+    module_of,
+    take_attempt,
+)
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import AuditEvent, Certificate, DopsObservation, LogbookCase
 from trainer.models.practical import SignedRecordLocked
 from trainer.services import Forbidden, ServiceError
 from trainer.services.practical import (
-    CaseInvalid, assessor_queue, log_case, practical_progress, record_registration, review_case, sign_dops,
+    CaseInvalid,
+    assessor_queue,
+    log_case,
+    practical_progress,
+    record_registration,
+    review_case,
+    sign_dops,
     signoff_for_certificate,
 )
 

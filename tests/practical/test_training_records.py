@@ -8,8 +8,17 @@ from datetime import datetime
 import pypdf
 import pytest
 
-from tests.factories import (ALL_COMPETENT, PASSWORD, case_fields, import_course, make_assessor, make_clinic,
-                             make_user, practical_course_dir, take_attempt)
+from tests.factories import (
+    ALL_COMPETENT,
+    PASSWORD,
+    case_fields,
+    import_course,
+    make_assessor,
+    make_clinic,
+    make_user,
+    practical_course_dir,
+    take_attempt,
+)
 from trainer import clock
 from trainer.services.practical import log_case, review_case, sign_dops
 

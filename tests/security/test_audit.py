@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import JSON, bindparam, select, text
 
-from tests.conftest import TINY_COURSE, make_app
+from tests.conftest import TINY_COURSE
 from tests.factories import PASSWORD, import_course, make_clinic, make_user, take_attempt
 from trainer.config import ConfigError
 from trainer.extensions import db

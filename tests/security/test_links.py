@@ -3,7 +3,6 @@ import re
 
 import pytest
 
-from tests.conftest import make_app
 from tests.factories import PASSWORD, make_user
 from trainer.config import ConfigError, settings_from_environment
 from trainer.extensions import db

@@ -1,4 +1,5 @@
 import importlib
+
 import pytest
 
 from trainer.services import ServiceError, accounts

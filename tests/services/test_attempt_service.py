@@ -12,8 +12,14 @@ from trainer import clock
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Certificate
 from trainer.services import NotFound, ServiceError
-from trainer.services.attempts import (AttemptClosed, close_expired_attempts, get_attempt_for_owner, save_answer,
-                                       start_attempt, submit_attempt)
+from trainer.services.attempts import (
+    AttemptClosed,
+    close_expired_attempts,
+    get_attempt_for_owner,
+    save_answer,
+    start_attempt,
+    submit_attempt,
+)
 
 
 @pytest.fixture
@@ -252,8 +258,8 @@ def test_interleaved_out_of_order_saves_keep_the_newest(app, database_url):
 
 
 def test_accommodations_give_extra_time_and_attempts(basics):
-    from trainer.services.staff import set_accommodations
     from trainer.models import AuditEvent
+    from trainer.services.staff import set_accommodations
 
     manager = make_user("manager")
     learner = make_user("learner", clinic=manager.clinic)

@@ -2,11 +2,21 @@
 import pytest
 
 from tests.conftest import TINY_COURSE
-from tests.factories import PASSWORD, import_course, make_clinic, make_user, module_of, take_attempt
+from tests.factories import (
+    PASSWORD,
+    case_fields,
+    import_course,
+    make_assessor,
+    make_clinic,
+    make_user,
+    module_of,
+    practical_course_dir,
+    take_attempt,
+    tiny_jpeg,
+)
 from trainer.extensions import db
 from trainer.models import Certificate, PasswordReset
 from trainer.services.api_tokens import create_token
-from tests.factories import case_fields, make_assessor, practical_course_dir, tiny_jpeg
 
 ROLES = ["anonymous", "learner", "other_learner", "manager", "foreign_manager", "trainer", "admin"]
 

@@ -10,8 +10,16 @@ import pytest
 import yaml
 
 from tests.conftest import TINY_COURSE
-from tests.factories import PASSWORD, FormData, correct_form, import_course, make_user, module_of, take_attempt, wrong_form
-from trainer import clock
+from tests.factories import (
+    PASSWORD,
+    FormData,
+    correct_form,
+    import_course,
+    make_user,
+    module_of,
+    take_attempt,
+    wrong_form,
+)
 from trainer.services.attempts import save_answer, start_attempt, submit_attempt
 
 
@@ -122,8 +130,8 @@ def test_failed_review_shows_explanations_only_where_the_answer_was_right(client
 
 
 def test_revoked_certificate_shows_the_reason_and_what_to_do_next(client, course):
-    from trainer.models import Certificate
     from trainer.extensions import db
+    from trainer.models import Certificate
     from trainer.services.certificates import revoke_certificate
 
     learner = make_user("learner")

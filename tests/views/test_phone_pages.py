@@ -29,9 +29,9 @@ def test_an_over_long_search_gets_the_sites_own_414_page(app, client):
 
 
 def test_search_box_limits_what_can_be_typed(app, client):
-    from trainer.models import Course  # noqa: F401  (the register needs a course to show the search box)
     from tests.conftest import TINY_COURSE
     from tests.factories import import_course
+    from trainer.models import Course  # noqa: F401  (the register needs a course to show the search box)
 
     import_course(TINY_COURSE)
     manager = make_user("manager")

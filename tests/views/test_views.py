@@ -109,9 +109,7 @@ class _AnswerFields(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "input" and a.get("type") in ("radio", "checkbox") and "checked" in a:
-            self.values.setdefault(a["name"], []).append(a["value"])
-        elif tag == "input" and a.get("type") == "text" and a.get("value"):
+        if tag == "input" and a.get("type") in ("radio", "checkbox") and "checked" in a or tag == "input" and a.get("type") == "text" and a.get("value"):
             self.values.setdefault(a["name"], []).append(a["value"])
         elif tag == "select":
             self._select = a.get("name")

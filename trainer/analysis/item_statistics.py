@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Hashable, Sequence
 
 SCORE_BUCKET_COUNT = 10
 

@@ -43,8 +43,16 @@ from xml.sax.saxutils import escape
 from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from trainer.banks.gift import (_category_safe, _category_tags, _escape_markdown, _id_from_stem, _id_from_title,
-                                _number, _partial_equivalent, _weight_value)
+from trainer.banks.gift import (
+    _category_safe,
+    _category_tags,
+    _escape_markdown,
+    _id_from_stem,
+    _id_from_title,
+    _number,
+    _partial_equivalent,
+    _weight_value,
+)
 from trainer.banks.records import BankProblem, ParsedQuestion
 from trainer.quiz.types import parse_number
 

@@ -8,7 +8,7 @@ review"); it is never drawn until a trainer completes and publishes it.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from trainer.quiz.types import FieldProblem
 from trainer.rendering import markdown_problems

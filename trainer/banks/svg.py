@@ -6,9 +6,9 @@ external references while parsing.
 """
 from __future__ import annotations
 
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree
 from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException, ElementTree
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

@@ -29,7 +29,7 @@ class Clinic(db.Model):
     #: Set when an admin archived the clinic (closed, sold): no new accounts or invitations; people and records stay.
     archived_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
-    staff: Mapped[list["User"]] = relationship(back_populates="clinic", order_by="User.name")
+    staff: Mapped[list[User]] = relationship(back_populates="clinic", order_by="User.name")
 
 
 class User(UserMixin, db.Model):
@@ -57,7 +57,7 @@ class User(UserMixin, db.Model):
     created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
     clinic: Mapped[Clinic | None] = relationship(back_populates="staff")
-    role_rows: Mapped[list["UserRole"]] = relationship(
+    role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
     )
 

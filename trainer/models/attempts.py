@@ -50,7 +50,7 @@ class Attempt(db.Model):
 
     user = relationship("User")
     module = relationship("Module")
-    questions: Mapped[list["AttemptQuestion"]] = relationship(
+    questions: Mapped[list[AttemptQuestion]] = relationship(
         back_populates="attempt", order_by="AttemptQuestion.position", cascade="all, delete-orphan"
     )
 

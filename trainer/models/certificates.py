@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from trainer import clock
 from trainer.extensions import db
 
-
 #: A certificate is current until a renewal supersedes it or it is revoked.
 CURRENT = text("superseded_dt IS NULL AND revoked_dt IS NULL")
 

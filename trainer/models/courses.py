@@ -29,7 +29,7 @@ class Course(db.Model):
     practical: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     imported_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
 
-    modules: Mapped[list["Module"]] = relationship(
+    modules: Mapped[list[Module]] = relationship(
         order_by="Module.position",
         primaryjoin="and_(Course.id == Module.course_id, Module.retired == False)", viewonly=True,
     )
@@ -67,7 +67,7 @@ class Module(db.Model):
     quiz_file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     course: Mapped[Course] = relationship()
-    questions: Mapped[list["Question"]] = relationship(
+    questions: Mapped[list[Question]] = relationship(
         back_populates="module", order_by="Question.position"
     )
 
@@ -92,7 +92,7 @@ class Question(db.Model):
     file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     module: Mapped[Module] = relationship(back_populates="questions")
-    versions: Mapped[list["QuestionVersion"]] = relationship(
+    versions: Mapped[list[QuestionVersion]] = relationship(
         back_populates="question", order_by="QuestionVersion.number"
     )
 

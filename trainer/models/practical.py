@@ -94,7 +94,7 @@ class LogbookCase(db.Model):
     user = relationship("User", foreign_keys=[user_id])
     course = relationship("Course")
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
-    photos: Mapped[list["CasePhoto"]] = relationship(back_populates="case", order_by="CasePhoto.id")
+    photos: Mapped[list[CasePhoto]] = relationship(back_populates="case", order_by="CasePhoto.id")
 
 
 class CasePhoto(db.Model):

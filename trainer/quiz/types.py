@@ -27,8 +27,9 @@ import math
 import random
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 COMMON_KEYS = {"id", "type", "stem", "explanation", "source", "tags", "difficulty", "critical", "feedback"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")

@@ -6,19 +6,19 @@ import hashlib
 import unicodedata
 
 import bcrypt
-from zxcvbn import zxcvbn
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
 from trainer.security import can_administer
 from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.time_zones import is_time_zone
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
+from trainer.time_zones import is_time_zone
 
 #: Cost of new password hashes; tests lower it for speed, and one test checks the default.
 BCRYPT_ROUNDS = 12

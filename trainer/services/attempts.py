@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from trainer import clock
 from trainer.database import begin_write
 from trainer.extensions import db
-from trainer.time_zones import to_local
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import OPEN, SUBMITTED
 from trainer.quiz.drawing import Candidate, draw_questions
@@ -22,6 +21,7 @@ from trainer.quiz.types import InvalidResponse, question_type
 from trainer.security import can_take_attempt
 from trainer.services import NotFound, ServiceError
 from trainer.services.certificates import issue_certificate_if_complete
+from trainer.time_zones import to_local
 
 #: Seconds after the deadline during which an in-flight save still counts.
 DEFAULT_GRACE_SECONDS = 30

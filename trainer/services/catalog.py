@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from trainer import clock
 from trainer.banks.course_folder import CourseSpec, ModuleSpec
 from trainer.banks.records import ParsedQuestion
-from trainer import clock
 from trainer.extensions import db
-from trainer.quiz.types import normalise_question
 from trainer.models import Course, CourseMedia, Module, Question, QuestionVersion
+from trainer.quiz.types import normalise_question
 from trainer.services.audit import record_event
 
 

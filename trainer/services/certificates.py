@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
-from trainer.certification.status import certificate_status, EXPIRED, EXPIRING
+from trainer.certification.status import EXPIRED, EXPIRING, certificate_status
 from trainer.extensions import db
 from trainer.models import Attempt, Certificate, CertificationLock, Course
 from trainer.models.attempts import SUBMITTED
@@ -18,7 +18,6 @@ from trainer.security import can_reinstate_certificates, can_revoke_certificates
 from trainer.services import Forbidden, ServiceError
 from trainer.services.audit import record_event
 from trainer.services.practical import practical_requirements_met
-
 
 #: Crockford base32: digits and capitals without I, L, O, U (no look-alikes when typed from paper).
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

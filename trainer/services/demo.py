@@ -6,7 +6,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from trainer import clock
-
 from trainer.extensions import db
 from trainer.models import User
 from trainer.services.accounts import create_clinic, create_user, find_clinic

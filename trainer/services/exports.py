@@ -23,8 +23,8 @@ from trainer.certification.pdf import certificate_pdf
 from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import Certificate, User
-from trainer.services.practical import signoff_facts, signoff_sentence
 from trainer.services.audit import record_event
+from trainer.services.practical import signoff_facts, signoff_sentence
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

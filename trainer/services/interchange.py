@@ -19,7 +19,12 @@ from sqlalchemy import select
 
 from trainer.banks.csv_bank import csv_unsupported, parse_csv, write_csv
 from trainer.banks.gift import gift_unsupported, parse_gift, write_gift
-from trainer.banks.moodle_xml import moodle_xml_unsupported, parse_moodle_xml, parse_moodle_xml_with_media, write_moodle_xml
+from trainer.banks.moodle_xml import (
+    moodle_xml_unsupported,
+    parse_moodle_xml,
+    parse_moodle_xml_with_media,
+    write_moodle_xml,
+)
 from trainer.banks.publish_rules import publish_problems
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
 from trainer.banks.yaml_bank import MAX_FILE_BYTES, parse_bank, write_bank
@@ -28,8 +33,8 @@ from trainer.models import Course, CourseMedia, Module, Question
 from trainer.quiz.types import validate_question
 from trainer.services import NotFound
 from trainer.services.attempts import current_versions
-from trainer.services.catalog import ImportReport, apply_question
 from trainer.services.audit import record_event
+from trainer.services.catalog import ImportReport, apply_question
 
 READERS = {"gift": parse_gift, "csv": parse_csv, "yaml": parse_bank, "moodlexml": parse_moodle_xml}
 WRITERS = {"gift": (gift_unsupported, write_gift), "csv": (csv_unsupported, write_csv),

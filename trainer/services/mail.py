@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select

@@ -13,8 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from trainer.certification.status import CERTIFIED, EXPIRED, EXPIRING
 from trainer.extensions import db
-from trainer.models import OutboxMessage, User
 from trainer.links import base_url_problem, external_url
+from trainer.models import OutboxMessage, User
 from trainer.services import ServiceError
 from trainer.services.audit import record_event
 from trainer.services.mail import deliver, send_unsent

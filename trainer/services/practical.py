@@ -16,7 +16,13 @@ from trainer.certification.status import PASSED
 from trainer.extensions import db
 from trainer.models import Clinic, Course, User, UserRole
 from trainer.models.practical import (
-    CASE_RETURNED, CASE_SUBMITTED, CASE_VERIFIED, RATINGS, AssessorRegistration, DopsObservation, LogbookCase,
+    CASE_RETURNED,
+    CASE_SUBMITTED,
+    CASE_VERIFIED,
+    RATINGS,
+    AssessorRegistration,
+    DopsObservation,
+    LogbookCase,
 )
 from trainer.security import can_assess, can_log_cases, can_manage_assessors, can_view_practical_record
 from trainer.services import Forbidden, NotFound, ServiceError

@@ -10,8 +10,19 @@ from datetime import datetime, time
 from sqlalchemy import func, select
 
 from trainer import clock
-from trainer.certification.status import (CERTIFIED, EXPIRED, EXPIRING, FAILED, IN_PROGRESS, NOT_STARTED, REVOKED,
-                                          CourseRecord, ModuleRecord, course_standing, module_status)
+from trainer.certification.status import (
+    CERTIFIED,
+    EXPIRED,
+    EXPIRING,
+    FAILED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    REVOKED,
+    CourseRecord,
+    ModuleRecord,
+    course_standing,
+    module_status,
+)
 from trainer.extensions import db
 from trainer.models import Assignment, Attempt, Certificate, Course, User
 from trainer.models.attempts import OPEN, SUBMITTED

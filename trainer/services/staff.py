@@ -13,9 +13,15 @@ from trainer.extensions import db
 from trainer.models import ROLES, Assignment, AuditEvent, Clinic, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_change_account, can_grant_roles, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services.accounts import (MAX_PERSON_NAME, checked_time_zone, hash_password, normalise_email,
-                                       password_problem)
-from trainer.services.accounts import end_sessions, require_open_clinic
+from trainer.services.accounts import (
+    MAX_PERSON_NAME,
+    checked_time_zone,
+    end_sessions,
+    hash_password,
+    normalise_email,
+    password_problem,
+    require_open_clinic,
+)
 from trainer.services.audit import record_event
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)

@@ -87,7 +87,7 @@ class AuditFilters:
     until: date | None = None
 
     @classmethod
-    def from_args(cls, args) -> "AuditFilters":
+    def from_args(cls, args) -> AuditFilters:
         return cls(action=args.get("action") or None, actor=(args.get("actor") or "").strip().lower() or None,
                    since=args.get("since", type=date.fromisoformat), until=args.get("until", type=date.fromisoformat))
 

@@ -4,7 +4,7 @@ Register calls authenticate with `Authorization: Bearer <token>` only; no cookie
 """
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import UTC, date
 
 from flask import Blueprint, current_app, jsonify, make_response, request, send_from_directory
 
@@ -13,8 +13,15 @@ from trainer.security import can_use_manager_api
 from trainer.services.api_tokens import user_for_token
 from trainer.services.certificates import find_certificate
 from trainer.services.exports import record_export
-from trainer.services.register import (SORT_KEYS, STATUS_FILTERS, all_courses, clinic_staff, course_progress,
-                                       filter_register, register_record)
+from trainer.services.register import (
+    SORT_KEYS,
+    STATUS_FILTERS,
+    all_courses,
+    clinic_staff,
+    course_progress,
+    filter_register,
+    register_record,
+)
 from trainer.views.errors import error_response
 from trainer.views.public import certificate_facts, certificate_lookup_allowed, too_many_lookups
 
@@ -93,7 +100,7 @@ def register():
         clinic={"id": clinic.id, "name": clinic.name},
         course={"slug": course.slug, "title": course.title,
                 "modules": [{"slug": m.slug, "title": m.title} for m in course.modules]},
-        generated=clock.now().replace(tzinfo=timezone.utc).isoformat(timespec="seconds"),
+        generated=clock.now().replace(tzinfo=UTC).isoformat(timespec="seconds"),
         rows=[plain_values(register_record(row)) for row in rows],
     )
     record_export(user, "register_api", clinic.id, len(rows))

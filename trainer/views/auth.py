@@ -9,14 +9,24 @@ from flask_login import current_user, login_required
 from trainer.security import has_role
 from trainer.services import NotFound, ServiceError
 from trainer.services.accounts import SignInRefused, authenticate, change_password, end_sessions
-from trainer.sessions import close_session, open_session
+from trainer.services.password_reset import (
+    ResetThrottled,
+    complete_password_reset,
+    open_password_reset,
+    request_password_reset,
+)
 from trainer.services.staff import accept_invitation as accept_invitation_service
 from trainer.services.staff import open_invitation
+from trainer.sessions import close_session, open_session
 from trainer.views.errors import wants_json
-from trainer.services.password_reset import (ResetThrottled, complete_password_reset, open_password_reset,
-                                             request_password_reset)
-from trainer.views.forms import (AcceptInvitationForm, ActionForm, ChangePasswordForm, ForgotPasswordForm, LoginForm,
-                                 ResetPasswordForm)
+from trainer.views.forms import (
+    AcceptInvitationForm,
+    ActionForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+)
 
 bp = Blueprint("auth", __name__)
 

@@ -21,8 +21,7 @@ from trainer.models import Module, Question, QuestionVersion
 from trainer.quiz.types import QUESTION_TYPES, question_type
 from trainer.rendering import render_markdown
 from trainer.security import role_required
-from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services import authoring
+from trainer.services import Forbidden, NotFound, ServiceError, authoring
 from trainer.services.attempts import current_versions
 from trainer.services.register import all_courses
 from trainer.views.errors import error_response

@@ -24,10 +24,15 @@ from wtforms.validators import DataRequired
 
 from trainer import clock
 from trainer.banks.course_folder import load_course
-from trainer.banks.yaml_bank import MAX_FILE_BYTES
-from trainer.banks.course_zip import (MAX_ZIP_ENTRIES, MAX_ZIP_UNCOMPRESSED_BYTES, UnsafeArchive, course_folder_in,
-                                      extract_course_zip)
+from trainer.banks.course_zip import (
+    MAX_ZIP_ENTRIES,
+    MAX_ZIP_UNCOMPRESSED_BYTES,
+    UnsafeArchive,
+    course_folder_in,
+    extract_course_zip,
+)
 from trainer.banks.records import BankFormatError, BankProblem
+from trainer.banks.yaml_bank import MAX_FILE_BYTES
 from trainer.extensions import db
 from trainer.models import Course, Module
 from trainer.security import role_required
@@ -35,8 +40,15 @@ from trainer.services import ServiceError
 from trainer.services.attempts import current_versions
 from trainer.services.catalog import import_courses
 from trainer.services.exports import file_name_part
-from trainer.services.interchange import (EXTENSIONS, bank_file_text, decode_bank_bytes, export_course, find_module,
-                                          import_bank_file, read_bank_file)
+from trainer.services.interchange import (
+    EXTENSIONS,
+    bank_file_text,
+    decode_bank_bytes,
+    export_course,
+    find_module,
+    import_bank_file,
+    read_bank_file,
+)
 
 bp = Blueprint("bank_files", __name__, url_prefix="/author/files")
 

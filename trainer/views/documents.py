@@ -12,10 +12,24 @@ from trainer.links import external_url
 from trainer.models import Certificate, Clinic, Course
 from trainer.security import can_view_person, role_required
 from trainer.services.certificates import find_certificate
-from trainer.services.exports import (certificate_document, certificate_file_name, current_clinic_certificates,
-                                      file_name_part, record_export, register_csv, register_xlsx)
-from trainer.services.register import (SORT_KEYS, STATUS_FILTERS, all_courses, clinic_staff, course_progress,
-                                       filter_register, register_record)
+from trainer.services.exports import (
+    certificate_document,
+    certificate_file_name,
+    current_clinic_certificates,
+    file_name_part,
+    record_export,
+    register_csv,
+    register_xlsx,
+)
+from trainer.services.register import (
+    SORT_KEYS,
+    STATUS_FILTERS,
+    all_courses,
+    clinic_staff,
+    course_progress,
+    filter_register,
+    register_record,
+)
 from trainer.views.errors import error_response
 from trainer.views.manage import clinic_in_scope, course_in_scope
 

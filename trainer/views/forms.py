@@ -1,7 +1,18 @@
 """Forms shared by several blueprints."""
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, FileField, IntegerField, PasswordField, SelectChoice,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FileField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 

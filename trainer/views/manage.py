@@ -4,36 +4,73 @@ from __future__ import annotations
 import base64
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
 from flask_login import current_user
-from wtforms import SelectChoice
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Certificate, Clinic, Course, User
-from trainer.security import (ROLE_RANK, can_change_account, can_manage_clinic, can_reinstate_certificates,
-                              can_revoke_certificates, can_send_password_reset, can_set_accommodations, can_view_person, has_role,
-                              role_rank, role_required)
+from trainer.security import (
+    ROLE_RANK,
+    can_change_account,
+    can_manage_clinic,
+    can_reinstate_certificates,
+    can_revoke_certificates,
+    can_send_password_reset,
+    can_set_accommodations,
+    can_view_person,
+    has_role,
+    role_rank,
+    role_required,
+)
 from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services.certificates import (certificate_state, find_certificate, reinstate_certificate,
-                                           revoke_certificate)
+from trainer.services.certificates import certificate_state, find_certificate, reinstate_certificate, revoke_certificate
 from trainer.services.mail import deliver
 from trainer.services.password_reset import send_password_reset
-from trainer.services.staff_import import TEMPLATE_CSV, apply_staff_import, plan_staff_import, read_staff_file
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
-from trainer.services.register import (STATUS_FILTERS, all_courses, clinic_staff, course_progress, filter_register,
-                                       paginate, register_summary)
-from trainer.services.staff import (account_activity, assign_course, create_account, end_person_sessions,
-                                    update_account, clinic_invitations, invitation_state, invite_staff,
-                                    latest_due_date, resend_invitation, revoke_invitation, set_accommodations,
-                                    set_active, set_clinic_time_zone, set_person_time_zone)
+from trainer.services.register import (
+    STATUS_FILTERS,
+    all_courses,
+    clinic_staff,
+    course_progress,
+    filter_register,
+    paginate,
+    register_summary,
+)
+from trainer.services.staff import (
+    account_activity,
+    assign_course,
+    clinic_invitations,
+    create_account,
+    end_person_sessions,
+    invitation_state,
+    invite_staff,
+    latest_due_date,
+    resend_invitation,
+    revoke_invitation,
+    set_accommodations,
+    set_active,
+    set_clinic_time_zone,
+    set_person_time_zone,
+    update_account,
+)
+from trainer.services.staff_import import TEMPLATE_CSV, apply_staff_import, plan_staff_import, read_staff_file
 from trainer.time_zones import time_zone_names
 from trainer.views.errors import error_response
-from trainer.views.forms import (ROLE_LABELS, AccommodationsForm, AccountForm, ActionForm, AssignForm, InviteForm,
-                                 RevokeForm, StaffImportForm)
+from trainer.views.forms import (
+    ROLE_LABELS,
+    AccommodationsForm,
+    AccountForm,
+    ActionForm,
+    AssignForm,
+    InviteForm,
+    RevokeForm,
+    StaffImportForm,
+)
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 PER_PAGE = 25

@@ -15,8 +15,7 @@ from trainer.extensions import db
 from trainer.models import Clinic, Course, DopsObservation, User
 from trainer.models.practical import CASE_SUBMITTED, RATINGS, AssessorRegistration
 from trainer.security import can_assess, can_log_cases, can_manage_assessors, role_required
-from trainer.services import Forbidden, NotFound, ServiceError
-from trainer.services import case_photos
+from trainer.services import Forbidden, NotFound, ServiceError, case_photos
 from trainer.services import practical as practical_service
 from trainer.views.forms import ActionForm, CaseForm, PhotoForm, RegistrationForm, ReviewForm
 
