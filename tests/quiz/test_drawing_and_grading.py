@@ -40,3 +40,19 @@ def test_missing_a_critical_question_fails_whatever_the_score():
     items = [(q(str(i)), True) for i in range(9)] + [(q("crit", critical=True), False)]
     grade = grade_attempt(items, 80)
     assert grade.score_percent == 90.0 and not grade.passed and grade.missed_critical == ["crit"]
+
+
+def test_a_partly_right_critical_question_fails_the_attempt():
+    match = {"id": "crit", "type": "matching", "stem": "s", "explanation": "e", "critical": True,
+             "pairs": [{"left": "a", "right": "1"}, {"left": "b", "right": "2"}]}
+    items = [(q(str(i)), True) for i in range(9)] + [(match, [0, None])]
+    grade = grade_attempt(items, 80)
+    assert grade.fractions[-1] == 0.5 and grade.score_percent == 95.0
+    assert not grade.passed and grade.missed_critical == ["crit"]
+
+
+def test_questions_drawn_for_a_tag_minimum_are_not_always_shown_first():
+    # Tagged questions are taken first; only the final shuffle spreads them over the attempt.
+    tagged = {f"q{i}" for i in range(0, 30, 3)}
+    firsts = [draw_questions(candidates(30), 10, {"safety": 3}, random.Random(seed))[:3] for seed in range(20)]
+    assert any(not set(first) <= tagged for first in firsts)

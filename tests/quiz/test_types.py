@@ -135,3 +135,33 @@ def test_normalised_questions_compare_equal_whatever_wrote_them():
                                                                      {"text": "Wrong", "correct": False, "feedback": ""}]}
     implicit = {**SINGLE, "choices": [{"text": "Right", "correct": True}, {"text": "Wrong"}]}
     assert normalise_question(explicit) == normalise_question(implicit) == implicit
+
+
+@pytest.mark.parametrize("kind, q, order, form", [
+    ("single", SINGLE, [2, 0, 1], FormData({"q1": "3"})),
+    ("multiple", MULTI, [3, 2, 1, 0], FormData({"q1": ["0", "4"]})),
+    ("matching", MATCH, {"left": [0, 1, 2, 3], "right": [3, 2, 1, 0]}, FormData({"q1-0": "4"})),
+])
+def test_a_position_equal_to_the_option_count_is_an_invalid_answer_not_a_crash(kind, q, order, form):
+    # Positions run 0..count-1: the first one past the end must be refused like any other stranger.
+    with pytest.raises(InvalidResponse, match="not part of this question"):
+        question_type(kind).read_form(q, order, form, "q1")
+
+
+def test_ordering_refuses_a_rank_past_the_item_count_and_rank_zero():
+    qt = question_type("ordering")
+    for bad in ("4", "0"):
+        with pytest.raises(InvalidResponse, match="number from the list"):
+            qt.read_form(ORDER, [2, 0, 1], FormData({"q1-0": bad, "q1-1": "1", "q1-2": "2"}), "q1")
+    # The last rank itself is fine.
+    assert qt.read_form(ORDER, [2, 0, 1], FormData({"q1-0": "3", "q1-1": "1", "q1-2": "2"}), "q1") == [0, 1, 2]
+
+
+def test_a_partly_answered_matching_question_keeps_the_answers_given():
+    qt = question_type("matching")
+    order = {"left": [2, 0, 1, 3], "right": [3, 2, 1, 0]}
+    # Only the first shown item (bank pair 2) is matched, to the right side shown at position 1 (bank 2).
+    response = qt.read_form(MATCH, order, FormData({"q1-0": "1"}), "q1")
+    assert response == [None, None, 2, None]
+    assert qt.score(MATCH, response) == 0.25
+    assert qt.read_form(MATCH, order, FormData({}), "q1") is None
