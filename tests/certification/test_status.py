@@ -74,3 +74,14 @@ def test_course_standing_through_a_certificate_lifetime_and_overdue():
     assert standing(revoked, ISSUED + timedelta(days=31)).overdue
     late = CourseRecord((ModuleRecord(),), due_dt=due)
     assert not standing(late, due).overdue and standing(late, due + timedelta(seconds=1)).overdue
+
+
+def test_a_revoked_certificate_that_was_also_renewed_shows_as_revoked_not_superseded():
+    assert status_on(ISSUED, revoked=ISSUED, superseded=True) == REVOKED
+
+
+def test_a_failed_module_beside_one_in_progress_shows_the_course_in_progress():
+    failed, in_progress = ModuleRecord(1, 40), ModuleRecord(has_open_attempt=True)
+    assert standing(CourseRecord((failed, in_progress)), ISSUED).status == IN_PROGRESS
+    assert standing(CourseRecord((in_progress, failed)), ISSUED).status == IN_PROGRESS
+    assert standing(CourseRecord((failed, ModuleRecord())), ISSUED).status == FAILED
