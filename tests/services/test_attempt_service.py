@@ -371,3 +371,113 @@ def test_typed_codes_are_forgiven_and_old_codes_keep_working(app):
     db.session.commit()
     assert find_certificate("aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY") == cert
     assert find_certificate("AB3DE5FG7HJ9KL1MN3PQ5RS7TU9VW1XY") is None
+
+
+def test_a_save_exactly_at_the_end_of_the_grace_still_counts(basics):
+    learner = make_user()
+    clock.freeze(clock.now())
+    attempt = start_attempt(learner, basics, rng=random.Random(2))
+    first, second = attempt.questions[0], attempt.questions[1]
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=30))
+    assert save_answer(learner, attempt.id, first.position, correct_form(first), seq=1, grace_seconds=30).saved
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=30, microseconds=1))
+    with pytest.raises(AttemptClosed, match="Time is up"):
+        save_answer(learner, attempt.id, second.position, correct_form(second), seq=1, grace_seconds=30)
+
+
+def test_the_default_grace_is_thirty_seconds(basics):
+    learner = make_user()
+    clock.freeze(clock.now())
+    attempt = start_attempt(learner, basics, rng=random.Random(2))
+    aq = attempt.questions[0]
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=30))
+    assert save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1).saved
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=31))
+    assert close_expired_attempts() == 1
+
+
+def test_a_save_with_the_same_sequence_number_does_not_overwrite(basics):
+    learner = make_user()
+    attempt = start_attempt(learner, basics, rng=random.Random(1))
+    aq = attempt.questions[0]
+    assert save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=5).saved
+    repeat = save_answer(learner, attempt.id, aq.position, wrong_form(aq), seq=5)
+    assert not repeat.saved and repeat.seq == 5
+    assert submit_attempt(learner, attempt.id).questions[0].fraction == 1.0
+
+
+def test_the_guarded_update_refuses_to_grade_a_submitted_attempt_again(basics):
+    # Called without the row lock that normally orders submits: the UPDATE's own guard must hold.
+    from trainer.services.attempts import _grade_and_close
+
+    learner = make_user()
+    attempt = take_attempt(learner, basics, correct=True)
+    submitted_dt = attempt.submitted_dt
+    assert _grade_and_close(attempt, submitted_by="deadline", submitted_dt=submitted_dt + timedelta(hours=1)) is False
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Attempt, attempt.id)
+    assert again.submitted_by == "learner" and again.submitted_dt == submitted_dt and again.score_percent == 100.0
+
+
+def test_a_countdown_submit_after_the_deadline_is_recorded_at_the_deadline(basics):
+    learner = make_user()
+    clock.freeze(clock.now())
+    attempt = start_attempt(learner, basics)
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=3))  # the request arrived inside the grace
+    submitted = submit_attempt(learner, attempt.id, time_up=True)
+    assert submitted.submitted_by == "deadline" and submitted.submitted_dt == attempt.deadline_dt
+
+
+def test_a_countdown_submit_is_trusted_from_five_seconds_before_the_deadline(basics):
+    learner, other = make_user(), make_user()
+    clock.freeze(clock.now())
+    on_time, early = start_attempt(learner, basics), start_attempt(other, basics)
+    clock.freeze(on_time.deadline_dt - timedelta(seconds=5))
+    assert submit_attempt(learner, on_time.id, time_up=True).submitted_by == "deadline"
+    clock.freeze(early.deadline_dt - timedelta(seconds=5, microseconds=1))
+    assert submit_attempt(other, early.id, time_up=True).submitted_by == "learner"
+
+
+def test_with_one_attempt_per_block_every_attempt_starts_a_cooldown(basics):
+    basics.attempts_before_cooldown = 1
+    db.session.commit()
+    learner = make_user()
+    for number in (1, 2, 3):
+        clock.freeze(clock.now() + timedelta(hours=24, minutes=1))
+        assert take_attempt(learner, basics, correct=False, seed=number).number == number
+        with pytest.raises(ServiceError, match=f"You have used {number} attempts"):
+            start_attempt(learner, basics)
+
+
+def test_a_cooldown_follows_every_block_of_attempts_not_only_the_first(basics):
+    from trainer.services.attempts import start_rule
+
+    learner = make_user()
+    assert start_rule(learner, basics).attempts_left == 2
+    take_attempt(learner, basics, correct=False, seed=1)
+    assert start_rule(learner, basics).attempts_left == 1
+    take_attempt(learner, basics, correct=False, seed=2)
+    refused = start_rule(learner, basics)
+    assert not refused.allowed and refused.attempts_left == 0 and refused.block == 2
+    assert refused.opens_dt == db.session.scalar(select(func.max(Attempt.submitted_dt))) + timedelta(hours=24)
+    clock.freeze(refused.opens_dt - timedelta(seconds=1))
+    assert not start_rule(learner, basics).allowed
+    clock.freeze(refused.opens_dt)
+    assert start_rule(learner, basics).allowed and start_rule(learner, basics).attempts_left == 2
+    take_attempt(learner, basics, correct=False, seed=3)
+    take_attempt(learner, basics, correct=False, seed=4)
+    with pytest.raises(ServiceError, match="You have used 4 attempts"):
+        start_attempt(learner, basics)
+
+
+def test_a_module_without_a_cooldown_never_refuses_a_retake(basics):
+    from trainer.services.attempts import start_rule
+
+    basics.cooldown_hours = 0
+    db.session.commit()
+    learner = make_user()
+    for seed in (1, 2, 3):
+        take_attempt(learner, basics, correct=False, seed=seed)
+    rule = start_rule(learner, basics)
+    assert rule.allowed and rule.attempts_left is None
