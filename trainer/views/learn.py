@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from trainer import clock
-from trainer.banks.course_folder import cited_source_keys
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Course, CourseMedia, Module
+from trainer.quiz.review import keys_revealed, missed_topics, question_review
 from trainer.quiz.types import question_type
 from trainer.rendering import render_markdown
 from trainer.security import can_view_attempt, can_view_person, role_required
@@ -193,33 +193,28 @@ def result(attempt_id: int):
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     course = attempt.module.course
     media = media_url(course)
+    reveal_keys = keys_revealed(bool(attempt.passed), attempt.module.show_answers)
+
+    def render(md: str):
+        return render_markdown(md, media)
+
     reviews = []
     for aq in attempt.questions:
         # Review what was shown; after a regrade, the key and explanation of the version it was graded against.
         content = (aq.graded_version or aq.version).content
-        qtype = question_type(content["type"])
         reviews.append({
-            "position": aq.position, "type": qtype.name, "stem": render_markdown(aq.version.content["stem"], media),
-            "regraded_version": aq.graded_version.number if aq.graded_version else None,
-            "fraction": aq.fraction or 0.0, "correct": (aq.fraction or 0.0) >= 1.0,
-            "explanation": render_markdown(content["explanation"], media),
-            "source": "; ".join(course.sources.get(k, {}).get("citation", k)
-                                for k in cited_source_keys(content.get("source", ""))),
-            "review": qtype.review(content, aq.display_order, aq.response),
-            "critical": bool(content.get("critical")), "tags": content.get("tags") or [],
-            "topics": ", ".join(t.replace("-", " ").replace("_", " ") for t in content.get("tags") or []),
+            "position": aq.position, "regraded_version": aq.graded_version.number if aq.graded_version else None,
+            **question_review(content, aq.version.content["stem"], aq.display_order, aq.response, aq.fraction,
+                              reveal_keys=reveal_keys, render=render,
+                              sources=course.sources),
         })
-    # Topics in words ("glide media"), not tag slugs ("glide-media").
-    missed_topics = sorted({t.replace("-", " ").replace("_", " ")
-                            for r in reviews if r["critical"] and not r["correct"] for t in r["tags"]})
     # What next (try again, or when it opens) is for the person who took the attempt, not a manager reading it.
     rule = attempt_service.start_rule(current_user, attempt.module) if attempt.user_id == current_user.id else None
     certificate = None
     if attempt.passed:
         certificate = current_certificate(attempt.user_id, course.id)
     return render_template("learn/result.html", attempt=attempt, module=attempt.module, course=course,
-                           reviews=reviews,
-                           show_answers=bool(attempt.passed) or attempt.module.show_answers == "always", missed_topics=missed_topics,
+                           reviews=reviews, show_answers=reveal_keys, missed_topics=missed_topics(reviews),
                            certificate=certificate, rule=rule, form=ActionForm())
 
 
