@@ -9,6 +9,10 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from trainer.extensions import db
+from trainer.models import Clinic
 
 
 def has_role(user, *roles: str) -> bool:
@@ -33,6 +37,22 @@ def can_manage_clinic(user, clinic_id: int | None) -> bool:
     if has_role(user, "admin"):
         return True
     return has_role(user, "manager") and clinic_id is not None and user.clinic_id == clinic_id
+
+
+def clinic_in_scope(user, requested: str = "") -> Clinic | None:
+    """The clinic whose people `user` works on: a manager's own; an admin's pick (`requested` is a
+    clinic id, "all" for the whole chain (None), or nothing for the first clinic by name). 404 otherwise."""
+    if has_role(user, "admin"):
+        if requested == "all":
+            return None
+        clinic_id = (int(requested) if requested.isdigit()
+                     else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1)))
+    else:
+        clinic_id = user.clinic_id
+    clinic = db.session.get(Clinic, clinic_id) if clinic_id is not None else None
+    if clinic is None or not can_manage_clinic(user, clinic.id):
+        abort(404)
+    return clinic
 
 
 def can_view_person(viewer, person) -> bool:

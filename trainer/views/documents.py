@@ -10,7 +10,7 @@ from trainer import clock
 from trainer.certification.pdf import certificates_zip
 from trainer.links import external_url
 from trainer.models import Certificate, Clinic, Course
-from trainer.security import can_view_person, role_required
+from trainer.security import can_view_person, clinic_in_scope, role_required
 from trainer.services.certificates import find_certificate
 from trainer.services.exports import (
     certificate_document,
@@ -31,7 +31,7 @@ from trainer.services.register import (
     register_record,
 )
 from trainer.views.errors import error_response
-from trainer.views.manage import clinic_in_scope, course_in_scope
+from trainer.views.manage import course_in_scope
 
 bp = Blueprint("documents", __name__)
 
@@ -55,7 +55,7 @@ def certificate_pdf(code: str):
 @bp.route("/manage/certificates.zip")
 @role_required("manager", "admin")
 def certificates_archive():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:  # one clinic at a time: the whole chain would take too long to render
         abort(404)
     documents = [(certificate_file_name(cert), certificate_document(cert, _verify_url(cert)))
@@ -68,7 +68,7 @@ def certificates_archive():
 @bp.route("/manage/register.csv")
 @role_required("manager", "admin")
 def register_csv_export():
-    clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
+    clinic, course, filters = clinic_in_scope(current_user, request.values.get("clinic", "")), course_in_scope(all_courses()), _register_filters()
     columns, records = _register_records(clinic, course, filters)
     data, name = register_csv(records, columns).encode("utf-8"), _dated_name("register", clinic, "csv", course)
     record_export(current_user, "register_csv", clinic.id if clinic else None, len(records))
@@ -78,7 +78,7 @@ def register_csv_export():
 @bp.route("/manage/register.xlsx")
 @role_required("manager", "admin")
 def register_xlsx_export():
-    clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
+    clinic, course, filters = clinic_in_scope(current_user, request.values.get("clinic", "")), course_in_scope(all_courses()), _register_filters()
     columns, records = _register_records(clinic, course, filters)
     data, name = register_xlsx(records, columns), _dated_name("register", clinic, "xlsx", course)
     record_export(current_user, "register_xlsx", clinic.id if clinic else None, len(records))

@@ -23,6 +23,7 @@ from trainer.security import (
     can_send_password_reset,
     can_set_accommodations,
     can_view_person,
+    clinic_in_scope,
     has_role,
     role_rank,
     role_required,
@@ -76,21 +77,6 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 PER_PAGE = 25
 
 
-def clinic_in_scope() -> Clinic | None:
-    """The manager's own clinic; an admin picks one with ?clinic=ID, or ?clinic=all (None) for the chain."""
-    if has_role(current_user, "admin"):
-        chosen = request.values.get("clinic", "")
-        if chosen == "all":
-            return None
-        clinic_id = int(chosen) if chosen.isdigit() else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1))
-    else:
-        clinic_id = current_user.clinic_id
-    clinic = db.session.get(Clinic, clinic_id) if clinic_id is not None else None
-    if clinic is None or not can_manage_clinic(current_user, clinic.id):
-        abort(404)
-    return clinic
-
-
 def course_in_scope(courses: list[Course]) -> Course:
     slug = request.values.get("course")
     course = next((c for c in courses if c.slug == slug), courses[0] if courses and not slug else None)
@@ -102,7 +88,7 @@ def course_in_scope(courses: list[Course]) -> Course:
 @bp.route("/")
 @role_required("manager", "admin")
 def register():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     courses = all_courses()
     if not courses:
         return render_template("manage/no_courses.html", clinic=clinic)
@@ -137,7 +123,7 @@ def register():
 @bp.route("/assignments", methods=["POST"])
 @role_required("manager", "admin")
 def assign():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:
         abort(404)
     courses = all_courses()
@@ -337,7 +323,7 @@ def person(person_id: int):
 @bp.route("/time-zone", methods=["POST"])
 @role_required("manager", "admin")
 def clinic_time_zone():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None or not ActionForm().validate_on_submit():
         abort(404 if clinic is None else 400)
     try:
@@ -481,7 +467,7 @@ def _invitations_page(clinic: Clinic, form: InviteForm, link: str | None, status
 @bp.route("/invitations", methods=["GET", "POST"])
 @role_required("manager", "admin")
 def invite():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:
         abort(404)
     form = InviteForm()
