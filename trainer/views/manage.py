@@ -35,11 +35,13 @@ from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (
     STATUS_FILTERS,
+    InvalidRegisterFilter,
     all_courses,
     clinic_staff,
     course_progress,
     filter_register,
     paginate,
+    parse_register_filters,
     register_summary,
 )
 from trainer.services.staff import (
@@ -96,10 +98,11 @@ def register():
     staff = clinic_staff(clinic.id if clinic else None)
     rows = course_progress(staff, course)
     summary = register_summary(rows)
-    status = request.args.get("status") if request.args.get("status") in STATUS_FILTERS else None
-    sort = request.args.get("sort") if request.args.get("sort") in ("name", "status", "expiry") else "name"
-    descending = request.args.get("dir") == "desc"
-    shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100], sort=sort, descending=descending)
+    try:
+        filters = parse_register_filters(request.args)
+    except InvalidRegisterFilter as exc:
+        return error_response(400, str(exc))
+    shown = filter_register(rows, **filters)
     practical = register_practical(shown, course)
     practical_filter = request.args.get("practical") if request.args.get("practical") in PRACTICAL_FILTERS else None
     if practical_filter:
@@ -113,7 +116,8 @@ def register():
     assign_form.course.choices = [SelectChoice(c.slug, c.title) for c in courses]
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
-                           summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
+                           summary=summary, chart=chart, page=page, status=filters["status"], sort=filters["sort"],
+                           descending=filters["descending"],
                            statuses=STATUS_FILTERS, assign_form=assign_form, practical=practical,
                            practical_filter=practical_filter, practical_filters=PRACTICAL_FILTERS,
                            today=clock.now().date(), latest_due=latest_due_date(clock.now().date()),
