@@ -383,7 +383,10 @@ def attempts_regrade(module_path, dry_run, actor_email):
         actor = db.session.scalar(select(User).where(User.email == actor_email.strip().lower()))
         if actor is None:
             fail(f"There is no account {actor_email}.")
-    report = regrade_module(actor, module, dry_run=dry_run)
+    try:
+        report = regrade_module(actor, module, dry_run=dry_run)
+    except ServiceError as exc:
+        fail(str(exc))
     for change in report.changes:
         verdict = "" if change.old_passed == change.new_passed else \
             (" (now passes)" if change.new_passed else " (NO LONGER PASSES: review their certificate)")

@@ -71,7 +71,17 @@ def can_take_attempt(user, attempt) -> bool:
     return attempt is not None and attempt.user_id == user.id
 
 
+def is_operator(actor) -> bool:
+    """None stands for the operator at the command line, who may do whatever a command offers."""
+    return actor is None
+
+
 def can_author(user) -> bool:
+    return has_role(user, "trainer", "admin")
+
+
+def can_regrade(user) -> bool:
+    """Regrading follows a corrected question, so it is the trainers' (and admins') call."""
     return has_role(user, "trainer", "admin")
 
 

@@ -14,7 +14,7 @@ from zxcvbn import zxcvbn
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
-from trainer.security import can_administer
+from trainer.security import can_administer, is_operator
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
@@ -95,10 +95,9 @@ def checked_time_zone(name: str) -> str:
     return name
 
 
-def _require_admin(actor) -> None:
-    # None is the operator at the command line.
-    if actor is not None and not can_administer(actor):
-        raise Forbidden("Only an admin can add or rename clinics.")
+def _require_admin(actor, action: str = "add or rename clinics") -> None:
+    if not (is_operator(actor) or can_administer(actor)):
+        raise Forbidden(f"Only an admin can {action}.")
 
 
 def create_clinic(actor, name: str, time_zone: str = "UTC") -> Clinic:
@@ -168,6 +167,7 @@ def find_clinic(name: str) -> Clinic | None:
 
 def create_user(actor, email: str, name: str, password: str, roles: list[str], clinic: Clinic | None) -> User:
     """Add an account with the given roles; learners and managers belong to a clinic."""
+    _require_admin(actor, "create an account with any role")
     email = normalise_email(email)
     name = " ".join(name.split())
     if not name:

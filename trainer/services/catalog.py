@@ -14,6 +14,8 @@ from trainer.banks.records import ParsedQuestion
 from trainer.extensions import db
 from trainer.models import Course, CourseMedia, Module, Question, QuestionVersion
 from trainer.quiz.types import normalise_question
+from trainer.security import can_author, is_operator
+from trainer.services import Forbidden
 from trainer.services.audit import record_event
 
 
@@ -323,6 +325,12 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
     return report
 
 
+def require_bank_importer(actor) -> None:
+    """Course folders and bank files are imported by trainers, admins and the operator at the command line."""
+    if not (is_operator(actor) or can_author(actor)):
+        raise Forbidden("Only trainers and admins can import courses and question banks.")
+
+
 def import_courses(actor, specs: list[CourseSpec], origin: str = "folder",
                    prefer_files: bool = False) -> list[ImportReport]:
     """Import every course in one transaction: either all of them land or none does.
@@ -332,6 +340,7 @@ def import_courses(actor, specs: list[CourseSpec], origin: str = "folder",
     """
     if origin not in ORIGINS:
         raise ValueError(f"unknown origin {origin!r}")
+    require_bank_importer(actor)
     try:
         reports = [_apply_course(spec, origin, prefer_files) for spec in specs]
         for report in reports:

@@ -15,6 +15,8 @@ from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, GradeHistory, Module, Question, QuestionVersion
 from trainer.models.attempts import SUBMITTED
 from trainer.quiz.grading import grade_attempt
+from trainer.security import can_regrade, is_operator
+from trainer.services import Forbidden
 from trainer.services.audit import record_event
 from trainer.services.certificates import issue_certificate_if_complete, lock_certification
 
@@ -58,6 +60,8 @@ def _latest_versions(module: Module) -> dict[int, QuestionVersion]:
 
 def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
     """Grade every submitted attempt of the module against current versions; apply unless dry_run."""
+    if not (is_operator(actor) or can_regrade(actor)):
+        raise Forbidden("Only trainers and admins can regrade attempts.")
     latest = _latest_versions(module)
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.module_id == module.id, Attempt.state == SUBMITTED).order_by(Attempt.id)
