@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Subquery, func, select
 
 from trainer import clock
 from trainer.banks.course_folder import CourseSpec, ModuleSpec
@@ -106,6 +106,21 @@ def totals_line(reports: list[ImportReport]) -> str:
     changed = sum(len(r.changed_keys) + len(r.modules_updated) for r in reports)
     conflicts = sum(len(r.conflicts) for r in reports)
     return f"banks: {changed} changed, {_plural(conflicts, 'conflict')} kept" + (", see above" if conflicts else "")
+
+
+def newest_published_numbers(*conditions: ColumnElement[bool]) -> Subquery:
+    """(question_id, number) of each question's newest published version, the one new attempts draw and
+    regrades grade against (a newer draft waits for review); `conditions` on QuestionVersion narrow it."""
+    return (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
+            .where(QuestionVersion.published_dt.is_not(None), *conditions)
+            .group_by(QuestionVersion.question_id).subquery())
+
+
+def newest_published_versions(*conditions: ColumnElement[bool]) -> dict[int, QuestionVersion]:
+    """question id -> its newest published version (one query); `conditions` on QuestionVersion narrow it."""
+    newest = newest_published_numbers(*conditions)
+    return {v.question_id: v for v in db.session.scalars(select(QuestionVersion).join(
+        newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
 
 
 def _newest_versions(course_id: int) -> dict[int, QuestionVersion]:
