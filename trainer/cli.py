@@ -418,12 +418,14 @@ def notify(base_url):
     from flask import current_app
 
     from trainer import clock
+    from trainer.links import url_builder
     from trainer.services.notifications import send_notifications
 
     try:
-        report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), base_url)
-    except ServiceError as exc:
+        urls = url_builder(base_url)
+    except ValueError as exc:
         fail(str(exc))
+    report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), urls)
     click.echo(report.summary())
     if report.smtp_error:
         fail(f"The mail server refused a message ({report.smtp_error}); unsent messages stay in the outbox and "
