@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
-from trainer.links import external_url
+from trainer.links import external_url, url_builder
 from trainer.models import Attempt, Certificate, Clinic, Course, User
 from trainer.security import (
     ROLE_RANK,
@@ -30,7 +30,6 @@ from trainer.security import (
 )
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.certificates import certificate_state, find_certificate, reinstate_certificate, revoke_certificate
-from trainer.services.mail import deliver
 from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (
@@ -50,6 +49,7 @@ from trainer.services.staff import (
     clinic_invitations,
     create_account,
     end_person_sessions,
+    invitation_link,
     invitation_state,
     invite_staff,
     latest_due_date,
@@ -450,18 +450,6 @@ def reinstate(code: str):
     return redirect(url_for("manage.person", person_id=cert.user_id))
 
 
-def _mail_invitation(clinic: Clinic, invitation, token: str) -> str:
-    """E-mail the invitation link; returns the link (also shown to the manager)."""
-    link = external_url("auth.accept_invitation", token=token)
-    deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
-            subject=f"You are invited to {clinic.name}'s microneedling training",
-            body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
-                 f"training of {clinic.name}. Set your password here (the link works once and expires "
-                 f"in 7 days):\n\n{link}\n",
-            smtp_url=current_app.config.get("SMTP_URL"))
-    return link
-
-
 def _invitations_page(clinic: Clinic, form: InviteForm, link: str | None, status: int = 200):
     invitations = [(i, invitation_state(i)) for i in clinic_invitations(current_user, clinic.id)]
     return render_template("manage/invite.html", form=form, clinic=clinic, link=link, invitations=invitations,
@@ -478,11 +466,13 @@ def invite():
     link = None
     if form.validate_on_submit():
         try:
-            invitation, token = invite_staff(current_user, clinic.id, form.email.data, form.name.data, [form.role.data])
+            invitation, token = invite_staff(current_user, clinic.id, form.email.data, form.name.data,
+                                             [form.role.data], urls=url_builder(),
+                                             smtp_url=current_app.config.get("SMTP_URL"))
         except ServiceError as exc:
             form.email.errors.append(str(exc))
         else:
-            link = _mail_invitation(clinic, invitation, token)
+            link = invitation_link(url_builder(), token)
             flash(f"Invitation sent to {invitation.email}. You can also pass on the link below.", "success")
     return _invitations_page(clinic, form, link, 400 if form.errors else 200)
 
@@ -493,14 +483,15 @@ def resend_invite(invitation_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        invitation, token = resend_invitation(current_user, invitation_id)
+        invitation, token = resend_invitation(current_user, invitation_id, urls=url_builder(),
+                                              smtp_url=current_app.config.get("SMTP_URL"))
     except NotFound:
         abort(404)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("manage.invite"))
     clinic = invitation.clinic
-    link = _mail_invitation(clinic, invitation, token)
+    link = invitation_link(url_builder(), token)
     flash(f"A new link was sent to {invitation.email}; the earlier one no longer works.", "success")
     return _invitations_page(clinic, InviteForm(formdata=None), link)
 
