@@ -7,8 +7,9 @@ import unicodedata
 
 import bcrypt
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from zxcvbn import zxcvbn
 
 from trainer import clock
@@ -158,6 +159,37 @@ def require_open_clinic(clinic: Clinic | None) -> None:
     """New people join only clinics that are not archived."""
     if clinic is not None and clinic.archived_dt is not None:
         raise ServiceError(f"{clinic.name} is archived; restore it at /admin/ before adding people to it.")
+
+
+def get_clinic(clinic_id: int) -> Clinic | None:
+    return db.session.get(Clinic, clinic_id)
+
+
+def clinics_with_headcount() -> list[tuple[Clinic, int]]:
+    """Every clinic by name with how many accounts belong to it (one query)."""
+    return [(clinic, count) for clinic, count in db.session.execute(
+        select(Clinic, func.count(User.id)).outerjoin(User, User.clinic_id == Clinic.id)
+        .group_by(Clinic.id).order_by(Clinic.name))]
+
+
+def all_clinics() -> list[Clinic]:
+    return list(db.session.scalars(select(Clinic).order_by(Clinic.name)))
+
+
+def clinics_taking_people(keeping: int | None = None) -> list[Clinic]:
+    """Clinics by name that take new people (not archived), and the clinic `keeping` even if archived:
+    a person already in it keeps it on their form."""
+    return list(db.session.scalars(select(Clinic).where(
+        Clinic.archived_dt.is_(None) | (Clinic.id == (keeping if keeping is not None else -1))).order_by(Clinic.name)))
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def all_accounts() -> list[User]:
+    """Every account by name, with its clinic."""
+    return list(db.session.scalars(select(User).options(selectinload(User.clinic)).order_by(User.name)))
 
 
 def find_clinic(name: str) -> Clinic | None:

@@ -108,6 +108,17 @@ def totals_line(reports: list[ImportReport]) -> str:
     return f"banks: {changed} changed, {_plural(conflicts, 'conflict')} kept" + (", see above" if conflicts else "")
 
 
+def find_active_module(course_slug: str, module_slug: str) -> Module | None:
+    """The module at this address, unless it was retired."""
+    return db.session.scalar(select(Module).join(Course).where(
+        Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False)))
+
+
+def find_course_media(course_slug: str, name: str) -> CourseMedia | None:
+    return db.session.scalar(select(CourseMedia).join(Course, Course.id == CourseMedia.course_id)
+                             .where(Course.slug == course_slug, CourseMedia.name == name))
+
+
 def newest_published_numbers(*conditions: ColumnElement[bool]) -> Subquery:
     """(question_id, number) of each question's newest published version, the one new attempts draw and
     regrades grade against (a newer draft waits for review); `conditions` on QuestionVersion narrow it."""

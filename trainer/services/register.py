@@ -10,6 +10,7 @@ from datetime import datetime, time
 from typing import TypedDict
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from trainer import clock
 from trainer.certification.status import (
@@ -26,7 +27,7 @@ from trainer.certification.status import (
     module_status,
 )
 from trainer.extensions import db
-from trainer.models import Assignment, Attempt, Certificate, Course, User
+from trainer.models import Assignment, Attempt, Certificate, Course, Module, User
 from trainer.models.attempts import OPEN, SUBMITTED
 from trainer.services import ServiceError
 
@@ -262,3 +263,31 @@ def clinic_staff(clinic_id: int | None) -> list[User]:
 def all_courses() -> list[Course]:
     return list(db.session.scalars(select(Course).order_by(Course.title)))
 
+
+
+# --- one person's attempts and certificates ----------------------------------------------------
+
+def open_attempts_of(user: User) -> list[Attempt]:
+    """The person's attempts still in progress, oldest first, with their modules."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.state == OPEN)
+        .options(selectinload(Attempt.module)).order_by(Attempt.started_dt)))
+
+
+def submitted_attempts_of(user: User, module: Module) -> list[Attempt]:
+    """The person's submitted attempts at a module, newest first."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == SUBMITTED)
+        .order_by(Attempt.number.desc())))
+
+
+def attempts_of(user: User) -> list[Attempt]:
+    """Every attempt of the person, newest first."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id).order_by(Attempt.started_dt.desc())))
+
+
+def certificates_of(user: User) -> list[Certificate]:
+    """Every certificate of the person (superseded and revoked ones too), newest first."""
+    return list(db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_dt.desc())))

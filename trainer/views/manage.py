@@ -6,14 +6,13 @@ import base64
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
 from trainer.links import external_url, url_builder
-from trainer.models import Attempt, Certificate, Clinic, Course, User
+from trainer.models import Clinic, Course, User
 from trainer.security import (
     ROLE_RANK,
     can_change_account,
@@ -29,6 +28,7 @@ from trainer.security import (
     role_required,
 )
 from trainer.services import Forbidden, NotFound, ServiceError
+from trainer.services.accounts import all_clinics, clinics_taking_people, get_clinic, get_user
 from trainer.services.certificates import certificate_state, find_certificate, reinstate_certificate, revoke_certificate
 from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
@@ -36,6 +36,8 @@ from trainer.services.register import (
     STATUS_FILTERS,
     InvalidRegisterFilter,
     all_courses,
+    attempts_of,
+    certificates_of,
     clinic_staff,
     course_progress,
     filter_register,
@@ -114,7 +116,7 @@ def register():
                              ("Failed", summary.failed), ("Not started", summary.not_started)], "Staff by status")
     assign_form = AssignForm(course=course.slug)
     assign_form.course.choices = [SelectChoice(c.slug, c.title) for c in courses]
-    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
+    clinics = all_clinics() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
                            summary=summary, chart=chart, page=page, status=filters["status"], sort=filters["sort"],
                            descending=filters["descending"],
@@ -157,7 +159,7 @@ def assign():
 
 
 def _person_or_404(person_id: int) -> User:
-    person = db.session.get(User, person_id)
+    person = get_user(person_id)
     if person is None or not can_view_person(current_user, person):
         abort(404)
     return person
@@ -169,9 +171,7 @@ def _account_form(**data) -> AccountForm:
     if has_role(current_user, "admin"):
         # Archived clinics take no one new; a person already in one keeps it on the form.
         current = data.get("clinic")
-        clinics = db.session.scalars(select(Clinic).where(
-            (Clinic.archived_dt.is_(None)) | (Clinic.id == (int(current) if current and current.isdigit() else -1)))
-            .order_by(Clinic.name)).all()
+        clinics = clinics_taking_people(int(current) if current and current.isdigit() else None)
         form.clinic.choices = [("", "No clinic (chain-wide trainers, assessors and admins)")] + [
             (str(c.id), c.name) for c in clinics]
     else:
@@ -183,7 +183,7 @@ def _account_form(**data) -> AccountForm:
 
 def _chosen_clinic(form: AccountForm) -> Clinic | None:
     chosen = form.clinic.data or ""
-    return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
+    return get_clinic(int(chosen)) if chosen.isdigit() else None
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -212,8 +212,8 @@ def _import_clinic() -> Clinic | None:
     """A manager imports into their own clinic; an admin into the clinic chosen (rows may name others)."""
     if has_role(current_user, "admin"):
         chosen = request.values.get("clinic", "")
-        return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
-    return db.session.get(Clinic, current_user.clinic_id) if current_user.clinic_id else None
+        return get_clinic(int(chosen)) if chosen.isdigit() else None
+    return get_clinic(current_user.clinic_id) if current_user.clinic_id else None
 
 
 @bp.route("/people/import", methods=["GET", "POST"])
@@ -251,7 +251,7 @@ def confirm_import():
         upload = _import_signer().loads(request.form.get("payload", ""))
     except BadSignature:
         abort(400)
-    clinic = db.session.get(Clinic, upload["c"]) if upload.get("c") else None
+    clinic = get_clinic(upload["c"]) if upload.get("c") else None
     if clinic is not None and not can_manage_clinic(current_user, clinic.id):
         abort(404)
     try:
@@ -302,12 +302,7 @@ def edit_person(person_id: int):
 @role_required("manager", "admin", "trainer")
 def person(person_id: int):
     person = _person_or_404(person_id)
-    attempts = db.session.scalars(
-        select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_dt.desc())
-    ).all()
-    certificates = db.session.scalars(
-        select(Certificate).where(Certificate.user_id == person.id).order_by(Certificate.issued_dt.desc())
-    ).all()
+    attempts, certificates = attempts_of(person), certificates_of(person)
     progress = [course_progress([person], course)[0] for course in all_courses()]
     accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}", extra_attempts=person.extra_attempts)
     return render_template(
