@@ -52,13 +52,11 @@ def day_in_words(day: date) -> str:
 
 def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
     """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
-    body = (f"Hello {person.name},\n\n{actor.name if actor is not None else 'An administrator'} assigned you the course \"{course.title}\", due "
-            f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
-                                           "Sign in to Trainer and open \"My training\".\n"))
+    subject, body = compose_email("assignment", person=person, course=course, due=day_in_words(due),
+                                  assigner=actor.name if actor is not None else "An administrator", home_url=home_url)
     return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
                          dedupe_key=f"assignment:{person.id}:{course.id}:{due.isoformat()}",
-                         subject=f"Training assigned: {course.title}, due {day_in_words(due)}", body=body,
-                         created_dt=clock.now())
+                         subject=subject, body=body, created_dt=clock.now())
 
 
 def check_due_date(due: date) -> None:
