@@ -383,7 +383,10 @@ def attempts_regrade(module_path, dry_run, actor_email):
         actor = db.session.scalar(select(User).where(User.email == actor_email.strip().lower()))
         if actor is None:
             fail(f"There is no account {actor_email}.")
-    report = regrade_module(actor, module, dry_run=dry_run)
+    try:
+        report = regrade_module(actor, module, dry_run=dry_run)
+    except ServiceError as exc:
+        fail(str(exc))
     for change in report.changes:
         verdict = "" if change.old_passed == change.new_passed else \
             (" (now passes)" if change.new_passed else " (NO LONGER PASSES: review their certificate)")
@@ -415,12 +418,14 @@ def notify(base_url):
     from flask import current_app
 
     from trainer import clock
+    from trainer.links import url_builder
     from trainer.services.notifications import send_notifications
 
     try:
-        report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), base_url)
-    except ServiceError as exc:
+        urls = url_builder(base_url)
+    except ValueError as exc:
         fail(str(exc))
+    report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), urls)
     click.echo(report.summary())
     if report.smtp_error:
         fail(f"The mail server refused a message ({report.smtp_error}); unsent messages stay in the outbox and "

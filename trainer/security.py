@@ -9,6 +9,10 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from trainer.extensions import db
+from trainer.models import Clinic
 
 
 def has_role(user, *roles: str) -> bool:
@@ -35,6 +39,22 @@ def can_manage_clinic(user, clinic_id: int | None) -> bool:
     return has_role(user, "manager") and clinic_id is not None and user.clinic_id == clinic_id
 
 
+def clinic_in_scope(user, requested: str = "") -> Clinic | None:
+    """The clinic whose people `user` works on: a manager's own; an admin's pick (`requested` is a
+    clinic id, "all" for the whole chain (None), or nothing for the first clinic by name). 404 otherwise."""
+    if has_role(user, "admin"):
+        if requested == "all":
+            return None
+        clinic_id = (int(requested) if requested.isdigit()
+                     else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1)))
+    else:
+        clinic_id = user.clinic_id
+    clinic = db.session.get(Clinic, clinic_id) if clinic_id is not None else None
+    if clinic is None or not can_manage_clinic(user, clinic.id):
+        abort(404)
+    return clinic
+
+
 def can_view_person(viewer, person) -> bool:
     """A person sees themself; a manager their own clinic's staff; trainers and admins everyone."""
     if person is None:
@@ -51,7 +71,17 @@ def can_take_attempt(user, attempt) -> bool:
     return attempt is not None and attempt.user_id == user.id
 
 
+def is_operator(actor) -> bool:
+    """None stands for the operator at the command line, who may do whatever a command offers."""
+    return actor is None
+
+
 def can_author(user) -> bool:
+    return has_role(user, "trainer", "admin")
+
+
+def can_regrade(user) -> bool:
+    """Regrading follows a corrected question, so it is the trainers' (and admins') call."""
     return has_role(user, "trainer", "admin")
 
 

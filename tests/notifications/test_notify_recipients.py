@@ -9,6 +9,7 @@ from tests.conftest import TINY_COURSE
 from tests.factories import import_course, make_clinic, make_user
 from trainer import clock
 from trainer.extensions import db
+from trainer.links import url_builder
 from trainer.models import Assignment, AuditEvent, Certificate, OutboxMessage
 from trainer.services.notifications import send_notifications
 
@@ -91,7 +92,7 @@ def expected_first_run_keys(world) -> dict[str, tuple[str, str]]:
 
 
 def test_each_person_gets_exactly_the_messages_their_records_call_for(world):
-    report = send_notifications(NOW, None, BASE_URL)
+    report = send_notifications(NOW, None, url_builder(BASE_URL))
     sent = outbox()
     assert {key: (m.kind, m.recipient_email) for key, m in sent.items()} == expected_first_run_keys(world)
     assert report.sent == {"expiry-reminder": 3, "expiry-notice": 1, "overdue": 1, "manager-digest": 2}
@@ -99,7 +100,7 @@ def test_each_person_gets_exactly_the_messages_their_records_call_for(world):
 
 
 def test_deactivated_people_get_nothing_and_are_left_out_of_digests(world):
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     p = world["people"]
     recipients = {m.recipient_id for m in outbox().values()}
     assert p["gone"].id not in recipients and p["gone_manager"].id not in recipients
@@ -108,12 +109,12 @@ def test_deactivated_people_get_nothing_and_are_left_out_of_digests(world):
 
 
 def test_a_quiet_clinic_manager_gets_no_digest(world):
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     assert world["people"]["quiet_manager"].id not in {m.recipient_id for m in outbox().values()}
 
 
 def test_manager_digest_lists_only_their_own_clinics_expiring_and_overdue_people(world):
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     p = world["people"]
     north = outbox()[f"digest:user:{p['manager'].id}:2026-W10"].body
     for listed in ("soon", "final", "late"):
@@ -127,7 +128,7 @@ def test_manager_digest_lists_only_their_own_clinics_expiring_and_overdue_people
 
 
 def test_bodies_say_what_to_do_with_links_into_the_app(world):
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     sent, certs, late = outbox(), world["certs"], world["assignments"]["late"]
     reminder = sent[f"expiry:cert:{certs['soon'].id}:60d"]
     assert reminder.subject == "Your Tiny Course certificate expires on 2026-04-18"
@@ -141,10 +142,10 @@ def test_bodies_say_what_to_do_with_links_into_the_app(world):
 
 
 def test_a_second_run_sends_nothing(world):
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     count = db.session.scalar(select(func.count()).select_from(OutboxMessage))
     events = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "notifications.send"))
-    report = send_notifications(NOW, None, BASE_URL)
+    report = send_notifications(NOW, None, url_builder(BASE_URL))
     assert report.total_sent == 0 and report.already_sent == count == 7
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == count
     assert events == 1 and db.session.scalar(
@@ -152,11 +153,11 @@ def test_a_second_run_sends_nothing(world):
 
 
 def test_each_threshold_and_each_week_brings_one_new_message(world):
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     first = set(outbox())
     later = NOW + timedelta(days=40)  # soon: 5 days left; final and south: expired; six weeks on
     clock.freeze(later)
-    send_notifications(later, None, BASE_URL)
+    send_notifications(later, None, url_builder(BASE_URL))
     certs, p, not_due = world["certs"], world["people"], world["assignments"]["not_due"]
     week = "2026-W16"
     assert later.isocalendar()[:2] == (2026, 16)
@@ -166,12 +167,12 @@ def test_each_threshold_and_each_week_brings_one_new_message(world):
         f"overdue:assignment:{not_due.id}:{not_due.due_date.isoformat()}",  # its due date has passed meanwhile
         f"digest:user:{p['manager'].id}:{week}",  # South's only certificate has expired: nothing to report there
     }
-    assert send_notifications(later, None, BASE_URL).total_sent == 0
+    assert send_notifications(later, None, url_builder(BASE_URL)).total_sent == 0
 
 
 def test_first_reminder_close_to_expiry_is_only_the_most_urgent_one(world):
     """A certificate found 5 days before expiry gets the 7-day reminder, not the 60-day one as well."""
-    send_notifications(NOW, None, BASE_URL)
+    send_notifications(NOW, None, url_builder(BASE_URL))
     final = world["certs"]["final"].id
     assert f"expiry:cert:{final}:7d" in outbox() and f"expiry:cert:{final}:60d" not in outbox()
 
@@ -200,3 +201,16 @@ def test_cli_refuses_a_base_url_that_is_not_one(world, runner):
     result = runner.invoke(args=["notify", "--base-url", "training.example.org"])
     assert result.exit_code == 1 and "is not a base URL" in result.output and "Traceback" not in result.output
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_links_in_messages_come_from_the_url_builder_passed_in(world):
+    asked: list[str] = []
+
+    def elsewhere(endpoint: str, **values) -> str:
+        asked.append(endpoint)
+        return f"https://elsewhere.example/{endpoint}"
+
+    send_notifications(NOW, None, elsewhere)
+    bodies = [m.body for m in outbox().values()]
+    assert asked and all("https://elsewhere.example/" in body for body in bodies)
+    assert not any(BASE_URL in body for body in bodies)

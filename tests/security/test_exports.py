@@ -4,7 +4,8 @@ import io
 
 import pytest
 
-from trainer.services.exports import defuse_formula, register_csv
+from trainer.services.exports import register_csv
+from trainer.spreadsheet_cells import defuse_formula
 
 TRICKY = ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", "x;=1+1", "x; =1+1", "x|=1", "x,=1", "x\t=1", "x;@A1"]
 

@@ -42,6 +42,7 @@ import csv
 import io
 
 from trainer.banks.records import BankProblem, ParsedQuestion
+from trainer.spreadsheet_cells import starts_formula
 
 MAX_ITEMS = 8
 TYPES = ("single", "multiple", "true_false", "matching", "ordering", "short_answer")
@@ -75,22 +76,21 @@ _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, 
              "oui": True, "non": False, "verdadero": True, "falso": False, "sí": True, "si": True,
              "vero": True, "waar": True, "onwaar": False, "nee": False, "verdadeiro": True, "sim": True,
              "não": False, "nao": False}
-# A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 # --- cells -------------------------------------------------------------------------------
 
 def _guard_cell(value: str) -> str:
-    """Keep a spreadsheet from running a text as a formula ("'" is removed on reading)."""
-    return "'" + value if value.startswith(_FORMULA_STARTS + ("'",)) else value
+    """Keep a spreadsheet from running a text as a formula ("'" is removed on reading, so unlike an
+    export's defuse_formula the guard is only at the start: the file must read back exactly)."""
+    return "'" + value if starts_formula(value) or value.startswith("'") else value
 
 
 def _read_cell(value: str) -> str:
-    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS + ("'",)):
-        return value[1:]
-    return value
+    # The writer's guard comes off before spacing is tidied: it may stand before a tab or a line break.
+    if value.startswith("'") and (starts_formula(value[1:]) or value[1:].startswith("'")):
+        value = value[1:]
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _delimiter(text: str) -> str:

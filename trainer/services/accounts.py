@@ -7,14 +7,15 @@ import unicodedata
 
 import bcrypt
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from zxcvbn import zxcvbn
 
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
-from trainer.security import can_administer
+from trainer.security import can_administer, is_operator
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
@@ -95,10 +96,9 @@ def checked_time_zone(name: str) -> str:
     return name
 
 
-def _require_admin(actor) -> None:
-    # None is the operator at the command line.
-    if actor is not None and not can_administer(actor):
-        raise Forbidden("Only an admin can add or rename clinics.")
+def _require_admin(actor, action: str = "add or rename clinics") -> None:
+    if not (is_operator(actor) or can_administer(actor)):
+        raise Forbidden(f"Only an admin can {action}.")
 
 
 def create_clinic(actor, name: str, time_zone: str = "UTC") -> Clinic:
@@ -161,6 +161,37 @@ def require_open_clinic(clinic: Clinic | None) -> None:
         raise ServiceError(f"{clinic.name} is archived; restore it at /admin/ before adding people to it.")
 
 
+def get_clinic(clinic_id: int) -> Clinic | None:
+    return db.session.get(Clinic, clinic_id)
+
+
+def clinics_with_headcount() -> list[tuple[Clinic, int]]:
+    """Every clinic by name with how many accounts belong to it (one query)."""
+    return [(clinic, count) for clinic, count in db.session.execute(
+        select(Clinic, func.count(User.id)).outerjoin(User, User.clinic_id == Clinic.id)
+        .group_by(Clinic.id).order_by(Clinic.name))]
+
+
+def all_clinics() -> list[Clinic]:
+    return list(db.session.scalars(select(Clinic).order_by(Clinic.name)))
+
+
+def clinics_taking_people(keeping: int | None = None) -> list[Clinic]:
+    """Clinics by name that take new people (not archived), and the clinic `keeping` even if archived:
+    a person already in it keeps it on their form."""
+    return list(db.session.scalars(select(Clinic).where(
+        Clinic.archived_dt.is_(None) | (Clinic.id == (keeping if keeping is not None else -1))).order_by(Clinic.name)))
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def all_accounts() -> list[User]:
+    """Every account by name, with its clinic."""
+    return list(db.session.scalars(select(User).options(selectinload(User.clinic)).order_by(User.name)))
+
+
 def find_clinic(name: str) -> Clinic | None:
     """The clinic with this name as a person would type it (any case, accents composed or not)."""
     return db.session.scalar(select(Clinic).where(Clinic.name_key == clinic_name_key(name or "")))
@@ -168,6 +199,7 @@ def find_clinic(name: str) -> Clinic | None:
 
 def create_user(actor, email: str, name: str, password: str, roles: list[str], clinic: Clinic | None) -> User:
     """Add an account with the given roles; learners and managers belong to a clinic."""
+    _require_admin(actor, "create an account with any role")
     email = normalise_email(email)
     name = " ".join(name.split())
     if not name:

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import json
 import os
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from trainer import clock
 from trainer.extensions import db
-from trainer.models import AuditEvent
+from trainer.models import AuditEvent, User
 
 GENESIS_HASH = "0" * 64
 
@@ -90,3 +92,50 @@ def first_broken_event() -> tuple[int, str] | None:
             return event.id, "this entry was altered"
         prev = event.entry_hash
     return None
+
+
+# --- reading the trail -------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass
+class AuditFilters:
+    action: str | None = None
+    #: Part of the actor's email address.
+    actor: str | None = None
+    #: First and last day (UTC), both included.
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilters:
+        return cls(action=args.get("action") or None, actor=(args.get("actor") or "").strip().lower() or None,
+                   since=args.get("since", type=date.fromisoformat), until=args.get("until", type=date.fromisoformat))
+
+    def query_args(self) -> dict:
+        """The filters as URL parameters, so page links keep them."""
+        return {key: str(value) for key, value in asdict(self).items() if value}
+
+
+def audit_events_page(filters: AuditFilters, page: int, per_page: int = AUDIT_PAGE_SIZE):
+    """Events newest first, one page, with their actors: a count, a page and one actor query."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.actor:
+        query = query.where(AuditEvent.actor_id.in_(
+            select(User.id).where(User.email.contains(filters.actor, autoescape=True))))
+    if filters.since:
+        query = query.where(AuditEvent.occurred_dt >= datetime.combine(filters.since, time.min))
+    if filters.until:
+        query = query.where(AuditEvent.occurred_dt < datetime.combine(filters.until + timedelta(days=1), time.min))
+    events = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    actor_ids = {e.actor_id for e in events.items if e.actor_id is not None}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    return events, actors
+
+
+def audit_actions() -> list[str]:
+    """Every action the trail holds, for the filter's choices."""
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

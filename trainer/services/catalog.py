@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Subquery, func, select
 
 from trainer import clock
 from trainer.banks.course_folder import CourseSpec, ModuleSpec
@@ -14,6 +14,8 @@ from trainer.banks.records import ParsedQuestion
 from trainer.extensions import db
 from trainer.models import Course, CourseMedia, Module, Question, QuestionVersion
 from trainer.quiz.types import normalise_question
+from trainer.security import can_author, is_operator
+from trainer.services import Forbidden
 from trainer.services.audit import record_event
 
 
@@ -104,6 +106,32 @@ def totals_line(reports: list[ImportReport]) -> str:
     changed = sum(len(r.changed_keys) + len(r.modules_updated) for r in reports)
     conflicts = sum(len(r.conflicts) for r in reports)
     return f"banks: {changed} changed, {_plural(conflicts, 'conflict')} kept" + (", see above" if conflicts else "")
+
+
+def find_active_module(course_slug: str, module_slug: str) -> Module | None:
+    """The module at this address, unless it was retired."""
+    return db.session.scalar(select(Module).join(Course).where(
+        Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False)))
+
+
+def find_course_media(course_slug: str, name: str) -> CourseMedia | None:
+    return db.session.scalar(select(CourseMedia).join(Course, Course.id == CourseMedia.course_id)
+                             .where(Course.slug == course_slug, CourseMedia.name == name))
+
+
+def newest_published_numbers(*conditions: ColumnElement[bool]) -> Subquery:
+    """(question_id, number) of each question's newest published version, the one new attempts draw and
+    regrades grade against (a newer draft waits for review); `conditions` on QuestionVersion narrow it."""
+    return (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
+            .where(QuestionVersion.published_dt.is_not(None), *conditions)
+            .group_by(QuestionVersion.question_id).subquery())
+
+
+def newest_published_versions(*conditions: ColumnElement[bool]) -> dict[int, QuestionVersion]:
+    """question id -> its newest published version (one query); `conditions` on QuestionVersion narrow it."""
+    newest = newest_published_numbers(*conditions)
+    return {v.question_id: v for v in db.session.scalars(select(QuestionVersion).join(
+        newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
 
 
 def _newest_versions(course_id: int) -> dict[int, QuestionVersion]:
@@ -323,6 +351,12 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
     return report
 
 
+def require_bank_importer(actor) -> None:
+    """Course folders and bank files are imported by trainers, admins and the operator at the command line."""
+    if not (is_operator(actor) or can_author(actor)):
+        raise Forbidden("Only trainers and admins can import courses and question banks.")
+
+
 def import_courses(actor, specs: list[CourseSpec], origin: str = "folder",
                    prefer_files: bool = False) -> list[ImportReport]:
     """Import every course in one transaction: either all of them land or none does.
@@ -332,6 +366,7 @@ def import_courses(actor, specs: list[CourseSpec], origin: str = "folder",
     """
     if origin not in ORIGINS:
         raise ValueError(f"unknown origin {origin!r}")
+    require_bank_importer(actor)
     try:
         reports = [_apply_course(spec, origin, prefer_files) for spec in specs]
         for report in reports:

@@ -25,11 +25,8 @@ from trainer.extensions import db
 from trainer.models import Certificate, User
 from trainer.services.audit import record_event
 from trainer.services.practical import signoff_facts, signoff_sentence
+from trainer.spreadsheet_cells import defuse_formula, starts_formula
 
-#: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# A spreadsheet that splits on ";" (or "|", or a tab) starts a new cell after it: "x;=1+1" holds a formula too.
-_TRIGGER_AFTER_SEPARATOR = re.compile(r"[,;|\t]\s*[=+\-@\t\r]")
 DATE_FORMAT = "yyyy-mm-dd"
 _NOT_IN_FILE_NAME = re.compile(r"[^a-z0-9]+")
 
@@ -134,17 +131,6 @@ def _csv_value(value) -> str:
     return defuse_formula(str(value))
 
 
-def defuse_formula(text: str) -> str:
-    """Text no spreadsheet runs as a formula, for every export of text to CSV or XLSX.
-
-    A leading apostrophe marks the cell as text; a formula start after a separator gets one too,
-    so a reader that splits the cell there still finds only text.
-    """
-    if _TRIGGER_AFTER_SEPARATOR.search(text):
-        text = _TRIGGER_AFTER_SEPARATOR.sub(lambda m: m.group(0)[:-1] + "'" + m.group(0)[-1], text)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
 def spreadsheet_csv_writer(out):
     """A CSV writer for exports: every cell quoted, so no separator inside a cell starts a new one."""
     return csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
@@ -163,5 +149,5 @@ def _set_xlsx_value(cell, value) -> None:
         # openpyxl reads a string starting with "=" as a formula; store every text as text, and let
         # Excel keep it text even when someone edits the cell.
         cell.data_type = "s"
-        if text.startswith(FORMULA_TRIGGERS):
+        if starts_formula(text):
             cell.quotePrefix = True

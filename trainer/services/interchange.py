@@ -34,7 +34,7 @@ from trainer.quiz.types import validate_question
 from trainer.services import NotFound
 from trainer.services.attempts import current_versions
 from trainer.services.audit import record_event
-from trainer.services.catalog import ImportReport, apply_question
+from trainer.services.catalog import ImportReport, apply_question, require_bank_importer
 
 READERS = {"gift": parse_gift, "csv": parse_csv, "yaml": parse_bank, "moodlexml": parse_moodle_xml}
 WRITERS = {"gift": (gift_unsupported, write_gift), "csv": (csv_unsupported, write_csv),
@@ -188,6 +188,7 @@ def import_bank_file(actor, module: Module, read: BankRead | list[ParsedQuestion
     """Add or update these questions in one module in one transaction (others in the module stay).
 
     Questions missing what the course requires become drafts that need review."""
+    require_bank_importer(actor)
     if not isinstance(read, BankRead):
         read = BankRead(list(read))
     questions = read.questions

@@ -25,12 +25,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from trainer.analysis.item_statistics import GradedAttempt, ItemResponse, QuestionInfo, QuizAnalysis, analyse_quiz
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import SUBMITTED
+from trainer.services.catalog import newest_published_versions
 
 #: A question is flagged only once this many attempts have seen it; fewer say little.
 MIN_ATTEMPTS_FOR_FLAGS = 10
@@ -140,13 +141,7 @@ def _selected_attempts(module: Module, selection: AttemptSelection):
 def _newest_published_versions(question_ids: list[int]) -> dict[int, QuestionVersion]:
     if not question_ids:
         return {}
-    newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-              .where(QuestionVersion.published_dt.is_not(None), QuestionVersion.question_id.in_(question_ids))
-              .group_by(QuestionVersion.question_id).subquery())
-    return {v.question_id: v for v in db.session.scalars(
-        select(QuestionVersion).join(newest, (newest.c.question_id == QuestionVersion.question_id)
-                                     & (newest.c.number == QuestionVersion.number))
-    )}
+    return newest_published_versions(QuestionVersion.question_id.in_(question_ids))
 
 
 def _choice_texts(content: dict) -> list[str]:

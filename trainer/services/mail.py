@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +35,34 @@ def _send_smtp(smtp_url: str, message: OutboxMessage) -> None:
         smtp.send_message(email)
 
 
+def compose_email(name: str, **context) -> tuple[str, str]:
+    """The subject and body of `templates/email/<name>.txt`, whose first line is `Subject: ...`."""
+    first_line, _, body = render_template(f"email/{name}.txt", **context).partition("\n")
+    if not first_line.startswith("Subject: "):
+        raise ValueError(f"email/{name}.txt must start with a 'Subject: ' line")
+    return first_line.removeprefix("Subject: ").strip(), body.lstrip("\n").rstrip("\n") + "\n"
+
+
+def queue_message(*, recipient_email: str, subject: str, body: str, kind: str, dedupe_key: str,
+                  recipient_id: int | None = None) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction; once committed, send_queued hands it on."""
+    message = OutboxMessage(recipient_id=recipient_id, recipient_email=recipient_email, kind=kind,
+                            dedupe_key=dedupe_key, subject=subject, body=body, created_dt=clock.now())
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def send_queued(message: OutboxMessage, smtp_url: str | None) -> None:
+    """Hand a committed outbox message to SMTP and mark it sent (without SMTP_URL it stays in the outbox).
+
+    Raises OSError when the server refuses; the message stays unsent, for send_unsent to retry."""
+    if smtp_url:
+        _send_smtp(smtp_url, message)
+        message.sent_dt = clock.now()
+        db.session.commit()
+
+
 def deliver(*, recipient_email: str, subject: str, body: str, kind: str, dedupe_key: str,
             recipient_id: int | None = None, smtp_url: str | None = None) -> OutboxMessage | None:
     """Record and send a message once per dedupe_key; None if it was already delivered before.
@@ -43,18 +72,14 @@ def deliver(*, recipient_email: str, subject: str, body: str, kind: str, dedupe_
     """
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
-    message = OutboxMessage(recipient_id=recipient_id, recipient_email=recipient_email, kind=kind,
-                            dedupe_key=dedupe_key, subject=subject, body=body, created_dt=clock.now())
-    db.session.add(message)
     try:
+        message = queue_message(recipient_email=recipient_email, subject=subject, body=body, kind=kind,
+                                dedupe_key=dedupe_key, recipient_id=recipient_id)
         db.session.commit()
     except IntegrityError:  # another process delivered the same message just now
         db.session.rollback()
         return None
-    if smtp_url:
-        _send_smtp(smtp_url, message)
-        message.sent_dt = clock.now()
-        db.session.commit()
+    send_queued(message, smtp_url)
     return message
 
 

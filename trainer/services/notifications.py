@@ -13,9 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from trainer.certification.status import CERTIFIED, EXPIRED, EXPIRING
 from trainer.extensions import db
-from trainer.links import base_url_problem, external_url
+from trainer.links import UrlBuilder
 from trainer.models import OutboxMessage, User
-from trainer.services import ServiceError
 from trainer.services.audit import record_event
 from trainer.services.mail import deliver, send_unsent
 from trainer.services.register import CourseProgress, all_courses, course_progress
@@ -67,19 +66,6 @@ class NotificationReport:
                 + (f"; {self.resent} earlier unsent message(s) sent now." if self.resent else "."))
 
 
-class _UrlBuilder:
-    """Absolute links into the app under a given base URL (the CLI has no request to take it from)."""
-
-    def __init__(self, base_url: str | None):
-        problem = base_url_problem(base_url) if base_url else None
-        if problem:
-            raise ServiceError(problem)
-        self._base_url = base_url
-
-    def __call__(self, endpoint: str, **values) -> str:
-        return external_url(endpoint, self._base_url, **values)
-
-
 def _day(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d")
 
@@ -99,7 +85,7 @@ def expiry_threshold(row: CourseProgress, now: datetime) -> int | None:
     return min(reached) if reached else None
 
 
-def _expiry_message(row: CourseProgress, threshold: int, url: _UrlBuilder) -> PlannedMessage:
+def _expiry_message(row: CourseProgress, threshold: int, url: UrlBuilder) -> PlannedMessage:
     person, course, cert = row.person, row.course, row.certificate
     key = f"expiry:cert:{cert.id}:{threshold}d"
     sign_in = url("learn.home")
@@ -121,7 +107,7 @@ def _expiry_message(row: CourseProgress, threshold: int, url: _UrlBuilder) -> Pl
         f"Your current certificate: {url('learn.certificate', code=cert.code)}\n")
 
 
-def _overdue_message(row: CourseProgress, url: _UrlBuilder) -> PlannedMessage:
+def _overdue_message(row: CourseProgress, url: UrlBuilder) -> PlannedMessage:
     person, course, due = row.person, row.course, row.assignment.due_date
     return PlannedMessage(
         OVERDUE, f"overdue:assignment:{row.assignment.id}:{due.isoformat()}", person.id, person.email,
@@ -138,7 +124,7 @@ def _expiring_soon(row: CourseProgress) -> bool:
             and row.days_to_expiry < DIGEST_HORIZON_DAYS)
 
 
-def _digest_message(manager: User, rows: list[CourseProgress], week: str, url: _UrlBuilder) -> PlannedMessage | None:
+def _digest_message(manager: User, rows: list[CourseProgress], week: str, url: UrlBuilder) -> PlannedMessage | None:
     """One manager's weekly summary of their clinic's expiring and overdue people; None when all is well."""
     expiring = sorted((r for r in rows if _expiring_soon(r)), key=lambda r: (r.days_to_expiry, r.person.name))
     overdue = sorted((r for r in rows if r.overdue), key=lambda r: (r.assignment.due_date, r.person.name))
@@ -168,9 +154,9 @@ def _iso_week(now: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def plan_notifications(now: datetime, base_url: str) -> list[PlannedMessage]:
-    """Every message the records call for at `now`, whether or not an earlier run sent it already."""
-    url = _UrlBuilder(base_url)
+def plan_notifications(now: datetime, url: UrlBuilder) -> list[PlannedMessage]:
+    """Every message the records call for at `now`, whether or not an earlier run sent it already;
+    `url` builds the links in them (links.url_builder)."""
     # Deactivated people get nothing and are left out of their manager's digest too.
     people = list(db.session.scalars(
         select(User).options(joinedload(User.clinic)).where(User.is_enabled.is_(True)).order_by(User.id)))
@@ -194,7 +180,7 @@ def plan_notifications(now: datetime, base_url: str) -> list[PlannedMessage]:
     return planned
 
 
-def send_notifications(now: datetime, smtp_url: str | None, base_url: str) -> NotificationReport:
+def send_notifications(now: datetime, smtp_url: str | None, url: UrlBuilder) -> NotificationReport:
     """Deliver every planned message not delivered before; stop at the first message SMTP refuses."""
     report = NotificationReport(via_smtp=bool(smtp_url))
     if smtp_url:
@@ -204,7 +190,7 @@ def send_notifications(now: datetime, smtp_url: str | None, base_url: str) -> No
             db.session.rollback()
             report.smtp_error = str(exc) or type(exc).__name__
             return report
-    for message in plan_notifications(now, base_url):
+    for message in plan_notifications(now, url):
         try:
             delivered = deliver(recipient_email=message.recipient_email, subject=message.subject, body=message.body,
                                 kind=message.kind, dedupe_key=message.dedupe_key,

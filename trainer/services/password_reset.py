@@ -22,7 +22,7 @@ from trainer.security import can_manage_clinic, can_send_password_reset
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.accounts import hash_password, normalise_email, password_problem
 from trainer.services.audit import record_event
-from trainer.services.mail import deliver
+from trainer.services.mail import compose_email, deliver
 from trainer.services.rate_limit import count_hits, delete_expired_counters
 
 RESET_MINUTES = 30
@@ -69,14 +69,10 @@ def new_welcome_link(actor, user: User) -> str:
 def mail_welcome_link(actor, user: User, token: str) -> None:
     """Tell a person created by a manager, an admin or an operator (actor None) that their account exists,
     with the link to choose their password (after the caller committed the link)."""
-    where = f" at {user.clinic.name}" if user.clinic else ""
-    who = actor.name if actor is not None else "An administrator"
+    subject, body = compose_email("account_created", user=user, link=reset_link(token),
+                                  creator=actor.name if actor is not None else "An administrator")
     deliver(recipient_email=user.email, recipient_id=user.id, kind="account-created",
-            dedupe_key=f"account-created:{_token_hash(token)[:40]}",
-            subject="Your Trainer account is ready",
-            body=(f"Hello {user.name},\n\n{who} created your account{where} for the microneedling training. "
-                  f"Choose your password here (the link works once, for 7 days):\n\n{reset_link(token)}\n\n"
-                  f"Afterwards, sign in with {user.email}.\n"),
+            dedupe_key=f"account-created:{_token_hash(token)[:40]}", subject=subject, body=body,
             smtp_url=current_app.config.get("SMTP_URL"))
 
 
@@ -85,14 +81,10 @@ def reset_link(token: str) -> str:
 
 
 def _mail_reset(user: User, token: str, sent_by: User | None) -> None:
-    who = f"{sent_by.name} sent you" if sent_by else "Someone (we hope you) asked for"
+    subject, body = compose_email("password_reset", user=user, minutes=RESET_MINUTES, link=reset_link(token),
+                                  who=f"{sent_by.name} sent you" if sent_by else "Someone (we hope you) asked for")
     deliver(recipient_email=user.email, recipient_id=user.id, kind="password-reset",
-            dedupe_key=f"password-reset:{_token_hash(token)[:40]}",
-            subject="Choose a new password for Trainer",
-            body=(f"Hello {user.name},\n\n{who} a link to choose a new password for {user.email}. "
-                  f"It works once, for {RESET_MINUTES} minutes:\n\n{reset_link(token)}\n\n"
-                  "Choosing a new password signs you out everywhere. If you did not ask for this, ignore this "
-                  "e-mail: your password stays as it is.\n"),
+            dedupe_key=f"password-reset:{_token_hash(token)[:40]}", subject=subject, body=body,
             smtp_url=current_app.config.get("SMTP_URL"))
 
 

@@ -4,10 +4,13 @@ Each function runs a fixed number of aggregate queries, whatever the number of p
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import TypedDict
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from trainer import clock
 from trainer.certification.status import (
@@ -24,8 +27,9 @@ from trainer.certification.status import (
     module_status,
 )
 from trainer.extensions import db
-from trainer.models import Assignment, Attempt, Certificate, Course, User
+from trainer.models import Assignment, Attempt, Certificate, Course, Module, User
 from trainer.models.attempts import OPEN, SUBMITTED
+from trainer.services import ServiceError
 
 
 def module_records(user_ids: list[int], module_ids: list[int]) -> dict[tuple[int, int], ModuleRecord]:
@@ -136,6 +140,38 @@ SORT_KEYS = {
                            row.person.name.casefold()),
 }
 STATUS_FILTERS = ("certified", "expiring", "expired", "revoked", "in progress", "failed", "not started", "overdue")
+SORT_DIRECTIONS = ("asc", "desc")
+#: A search longer than this is cut: no name or e-mail is longer, and the page says it searches 100 characters.
+SEARCH_LENGTH = 100
+
+
+class InvalidRegisterFilter(ServiceError):
+    """A register filter parameter has a value the register does not know (shown as a 400)."""
+
+
+class RegisterFilters(TypedDict):
+    """The keyword arguments of filter_register."""
+
+    status: str | None
+    search: str | None
+    sort: str
+    descending: bool
+
+
+def parse_register_filters(args: Mapping[str, str]) -> RegisterFilters:
+    """The register's status, search (q), sort and dir parameters, as every surface reads them (console,
+    downloads, API); an unknown value is refused with a message naming the valid ones, never dropped."""
+    status = args.get("status", "").strip() or None
+    sort = args.get("sort", "").strip() or "name"
+    direction = args.get("dir", "").strip() or "asc"
+    if status is not None and status not in STATUS_FILTERS:
+        raise InvalidRegisterFilter(f"Unknown status {status!r}: status must be one of: {', '.join(STATUS_FILTERS)}.")
+    if sort not in SORT_KEYS:
+        raise InvalidRegisterFilter(f"Unknown sort {sort!r}: sort must be one of: {', '.join(SORT_KEYS)}.")
+    if direction not in SORT_DIRECTIONS:
+        raise InvalidRegisterFilter(f"Unknown direction {direction!r}: dir must be asc or desc.")
+    return {"status": status, "search": args.get("q", "")[:SEARCH_LENGTH].strip() or None, "sort": sort,
+            "descending": direction == "desc"}
 
 
 @dataclass
@@ -227,3 +263,31 @@ def clinic_staff(clinic_id: int | None) -> list[User]:
 def all_courses() -> list[Course]:
     return list(db.session.scalars(select(Course).order_by(Course.title)))
 
+
+
+# --- one person's attempts and certificates ----------------------------------------------------
+
+def open_attempts_of(user: User) -> list[Attempt]:
+    """The person's attempts still in progress, oldest first, with their modules."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.state == OPEN)
+        .options(selectinload(Attempt.module)).order_by(Attempt.started_dt)))
+
+
+def submitted_attempts_of(user: User, module: Module) -> list[Attempt]:
+    """The person's submitted attempts at a module, newest first."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == SUBMITTED)
+        .order_by(Attempt.number.desc())))
+
+
+def attempts_of(user: User) -> list[Attempt]:
+    """Every attempt of the person, newest first."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id).order_by(Attempt.started_dt.desc())))
+
+
+def certificates_of(user: User) -> list[Certificate]:
+    """Every certificate of the person (superseded and revoked ones too), newest first."""
+    return list(db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_dt.desc())))

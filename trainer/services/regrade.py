@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from trainer import clock
@@ -15,7 +15,10 @@ from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, GradeHistory, Module, Question, QuestionVersion
 from trainer.models.attempts import SUBMITTED
 from trainer.quiz.grading import grade_attempt
+from trainer.security import can_regrade, is_operator
+from trainer.services import Forbidden
 from trainer.services.audit import record_event
+from trainer.services.catalog import newest_published_versions
 from trainer.services.certificates import issue_certificate_if_complete, lock_certification
 
 #: Keys whose length must not change for a saved response (indices) to mean the same thing.
@@ -48,16 +51,14 @@ def _same_shape(old: dict, new: dict) -> bool:
 
 
 def _latest_versions(module: Module) -> dict[int, QuestionVersion]:
-    newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-              .join(Question).where(Question.module_id == module.id, QuestionVersion.published_dt.is_not(None))
-              .group_by(QuestionVersion.question_id).subquery())
-    rows = db.session.scalars(select(QuestionVersion).join(
-        newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))
-    return {v.question_id: v for v in rows}
+    return newest_published_versions(
+        QuestionVersion.question_id.in_(select(Question.id).where(Question.module_id == module.id)))
 
 
 def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
     """Grade every submitted attempt of the module against current versions; apply unless dry_run."""
+    if not (is_operator(actor) or can_regrade(actor)):
+        raise Forbidden("Only trainers and admins can regrade attempts.")
     latest = _latest_versions(module)
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.module_id == module.id, Attempt.state == SUBMITTED).order_by(Attempt.id)

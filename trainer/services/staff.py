@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
 from trainer.extensions import db
+from trainer.links import UrlBuilder, url_builder
 from trainer.models import ROLES, Assignment, AuditEvent, Clinic, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_change_account, can_grant_roles, can_manage_clinic, can_set_accommodations, has_role
 from trainer.services import Forbidden, NotFound, ServiceError
@@ -23,6 +24,7 @@ from trainer.services.accounts import (
     require_open_clinic,
 )
 from trainer.services.audit import record_event
+from trainer.services.mail import compose_email, queue_message, send_queued
 
 TIME_MULTIPLIERS = (1.0, 1.5, 2.0)
 INVITATION_DAYS = 7
@@ -50,13 +52,11 @@ def day_in_words(day: date) -> str:
 
 def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
     """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
-    body = (f"Hello {person.name},\n\n{actor.name if actor is not None else 'An administrator'} assigned you the course \"{course.title}\", due "
-            f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
-                                           "Sign in to Trainer and open \"My training\".\n"))
+    subject, body = compose_email("assignment", person=person, course=course, due=day_in_words(due),
+                                  assigner=actor.name if actor is not None else "An administrator", home_url=home_url)
     return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
                          dedupe_key=f"assignment:{person.id}:{course.id}:{due.isoformat()}",
-                         subject=f"Training assigned: {course.title}, due {day_in_words(due)}", body=body,
-                         created_dt=clock.now())
+                         subject=subject, body=body, created_dt=clock.now())
 
 
 def check_due_date(due: date) -> None:
@@ -136,11 +136,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str]) -> tuple[Invitation, str]:
-    """Create a single-use invitation; returns it with the secret for the link (never stored)."""
+def invitation_link(urls: UrlBuilder, token: str) -> str:
+    return urls("auth.accept_invitation", token=token)
+
+
+def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str], *,
+                 urls: UrlBuilder | None = None, smtp_url: str | None = None) -> tuple[Invitation, str]:
+    """Create a single-use invitation and e-mail its link, in one transaction; returns it with the secret
+    for the link (never stored). `urls` builds the link (default: under TRAINER_BASE_URL)."""
     if not can_manage_clinic(actor, clinic_id):
         raise NotFound("There is no such clinic.")
-    require_open_clinic(db.session.get(Clinic, clinic_id))
+    clinic = db.session.get(Clinic, clinic_id)
+    require_open_clinic(clinic)
     email = normalise_email(email)
     name = " ".join(name.split())
     if not name:
@@ -161,7 +168,16 @@ def invite_staff(actor, clinic_id: int, email: str, name: str, roles: list[str])
     db.session.add(invitation)
     db.session.flush()
     record_event(actor, "invitations.create", f"invitation:{invitation.id}", email=email, roles=roles)
+    subject, body = compose_email("invitation", invitation=invitation, clinic=clinic, inviter=actor,
+                                  days=INVITATION_DAYS, link=invitation_link(urls or url_builder(), token))
+    message = queue_message(recipient_email=email, subject=subject, body=body, kind="invitation",
+                            dedupe_key=f"invitation:{invitation.id}")
     db.session.commit()
+    try:
+        send_queued(message, smtp_url)
+    except OSError:
+        # The invitation stands and the manager sees its link; the mail stays in the outbox for the next run.
+        db.session.rollback()
     return invitation, token
 
 
@@ -216,12 +232,14 @@ def revoke_invitation(actor, invitation_id: int) -> Invitation:
     return invitation
 
 
-def resend_invitation(actor, invitation_id: int) -> tuple[Invitation, str]:
-    """A fresh link (7 more days) for an unused invitation; the old link stops working."""
+def resend_invitation(actor, invitation_id: int, *, urls: UrlBuilder | None = None,
+                      smtp_url: str | None = None) -> tuple[Invitation, str]:
+    """A fresh link (7 more days), e-mailed, for an unused invitation; the old link stops working."""
     invitation = _own_invitation(actor, invitation_id)
     if invitation.accepted_dt is not None:
         raise ServiceError("This invitation was already accepted.")
-    return invite_staff(actor, invitation.clinic_id, invitation.email, invitation.name, invitation.roles)
+    return invite_staff(actor, invitation.clinic_id, invitation.email, invitation.name, invitation.roles,
+                        urls=urls, smtp_url=smtp_url)
 
 
 def accept_invitation(token: str, password: str) -> User:

@@ -15,7 +15,8 @@ from trainer.analysis.item_statistics import statistics_csv_rows
 from trainer.extensions import db
 from trainer.models import Module
 from trainer.security import role_required
-from trainer.services.exports import defuse_formula, file_name_part, spreadsheet_csv_writer
+from trainer.services.exports import file_name_part, spreadsheet_csv_writer
+from trainer.spreadsheet_cells import defuse_formula
 from trainer.services.item_analysis import AttemptSelection, analyse_module
 from trainer.views.errors import error_response
 

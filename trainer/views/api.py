@@ -14,21 +14,18 @@ from trainer.services.api_tokens import user_for_token
 from trainer.services.certificates import find_certificate
 from trainer.services.exports import record_export
 from trainer.services.register import (
-    SORT_KEYS,
-    STATUS_FILTERS,
+    InvalidRegisterFilter,
     all_courses,
     clinic_staff,
     course_progress,
     filter_register,
+    parse_register_filters,
     register_record,
 )
 from trainer.views.errors import error_response
 from trainer.views.public import certificate_facts, certificate_lookup_allowed, too_many_lookups
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-SORT_DIRECTIONS = ("asc", "desc")
-
 
 @bp.route("/certificates/<code>")
 def certificate(code: str):
@@ -77,25 +74,19 @@ def register():
     if not can_use_manager_api(user):
         return error_response(403, "This token's account is not a clinic manager, so it cannot read a register.")
 
-    args = request.args
-    status, search = args.get("status") or None, args.get("q") or None
-    sort, direction = args.get("sort", "name"), args.get("dir", "asc")
-    if status is not None and status not in STATUS_FILTERS:
-        return error_response(400, f"status must be one of: {', '.join(STATUS_FILTERS)}.")
-    if sort not in SORT_KEYS:
-        return error_response(400, f"sort must be one of: {', '.join(SORT_KEYS)}.")
-    if direction not in SORT_DIRECTIONS:
-        return error_response(400, "dir must be asc or desc.")
+    try:
+        filters = parse_register_filters(request.args)
+    except InvalidRegisterFilter as exc:
+        return error_response(400, str(exc))
     courses = all_courses()
-    slug = args.get("course")
+    slug = request.args.get("course")
     course = next((c for c in courses if c.slug == slug), None) if slug else (courses[0] if courses else None)
     if course is None:
         return error_response(404, "No course has this slug." if slug else "There are no courses yet.")
 
     # The clinic is always the token owner's: no parameter can widen or change it.
     clinic = user.clinic
-    rows = filter_register(course_progress(clinic_staff(clinic.id), course), status=status, search=search,
-                           sort=sort, descending=direction == "desc")
+    rows = filter_register(course_progress(clinic_staff(clinic.id), course), **filters)
     response = jsonify(
         clinic={"id": clinic.id, "name": clinic.name},
         course={"slug": course.slug, "title": course.title,

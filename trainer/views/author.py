@@ -14,10 +14,10 @@ from flask_login import current_user
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, select
 
-from trainer.banks.course_folder import cited_source_keys
 from trainer.banks.publish_rules import publish_problems
 from trainer.extensions import db
 from trainer.models import Module, Question, QuestionVersion
+from trainer.quiz.review import question_review
 from trainer.quiz.types import QUESTION_TYPES, question_type
 from trainer.rendering import render_markdown
 from trainer.security import role_required
@@ -569,20 +569,19 @@ def grade_preview(module_id: int):
     if result.problems:
         return _preview_page(module, items, drafts, [], result.responses, result.problems, status=400)
     media = media_url(module.course)
+
+    def render(md: str):
+        return render_markdown(md, media)
+
     reviews = []
-    for item, fraction in zip(items, result.grade.fractions):
+    for item, fraction in zip(items, result.grade.fractions, strict=True):
         content = item.version.content
-        qtype = question_type(content["type"])
+        # A trainer's preview shows everything, keys included.
         reviews.append({
             "position": item.position, "key": item.version.question.key, "number": item.version.number,
             "question_id": item.version.question_id, "draft": item.version.published_dt is None,
-            "stem": render_markdown(content["stem"], media), "fraction": fraction, "correct": fraction >= 1.0,
-            "explanation": render_markdown(content.get("explanation", "(none yet: this draft needs review)"), media),
-            "feedback": render_markdown(content["feedback"], media) if content.get("feedback") else None,
-            "source": "; ".join(module.course.sources.get(k, {}).get("citation", k)
-                                for k in cited_source_keys(content.get("source", ""))),
-            "review": qtype.review(content, item.display_order, result.responses[item.position]),
-            "critical": bool(content.get("critical")),
+            **question_review(content, content["stem"], item.display_order, result.responses[item.position],
+                              fraction, reveal_keys=True, render=render, sources=module.course.sources),
         })
     return render_template("author/preview_result.html", module=module, course=module.course, grade=result.grade,
                            reviews=reviews, drafts=drafts)

@@ -10,7 +10,7 @@ from trainer import clock
 from trainer.certification.pdf import certificates_zip
 from trainer.links import external_url
 from trainer.models import Certificate, Clinic, Course
-from trainer.security import can_view_person, role_required
+from trainer.security import can_view_person, clinic_in_scope, role_required
 from trainer.services.certificates import find_certificate
 from trainer.services.exports import (
     certificate_document,
@@ -22,16 +22,17 @@ from trainer.services.exports import (
     register_xlsx,
 )
 from trainer.services.register import (
-    SORT_KEYS,
-    STATUS_FILTERS,
+    InvalidRegisterFilter,
+    RegisterFilters,
     all_courses,
     clinic_staff,
     course_progress,
     filter_register,
+    parse_register_filters,
     register_record,
 )
 from trainer.views.errors import error_response
-from trainer.views.manage import clinic_in_scope, course_in_scope
+from trainer.views.manage import course_in_scope
 
 bp = Blueprint("documents", __name__)
 
@@ -55,7 +56,7 @@ def certificate_pdf(code: str):
 @bp.route("/manage/certificates.zip")
 @role_required("manager", "admin")
 def certificates_archive():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:  # one clinic at a time: the whole chain would take too long to render
         abort(404)
     documents = [(certificate_file_name(cert), certificate_document(cert, _verify_url(cert)))
@@ -68,7 +69,8 @@ def certificates_archive():
 @bp.route("/manage/register.csv")
 @role_required("manager", "admin")
 def register_csv_export():
-    clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
+    clinic, course = clinic_in_scope(current_user, request.values.get("clinic", "")), course_in_scope(all_courses())
+    filters = _register_filters()
     columns, records = _register_records(clinic, course, filters)
     data, name = register_csv(records, columns).encode("utf-8"), _dated_name("register", clinic, "csv", course)
     record_export(current_user, "register_csv", clinic.id if clinic else None, len(records))
@@ -78,14 +80,16 @@ def register_csv_export():
 @bp.route("/manage/register.xlsx")
 @role_required("manager", "admin")
 def register_xlsx_export():
-    clinic, course, filters = clinic_in_scope(), course_in_scope(all_courses()), _register_filters()
+    clinic, course = clinic_in_scope(current_user, request.values.get("clinic", "")), course_in_scope(all_courses())
+    filters = _register_filters()
     columns, records = _register_records(clinic, course, filters)
     data, name = register_xlsx(records, columns), _dated_name("register", clinic, "xlsx", course)
     record_export(current_user, "register_xlsx", clinic.id if clinic else None, len(records))
     return _download(data, XLSX_MIMETYPE, name)
 
 
-def _register_records(clinic: Clinic | None, course: Course, filters: dict) -> tuple[list[str] | None, list[dict]]:
+def _register_records(clinic: Clinic | None, course: Course,
+                      filters: RegisterFilters) -> tuple[list[str] | None, list[dict]]:
     """The register rows the console would show for these parameters, as export records, and their columns.
 
     `clinic` None is an admin's chain-wide register (?clinic=all), as in the console.
@@ -97,24 +101,12 @@ def _register_records(clinic: Clinic | None, course: Course, filters: dict) -> t
     return columns, records
 
 
-def _register_filters() -> dict:
-    """The console's status, search and sort parameters; an unknown value is refused, not silently dropped."""
-    status = request.args.get("status", "").strip() or None
-    sort = request.args.get("sort", "").strip() or "name"
-    direction = request.args.get("dir", "").strip() or "asc"
-    if status is not None and status not in STATUS_FILTERS:
-        _refuse(f"Unknown status {status!r}; use one of: {', '.join(STATUS_FILTERS)}.")
-    if sort not in SORT_KEYS:
-        _refuse(f"Unknown sort {sort!r}; use one of: {', '.join(SORT_KEYS)}.")
-    if direction not in ("asc", "desc"):
-        _refuse("The direction (dir) is either asc or desc.")
-    return {"status": status, "search": request.args.get("q", "")[:100].strip() or None, "sort": sort,
-            "descending": direction == "desc"}
-
-
-def _refuse(message: str):
-    """Stop with a 400 that tells the person what to change (the generic 400 page would not)."""
-    abort(make_response(error_response(400, message)))
+def _register_filters() -> RegisterFilters:
+    try:
+        return parse_register_filters(request.args)
+    except InvalidRegisterFilter as exc:
+        # Stop with a 400 that tells the person what to change (the generic 400 page would not).
+        abort(make_response(error_response(400, str(exc))))
 
 
 def _verify_url(cert: Certificate) -> str:

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from trainer.extensions import db
+from trainer.services import Forbidden, NotFound, ServiceError
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -18,6 +19,15 @@ MESSAGES = {
     429: "Too many requests. Wait a moment and try again.",
     500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
 }
+
+
+def service_error_status(exc: ServiceError) -> int:
+    """The HTTP status of a service's refusal: the one mapping every blueprint uses."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Forbidden):
+        return 403
+    return 400
 
 
 def wants_json() -> bool:
@@ -55,6 +65,13 @@ def register_error_handlers(app) -> None:
             # `reason` lets the quiz page fetch a fresh token and send the answer again.
             return jsonify(error=message, status=400, reason="csrf"), 400
         return error_response(400, message)
+
+    @app.errorhandler(ServiceError)
+    def service_refusal(exc: ServiceError):
+        db.session.rollback()  # a refused action leaves nothing half-done behind
+        status = service_error_status(exc)
+        # A 404 says no more than any other: its message could tell that the object exists elsewhere.
+        return error_response(status, None if status == 404 else str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -3,22 +3,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from trainer import clock
-from trainer.banks.course_folder import cited_source_keys
 from trainer.extensions import db
 from trainer.links import external_url
-from trainer.models import Attempt, Course, CourseMedia, Module
+from trainer.models import Attempt, Course, Module
+from trainer.quiz.review import keys_revealed, missed_topics, question_review
 from trainer.quiz.types import question_type
 from trainer.rendering import render_markdown
 from trainer.security import can_view_attempt, can_view_person, role_required
 from trainer.services import NotFound, ServiceError
 from trainer.services import attempts as attempt_service
+from trainer.services.catalog import find_active_module, find_course_media
 from trainer.services.certificates import certificate_state, current_certificate, find_certificate
 from trainer.services.practical import signoff_facts, signoff_sentence
-from trainer.services.register import all_courses, course_progress
+from trainer.services.register import all_courses, course_progress, open_attempts_of, submitted_attempts_of
 from trainer.views.forms import ActionForm
 
 bp = Blueprint("learn", __name__)
@@ -29,9 +28,7 @@ def _grace() -> int:
 
 
 def _module_or_404(course_slug: str, module_slug: str) -> Module:
-    module = db.session.scalar(
-        select(Module).join(Course).where(Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False))
-    )
+    module = find_active_module(course_slug, module_slug)
     if module is None:
         abort(404)
     return module
@@ -45,11 +42,7 @@ def media_url(course: Course) -> str:
 @role_required("learner")
 def home():
     progress = [course_progress([current_user], course)[0] for course in all_courses()]
-    in_progress = db.session.scalars(
-        select(Attempt).where(Attempt.user_id == current_user.id, Attempt.state == "open")
-        .options(selectinload(Attempt.module)).order_by(Attempt.started_dt)
-    ).all()
-    return render_template("learn/home.html", progress=progress, in_progress=in_progress)
+    return render_template("learn/home.html", progress=progress, in_progress=open_attempts_of(current_user))
 
 
 @bp.route("/learn/<course_slug>/<module_slug>")
@@ -57,10 +50,7 @@ def home():
 def module(course_slug: str, module_slug: str):
     module = _module_or_404(course_slug, module_slug)
     open_attempt = attempt_service.open_attempt(current_user, module)
-    past = db.session.scalars(
-        select(Attempt).where(Attempt.user_id == current_user.id, Attempt.module_id == module.id,
-                              Attempt.state == "submitted").order_by(Attempt.number.desc())
-    ).all()
+    past = submitted_attempts_of(current_user, module)
     return render_template(
         "learn/module.html", module=module, course=module.course,
         content=render_markdown(module.content_md, media_url(module.course)),
@@ -193,33 +183,28 @@ def result(attempt_id: int):
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     course = attempt.module.course
     media = media_url(course)
+    reveal_keys = keys_revealed(bool(attempt.passed), attempt.module.show_answers)
+
+    def render(md: str):
+        return render_markdown(md, media)
+
     reviews = []
     for aq in attempt.questions:
         # Review what was shown; after a regrade, the key and explanation of the version it was graded against.
         content = (aq.graded_version or aq.version).content
-        qtype = question_type(content["type"])
         reviews.append({
-            "position": aq.position, "type": qtype.name, "stem": render_markdown(aq.version.content["stem"], media),
-            "regraded_version": aq.graded_version.number if aq.graded_version else None,
-            "fraction": aq.fraction or 0.0, "correct": (aq.fraction or 0.0) >= 1.0,
-            "explanation": render_markdown(content["explanation"], media),
-            "source": "; ".join(course.sources.get(k, {}).get("citation", k)
-                                for k in cited_source_keys(content.get("source", ""))),
-            "review": qtype.review(content, aq.display_order, aq.response),
-            "critical": bool(content.get("critical")), "tags": content.get("tags") or [],
-            "topics": ", ".join(t.replace("-", " ").replace("_", " ") for t in content.get("tags") or []),
+            "position": aq.position, "regraded_version": aq.graded_version.number if aq.graded_version else None,
+            **question_review(content, aq.version.content["stem"], aq.display_order, aq.response, aq.fraction,
+                              reveal_keys=reveal_keys, render=render,
+                              sources=course.sources),
         })
-    # Topics in words ("glide media"), not tag slugs ("glide-media").
-    missed_topics = sorted({t.replace("-", " ").replace("_", " ")
-                            for r in reviews if r["critical"] and not r["correct"] for t in r["tags"]})
     # What next (try again, or when it opens) is for the person who took the attempt, not a manager reading it.
     rule = attempt_service.start_rule(current_user, attempt.module) if attempt.user_id == current_user.id else None
     certificate = None
     if attempt.passed:
         certificate = current_certificate(attempt.user_id, course.id)
     return render_template("learn/result.html", attempt=attempt, module=attempt.module, course=course,
-                           reviews=reviews,
-                           show_answers=bool(attempt.passed) or attempt.module.show_answers == "always", missed_topics=missed_topics,
+                           reviews=reviews, show_answers=reveal_keys, missed_topics=missed_topics(reviews),
                            certificate=certificate, rule=rule, form=ActionForm())
 
 
@@ -237,8 +222,7 @@ def certificate(code: str):
 @bp.route("/courses/<course_slug>/media/<name>")
 @login_required
 def course_media(course_slug: str, name: str):
-    media = db.session.scalar(select(CourseMedia).join(Course, Course.id == CourseMedia.course_id)
-                              .where(Course.slug == course_slug, CourseMedia.name == name))
+    media = find_course_media(course_slug, name)
     if media is None:
         abort(404)
     response = current_app.response_class(media.data, mimetype=media.content_type)

@@ -6,14 +6,13 @@ import base64
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from trainer import clock
 from trainer.analysis.histogram_svg import status_bars_svg
 from trainer.extensions import db
-from trainer.links import external_url
-from trainer.models import Attempt, Certificate, Clinic, Course, User
+from trainer.links import external_url, url_builder
+from trainer.models import Clinic, Course, User
 from trainer.security import (
     ROLE_RANK,
     can_change_account,
@@ -23,22 +22,27 @@ from trainer.security import (
     can_send_password_reset,
     can_set_accommodations,
     can_view_person,
+    clinic_in_scope,
     has_role,
     role_rank,
     role_required,
 )
 from trainer.services import Forbidden, NotFound, ServiceError
+from trainer.services.accounts import all_clinics, clinics_taking_people, get_clinic, get_user
 from trainer.services.certificates import certificate_state, find_certificate, reinstate_certificate, revoke_certificate
-from trainer.services.mail import deliver
 from trainer.services.password_reset import send_password_reset
 from trainer.services.practical import PRACTICAL_FILTERS, register_practical
 from trainer.services.register import (
     STATUS_FILTERS,
+    InvalidRegisterFilter,
     all_courses,
+    attempts_of,
+    certificates_of,
     clinic_staff,
     course_progress,
     filter_register,
     paginate,
+    parse_register_filters,
     register_summary,
 )
 from trainer.services.staff import (
@@ -47,6 +51,7 @@ from trainer.services.staff import (
     clinic_invitations,
     create_account,
     end_person_sessions,
+    invitation_link,
     invitation_state,
     invite_staff,
     latest_due_date,
@@ -76,21 +81,6 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 PER_PAGE = 25
 
 
-def clinic_in_scope() -> Clinic | None:
-    """The manager's own clinic; an admin picks one with ?clinic=ID, or ?clinic=all (None) for the chain."""
-    if has_role(current_user, "admin"):
-        chosen = request.values.get("clinic", "")
-        if chosen == "all":
-            return None
-        clinic_id = int(chosen) if chosen.isdigit() else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1))
-    else:
-        clinic_id = current_user.clinic_id
-    clinic = db.session.get(Clinic, clinic_id) if clinic_id is not None else None
-    if clinic is None or not can_manage_clinic(current_user, clinic.id):
-        abort(404)
-    return clinic
-
-
 def course_in_scope(courses: list[Course]) -> Course:
     slug = request.values.get("course")
     course = next((c for c in courses if c.slug == slug), courses[0] if courses and not slug else None)
@@ -102,7 +92,7 @@ def course_in_scope(courses: list[Course]) -> Course:
 @bp.route("/")
 @role_required("manager", "admin")
 def register():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     courses = all_courses()
     if not courses:
         return render_template("manage/no_courses.html", clinic=clinic)
@@ -110,10 +100,11 @@ def register():
     staff = clinic_staff(clinic.id if clinic else None)
     rows = course_progress(staff, course)
     summary = register_summary(rows)
-    status = request.args.get("status") if request.args.get("status") in STATUS_FILTERS else None
-    sort = request.args.get("sort") if request.args.get("sort") in ("name", "status", "expiry") else "name"
-    descending = request.args.get("dir") == "desc"
-    shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100], sort=sort, descending=descending)
+    try:
+        filters = parse_register_filters(request.args)
+    except InvalidRegisterFilter as exc:
+        return error_response(400, str(exc))
+    shown = filter_register(rows, **filters)
     practical = register_practical(shown, course)
     practical_filter = request.args.get("practical") if request.args.get("practical") in PRACTICAL_FILTERS else None
     if practical_filter:
@@ -125,9 +116,10 @@ def register():
                              ("Failed", summary.failed), ("Not started", summary.not_started)], "Staff by status")
     assign_form = AssignForm(course=course.slug)
     assign_form.course.choices = [SelectChoice(c.slug, c.title) for c in courses]
-    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if has_role(current_user, "admin") else []
+    clinics = all_clinics() if has_role(current_user, "admin") else []
     return render_template("manage/register.html", clinic=clinic, clinics=clinics, courses=courses, course=course,
-                           summary=summary, chart=chart, page=page, status=status, sort=sort, descending=descending,
+                           summary=summary, chart=chart, page=page, status=filters["status"], sort=filters["sort"],
+                           descending=filters["descending"],
                            statuses=STATUS_FILTERS, assign_form=assign_form, practical=practical,
                            practical_filter=practical_filter, practical_filters=PRACTICAL_FILTERS,
                            today=clock.now().date(), latest_due=latest_due_date(clock.now().date()),
@@ -137,7 +129,7 @@ def register():
 @bp.route("/assignments", methods=["POST"])
 @role_required("manager", "admin")
 def assign():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:
         abort(404)
     courses = all_courses()
@@ -167,7 +159,7 @@ def assign():
 
 
 def _person_or_404(person_id: int) -> User:
-    person = db.session.get(User, person_id)
+    person = get_user(person_id)
     if person is None or not can_view_person(current_user, person):
         abort(404)
     return person
@@ -179,9 +171,7 @@ def _account_form(**data) -> AccountForm:
     if has_role(current_user, "admin"):
         # Archived clinics take no one new; a person already in one keeps it on the form.
         current = data.get("clinic")
-        clinics = db.session.scalars(select(Clinic).where(
-            (Clinic.archived_dt.is_(None)) | (Clinic.id == (int(current) if current and current.isdigit() else -1)))
-            .order_by(Clinic.name)).all()
+        clinics = clinics_taking_people(int(current) if current and current.isdigit() else None)
         form.clinic.choices = [("", "No clinic (chain-wide trainers, assessors and admins)")] + [
             (str(c.id), c.name) for c in clinics]
     else:
@@ -193,7 +183,7 @@ def _account_form(**data) -> AccountForm:
 
 def _chosen_clinic(form: AccountForm) -> Clinic | None:
     chosen = form.clinic.data or ""
-    return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
+    return get_clinic(int(chosen)) if chosen.isdigit() else None
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -222,8 +212,8 @@ def _import_clinic() -> Clinic | None:
     """A manager imports into their own clinic; an admin into the clinic chosen (rows may name others)."""
     if has_role(current_user, "admin"):
         chosen = request.values.get("clinic", "")
-        return db.session.get(Clinic, int(chosen)) if chosen.isdigit() else None
-    return db.session.get(Clinic, current_user.clinic_id) if current_user.clinic_id else None
+        return get_clinic(int(chosen)) if chosen.isdigit() else None
+    return get_clinic(current_user.clinic_id) if current_user.clinic_id else None
 
 
 @bp.route("/people/import", methods=["GET", "POST"])
@@ -261,7 +251,7 @@ def confirm_import():
         upload = _import_signer().loads(request.form.get("payload", ""))
     except BadSignature:
         abort(400)
-    clinic = db.session.get(Clinic, upload["c"]) if upload.get("c") else None
+    clinic = get_clinic(upload["c"]) if upload.get("c") else None
     if clinic is not None and not can_manage_clinic(current_user, clinic.id):
         abort(404)
     try:
@@ -312,12 +302,7 @@ def edit_person(person_id: int):
 @role_required("manager", "admin", "trainer")
 def person(person_id: int):
     person = _person_or_404(person_id)
-    attempts = db.session.scalars(
-        select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_dt.desc())
-    ).all()
-    certificates = db.session.scalars(
-        select(Certificate).where(Certificate.user_id == person.id).order_by(Certificate.issued_dt.desc())
-    ).all()
+    attempts, certificates = attempts_of(person), certificates_of(person)
     progress = [course_progress([person], course)[0] for course in all_courses()]
     accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}", extra_attempts=person.extra_attempts)
     return render_template(
@@ -337,7 +322,7 @@ def person(person_id: int):
 @bp.route("/time-zone", methods=["POST"])
 @role_required("manager", "admin")
 def clinic_time_zone():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None or not ActionForm().validate_on_submit():
         abort(404 if clinic is None else 400)
     try:
@@ -460,18 +445,6 @@ def reinstate(code: str):
     return redirect(url_for("manage.person", person_id=cert.user_id))
 
 
-def _mail_invitation(clinic: Clinic, invitation, token: str) -> str:
-    """E-mail the invitation link; returns the link (also shown to the manager)."""
-    link = external_url("auth.accept_invitation", token=token)
-    deliver(recipient_email=invitation.email, kind="invitation", dedupe_key=f"invitation:{invitation.id}",
-            subject=f"You are invited to {clinic.name}'s microneedling training",
-            body=f"Hello {invitation.name},\n\n{current_user.name} invited you to the microneedling "
-                 f"training of {clinic.name}. Set your password here (the link works once and expires "
-                 f"in 7 days):\n\n{link}\n",
-            smtp_url=current_app.config.get("SMTP_URL"))
-    return link
-
-
 def _invitations_page(clinic: Clinic, form: InviteForm, link: str | None, status: int = 200):
     invitations = [(i, invitation_state(i)) for i in clinic_invitations(current_user, clinic.id)]
     return render_template("manage/invite.html", form=form, clinic=clinic, link=link, invitations=invitations,
@@ -481,18 +454,20 @@ def _invitations_page(clinic: Clinic, form: InviteForm, link: str | None, status
 @bp.route("/invitations", methods=["GET", "POST"])
 @role_required("manager", "admin")
 def invite():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:
         abort(404)
     form = InviteForm()
     link = None
     if form.validate_on_submit():
         try:
-            invitation, token = invite_staff(current_user, clinic.id, form.email.data, form.name.data, [form.role.data])
+            invitation, token = invite_staff(current_user, clinic.id, form.email.data, form.name.data,
+                                             [form.role.data], urls=url_builder(),
+                                             smtp_url=current_app.config.get("SMTP_URL"))
         except ServiceError as exc:
             form.email.errors.append(str(exc))
         else:
-            link = _mail_invitation(clinic, invitation, token)
+            link = invitation_link(url_builder(), token)
             flash(f"Invitation sent to {invitation.email}. You can also pass on the link below.", "success")
     return _invitations_page(clinic, form, link, 400 if form.errors else 200)
 
@@ -503,14 +478,15 @@ def resend_invite(invitation_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        invitation, token = resend_invitation(current_user, invitation_id)
+        invitation, token = resend_invitation(current_user, invitation_id, urls=url_builder(),
+                                              smtp_url=current_app.config.get("SMTP_URL"))
     except NotFound:
         abort(404)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("manage.invite"))
     clinic = invitation.clinic
-    link = _mail_invitation(clinic, invitation, token)
+    link = invitation_link(url_builder(), token)
     flash(f"A new link was sent to {invitation.email}; the earlier one no longer works.", "success")
     return _invitations_page(clinic, InviteForm(formdata=None), link)
 

@@ -1,17 +1,16 @@
 """Training records for inspectors and insurers: a person's PDF and a clinic's pack (ZIP + manifest)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
 
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import User
-from trainer.security import role_required
+from trainer.security import clinic_in_scope, role_required
 from trainer.services import NotFound
 from trainer.services.exports import file_name_part
 from trainer.services.training_records import clinic_pack, record_file_name, training_record
-from trainer.views.manage import clinic_in_scope
 
 bp = Blueprint("records", __name__)
 
@@ -43,7 +42,7 @@ def training_record_pdf(person_id: int):
 @bp.route("/manage/clinic-pack.zip")
 @role_required("manager", "admin")
 def clinic_pack_zip():
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:  # one clinic per pack
         abort(404)
     try:
