@@ -5,8 +5,8 @@ Saving a question never changes a version: it adds a draft (or nothing, when the
 the newest version's), and publishing makes the newest draft the version new attempts draw.
 Past attempts point at the version ids they showed, so nothing here can change them.
 
-The checks are the ones `flask banks validate` runs (trainer/banks/course_folder.py), called
-with one line number per form field so that each message lands next to the field it concerns.
+The checks are the ones `flask banks validate` runs (trainer/banks/course_folder.py), keyed by
+field so that each message lands next to the editor field it concerns.
 The quiz preview reads and grades in memory only: it never adds, changes or audits a row.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ import random
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
@@ -24,15 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from trainer import clock
-from trainer.banks.course_folder import _check_markdown, _check_questions, _check_quiz, _Checker
+from trainer.banks.course_folder import check_markdown, check_question, check_quiz_settings
 from trainer.banks.publish_rules import publish_problems
-from trainer.banks.records import BankProblem, ParsedQuestion
 from trainer.banks.yaml_bank import write_bank
 from trainer.extensions import db
 from trainer.models import CourseMedia, Module, Question, QuestionVersion, User
 from trainer.quiz.drawing import Candidate, draw_questions
 from trainer.quiz.grading import Grade, grade_attempt
-from trainer.quiz.types import InvalidResponse, normalise_question, question_type
+from trainer.quiz.types import FieldProblem, InvalidResponse, normalise_question, question_type
 from trainer.security import can_author
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.attempts import current_versions
@@ -88,17 +86,12 @@ def _question_subject(question: Question) -> str:
     return f"question:{question.module.course.slug}/{question.key}"
 
 
-def _by_field(problems: list[BankProblem], fields: tuple[str, ...]) -> dict[str, list[str]]:
-    """Undo the one-line-per-field numbering: line N is fields[N-1]; anything else is general."""
+def _by_field(problems: list[FieldProblem], fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """Messages per editor field; a problem about a key the editor has no field for is general."""
     result: dict[str, list[str]] = {}
     for problem in problems:
-        name = fields[problem.line - 1] if 1 <= problem.line <= len(fields) else GENERAL
-        result.setdefault(name, []).append(problem.message)
+        result.setdefault(problem.field if problem.field in fields else GENERAL, []).append(problem.message)
     return result
-
-
-def _field_lines(fields: tuple[str, ...]) -> dict[str, int]:
-    return {name: number for number, name in enumerate(fields, start=1)}
 
 
 def newest_version(question: Question) -> QuestionVersion | None:
@@ -153,10 +146,8 @@ def _refuse_if_quiz_breaks(module: Module, replace: dict[int, dict | None], what
 
 def module_content_problems(module: Module, content_md: str) -> list[str]:
     """What `flask banks validate` says about this Markdown: raw HTML, unsafe links, missing images."""
-    checker = _Checker(Path("."))
-    media = dict.fromkeys(db.session.scalars(select(CourseMedia.name).where(CourseMedia.course_id == module.course_id)))
-    _check_markdown(checker, Path("content"), content_md, media)
-    return [f"line {p.line}: {p.message}" for p in checker.problems]
+    media = set(db.session.scalars(select(CourseMedia.name).where(CourseMedia.course_id == module.course_id)))
+    return [f"line {p.line}: {p.message}" for p in check_markdown(content_md, media)]
 
 
 def update_module_content(actor, module: Module, content_md: str) -> bool:
@@ -180,9 +171,8 @@ def update_module_content(actor, module: Module, content_md: str) -> bool:
 
 def quiz_settings_problems(module: Module, settings: Mapping[str, Any]) -> dict[str, list[str]]:
     """The course.yaml quiz rules, plus: the published, non-retired questions can give what the quiz draws."""
-    checker = _Checker(Path("."))
-    quiz = _check_quiz(checker, Path("quiz"), dict(settings), _field_lines(QUIZ_FIELDS), 0)
-    problems = _by_field(checker.problems, QUIZ_FIELDS)
+    quiz, found = check_quiz_settings(dict(settings))
+    problems = _by_field(found, QUIZ_FIELDS)
     if quiz is None:
         return problems
     if sum(quiz.draw_by_tag.values()) > quiz.draw:
@@ -223,10 +213,7 @@ def question_problems(module: Module, data: Mapping, question: Question | None =
 
     `question` is the one being edited (None when adding one, which also checks that the id is free).
     """
-    checker = _Checker(Path("."))
-    parsed = ParsedQuestion(dict(data), 0, "", _field_lines(QUESTION_FIELDS))
-    _check_questions(checker, [parsed], module.course.sources or None)
-    problems = _by_field(checker.problems, QUESTION_FIELDS)
+    problems = _by_field(check_question(dict(data), module.course.sources or None), QUESTION_FIELDS)
     key = data.get("id")
     if question is None and isinstance(key, str):
         taken = db.session.scalar(select(Question).where(Question.course_id == module.course_id, Question.key == key))
