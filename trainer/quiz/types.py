@@ -151,7 +151,8 @@ class QuestionType(ABC):
 
     def from_editor(self, values: Mapping) -> dict:
         """This type's own keys from the editor's values (blank rows already dropped; the checks say what is wrong)."""
-        return {f.key: values[f.key] for f in self.editor_fields}
+        return {f.key: [dict(row) for row in values[f.key]] if f.kind == "rows"
+                else list(values[f.key]) if f.kind == "list" else values[f.key] for f in self.editor_fields}
 
     # --- CSV ----------------------------------------------------------------------------
     def from_csv(self, cells: CsvCells) -> dict:

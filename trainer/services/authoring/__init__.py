@@ -5,8 +5,8 @@ audited, one transaction), reads.py lists questions, drafts and history, preview
 Callers use this package's names: `authoring.save_question(...)`.
 """
 from trainer.services.authoring.checks import (
+    COMMON_FIELDS,
     GENERAL,
-    QUESTION_FIELDS,
     EditConflict,
     InvalidInput,
     module_content_problems,
@@ -48,7 +48,7 @@ from trainer.services.authoring.writes import (
 from trainer.services.catalog import QUIZ_FIELDS
 
 __all__ = [
-    "GENERAL", "QUESTION_FIELDS", "QUIZ_FIELDS", "EditConflict", "InvalidInput", "module_content_problems",
+    "GENERAL", "COMMON_FIELDS", "QUIZ_FIELDS", "EditConflict", "InvalidInput", "module_content_problems",
     "question_problems", "quiz_settings_problems", "PreviewItem", "PreviewResult", "draw_preview", "grade_preview",
     "load_preview", "HistoryEntry", "QuestionRow", "ReviewItem", "content_diff", "content_yaml", "module_questions",
     "newest_version", "newest_versions", "review_queue", "version_history", "BankCounts", "bank_counts", "draft_needs",

@@ -13,14 +13,13 @@ from sqlalchemy import select
 from trainer.banks.course_folder import check_markdown, check_question, check_quiz_settings
 from trainer.extensions import db
 from trainer.models import CourseMedia, Module, Question
-from trainer.quiz.types import FieldProblem
+from trainer.quiz.types import QUESTION_TYPES, FieldProblem
 from trainer.services import ServiceError
 from trainer.services.attempts import current_versions
 from trainer.services.catalog import QUIZ_FIELDS
 
-#: Every key a question may have, in the order the editor shows them.
-QUESTION_FIELDS = ("id", "type", "stem", "choices", "scoring", "answer", "pairs", "order", "answers", "explanation",
-                   "feedback", "source", "tags", "difficulty", "critical")
+#: The editor's fields every question has; each type adds its own (QuestionType.editor_fields).
+COMMON_FIELDS = ("id", "type", "stem", "explanation", "feedback", "source", "tags", "difficulty", "critical")
 #: Problems that concern no single field (shown at the top of the form).
 GENERAL = ""
 
@@ -88,7 +87,10 @@ def question_problems(module: Module, data: Mapping, question: Question | None =
 
     `question` is the one being edited (None when adding one, which also checks that the id is free).
     """
-    problems = _by_field(check_question(dict(data), module.course.sources or None), QUESTION_FIELDS)
+    kind = data.get("type")
+    qtype = QUESTION_TYPES.get(kind) if isinstance(kind, str) else None
+    fields = COMMON_FIELDS + tuple(f.key for f in qtype.editor_fields) if qtype else COMMON_FIELDS
+    problems = _by_field(check_question(dict(data), module.course.sources or None), fields)
     key = data.get("id")
     if question is None and isinstance(key, str):
         taken = db.session.scalar(select(Question).where(Question.course_id == module.course_id, Question.key == key))
