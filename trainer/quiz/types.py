@@ -154,6 +154,19 @@ class QuestionType(ABC):
         return {f.key: [dict(row) for row in values[f.key]] if f.kind == "rows"
                 else list(values[f.key]) if f.kind == "list" else values[f.key] for f in self.editor_fields}
 
+    def editor_notes(self, q: Mapping) -> list[str]:
+        """Plain descriptions of what the question holds that the editor has no field for (kept on save)."""
+        return []
+
+    def keep_unedited(self, question: dict, opened: Mapping) -> dict:
+        """Put back, from the version the editor opened (same type), what the editor has no field for:
+        a save must never silently change how a question grades."""
+        shown = {f.key for f in self.editor_fields}
+        for key in sorted(self.own_keys - shown):
+            if key in opened:
+                question[key] = opened[key]
+        return question
+
     # --- CSV ----------------------------------------------------------------------------
     def from_csv(self, cells: CsvCells) -> dict:
         """This type's own keys from its CSV columns."""
@@ -209,6 +222,18 @@ class _ChoiceType(QuestionType):
     editor_fields: ClassVar[tuple[EditorField, ...]] = (
         EditorField("choices", "rows", ("text", "correct", "feedback"), frozenset({"correct"}), min_rows=4),)
     csv_columns: ClassVar[tuple[str, ...] | None] = ("choice_N", "correct", "feedback_N")
+
+    def editor_notes(self, q):
+        return [f"choice '{c['text']}' is worth {c['weight']:g}%" for c in q.get("choices") or []
+                if isinstance(c, Mapping) and "weight" in c]
+
+    def keep_unedited(self, question, opened):
+        # Moodle's weights: kept for the choices whose text is unchanged (a correct single choice is worth 100%).
+        weights = {c["text"]: c["weight"] for c in opened.get("choices") or [] if "weight" in c}
+        for choice in question.get("choices") or []:
+            if choice["text"] in weights and not (self.name == "single" and choice.get("correct")):
+                choice["weight"] = weights[choice["text"]]
+        return super().keep_unedited(question, opened)
 
     def from_csv(self, cells):
         texts = cells.items("choice")
@@ -393,6 +418,10 @@ class TrueFalse(QuestionType):
     def from_editor(self, values):
         return {"answer": {"true": True, "false": False}.get(values["answer"])}
 
+    def editor_notes(self, q):
+        labels = (("feedback_right", "feedback for a right answer"), ("feedback_wrong", "feedback for a wrong answer"))
+        return [f"{label}: {q[key]}" for key, label in labels if q.get(key)]
+
     def from_csv(self, cells):
         return {"answer": cells.boolean("correct")}
 
@@ -447,6 +476,9 @@ class Matching(QuestionType):
     editor_template = "author/types/matching.html"
     editor_fields = (EditorField("pairs", "rows", ("left", "right"), min_rows=3),)
     csv_columns = ("choice_N", "match_N")
+
+    def editor_notes(self, q):
+        return [f"extra right side no item matches: '{d}'" for d in q.get("distractors") or []]
 
     def from_csv(self, cells):
         lefts, rights = cells.items("choice"), cells.items("match")
@@ -628,6 +660,17 @@ class ShortAnswer(QuestionType):
         return {"answers": [_editor_text(a.get("text")) if isinstance(a, Mapping) else _editor_text(a)
                             for a in q.get("answers") or []]}
 
+    def editor_notes(self, q):
+        return [f"answer '{a['text']}' is worth {a.get('weight', 100):g}%"
+                + (f" with feedback '{a['feedback']}'" if a.get("feedback") else "")
+                for a in q.get("answers") or [] if isinstance(a, Mapping)]
+
+    def keep_unedited(self, question, opened):
+        # Weighted answers and their feedback: kept for the answers whose text is unchanged.
+        kept = {a["text"]: a for a in opened.get("answers") or [] if isinstance(a, Mapping)}
+        question["answers"] = [dict(kept[a]) if a in kept else a for a in question.get("answers") or []]
+        return super().keep_unedited(question, opened)
+
     def from_csv(self, cells):
         return {"answers": cells.items("choice")}
 
@@ -734,6 +777,11 @@ class Numerical(QuestionType):
         if "unit" in q and not _nonempty_text(q["unit"]):
             problems.append(FieldProblem("unit", "unit must be text, such as mm"))
         return problems
+
+    def editor_notes(self, q):
+        notes = [f"answer {a['value']:g}" + (f" ± {a['tolerance']:g}" if a.get("tolerance") else "")
+                 + f" is worth {a.get('weight', 100):g}%" for a in q.get("answers") or []]
+        return notes + ([f"unit: {q['unit']}"] if q.get("unit") else [])
 
     def view(self, q, order):
         return {"unit": q.get("unit")}

@@ -22,48 +22,18 @@ def _values_from_content(content: dict) -> dict:
     return {**values_from_content(content), "moodle": moodle_only_summary(content)}
 
 
-#: What the editor has no fields for; a save keeps it from the version the editor opened.
-_MOODLE_KEYS = ("feedback_right", "feedback_wrong", "distractors", "unit")
-
-
 def moodle_only_summary(content: dict) -> list[str]:
     """Plain descriptions of what a question holds that the editor cannot show (kept on save)."""
-    notes = [f"choice '{c['text']}' is worth {c['weight']:g}%" for c in content.get("choices") or []
-             if isinstance(c, dict) and "weight" in c]
-    if content.get("type") == "numerical":
-        notes += [f"answer {a['value']:g}" + (f" ± {a['tolerance']:g}" if a.get("tolerance") else "")
-                  + f" is worth {a.get('weight', 100):g}%" for a in content.get("answers") or []]
-    elif content.get("type") == "short_answer":
-        notes += [f"answer '{a['text']}' is worth {a.get('weight', 100):g}%"
-                  + (f" with feedback '{a['feedback']}'" if a.get("feedback") else "")
-                  for a in content.get("answers") or [] if isinstance(a, dict)]
-    for key, label in (("feedback_right", "feedback for a right answer"),
-                       ("feedback_wrong", "feedback for a wrong answer"), ("unit", "unit")):
-        if content.get(key):
-            notes.append(f"{label}: {content[key]}")
-    notes += [f"extra right side no item matches: '{d}'" for d in content.get("distractors") or []]
-    return notes
+    qtype = QUESTION_TYPES.get(content.get("type")) if isinstance(content.get("type"), str) else None
+    return qtype.editor_notes(content) if qtype else []
 
 
-def _keep_moodle_keys(question: dict, opened: dict | None) -> dict:
-    """Moodle's weights, numerical answers, two true/false feedbacks and distractors stay as they were:
-    the editor has no fields for them, and a save must never silently change how a question grades."""
-    if not opened or opened.get("type") != question["type"]:
+def _keep_unedited(question: dict, opened: dict | None) -> dict:
+    """What the editor has no fields for (Moodle's weights, numerical answers, two true/false feedbacks,
+    distractors) stays as the opened version had it, when the type is unchanged."""
+    if not opened or opened.get("type") != question["type"] or question["type"] not in QUESTION_TYPES:
         return question
-    for key in _MOODLE_KEYS:
-        if key in opened:
-            question[key] = opened[key]
-    if question["type"] == "numerical":
-        question["answers"] = opened.get("answers")
-    if question["type"] == "short_answer":
-        kept = {a["text"]: a for a in opened.get("answers") or [] if isinstance(a, dict)}
-        question["answers"] = [dict(kept[a]) if a in kept else a for a in question["answers"]]
-    if "choices" in question:
-        weights = {c["text"]: c["weight"] for c in opened.get("choices") or [] if "weight" in c}
-        for choice in question["choices"]:
-            if choice["text"] in weights and not (question["type"] == "single" and choice.get("correct")):
-                choice["weight"] = weights[choice["text"]]
-    return question
+    return QUESTION_TYPES[question["type"]].keep_unedited(question, opened)
 
 
 def _editor_page(module: Module, fields: dict, problems: dict, question: Question | None = None,
@@ -128,7 +98,7 @@ def save_question(question_id: int):
         return _editor_page(module, fields, {}, question, based_on)
     opened = authoring.question_version(question, based_on) if based_on else None
     fields["moodle"] = moodle_only_summary(opened.content) if opened else []
-    data = _keep_moodle_keys(question_from_values(fields), opened.content if opened else None)
+    data = _keep_unedited(question_from_values(fields), opened.content if opened else None)
     try:
         version = authoring.save_question(current_user, question, data, based_on)
     except authoring.InvalidInput as exc:
