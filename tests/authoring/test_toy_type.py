@@ -10,6 +10,8 @@ from tests.authoring.test_authoring_pages import field_error, login
 from tests.conftest import TINY_COURSE
 from tests.factories import import_course, make_user, module_of
 from trainer.banks.csv_bank import csv_unsupported, parse_csv, write_csv
+from trainer.banks.gift import gift_unsupported
+from trainer.banks.moodle_xml import moodle_xml_unsupported
 from trainer.extensions import db
 from trainer.models import Question
 from trainer.quiz.types import QUESTION_TYPES, EditorField, FieldProblem, QuestionType, normalise_question
@@ -45,7 +47,8 @@ class Keyword(QuestionType):
 
 KEYWORD_TEMPLATE = """{% from "author/_macros.html" import problems_for, invalid %}
 <div class="field"><label for="keyword">Keyword</label>
-<input id="keyword" name="keyword" type="text" value="{{ fields.keyword }}"{{ invalid(problems, 'keyword', 'keyword') }}>
+<input id="keyword" name="keyword" type="text" value="{{ fields.keyword }}"
+  {{- invalid(problems, 'keyword', 'keyword') }}>
 {{ problems_for(problems, 'keyword', 'keyword') }}</div>
 """
 
@@ -83,6 +86,9 @@ def test_a_toy_type_round_trips_through_the_editor_and_csv(app, client, keyword_
     assert csv_unsupported(version.content) is None
     questions, problems = parse_csv(write_csv([version.content]))
     assert problems == [] and [normalise_question(q.data) for q in questions] == [version.content]
+    # GIFT and Moodle XML name the types they know: their export refuses this one with a reason.
+    assert gift_unsupported(version.content) == moodle_xml_unsupported(version.content) == \
+        "unknown question type 'keyword'"
 
 
 def test_csv_reports_a_toy_types_unused_column_and_lists_it_among_the_types(keyword_type):
