@@ -217,11 +217,14 @@ class QuestionType(ABC):
 
 # --- choice questions ---------------------------------------------------------------------
 
+_CHOICE_CSV_COLUMNS = ("choice_N", "correct", "feedback_N")
+
+
 class _ChoiceType(QuestionType):
     own_keys: ClassVar[set[str]] = {"choices"}
     editor_fields: ClassVar[tuple[EditorField, ...]] = (
         EditorField("choices", "rows", ("text", "correct", "feedback"), frozenset({"correct"}), min_rows=4),)
-    csv_columns: ClassVar[tuple[str, ...] | None] = ("choice_N", "correct", "feedback_N")
+    csv_columns: ClassVar[tuple[str, ...] | None] = _CHOICE_CSV_COLUMNS
 
     def editor_notes(self, q):
         return [f"choice '{c['text']}' is worth {c['weight']:g}%" for c in q.get("choices") or []
@@ -344,7 +347,7 @@ class MultipleChoice(_ChoiceType):
     own_keys: ClassVar[set[str]] = {"choices", "scoring"}
     editor_template = "author/types/choices.html"
     editor_fields = (*_ChoiceType.editor_fields, EditorField("scoring", "text", default="all_or_nothing"))
-    csv_columns = (*_ChoiceType.csv_columns, "scoring")
+    csv_columns = (*_CHOICE_CSV_COLUMNS, "scoring")
 
     def from_csv(self, cells):
         question = super().from_csv(cells)

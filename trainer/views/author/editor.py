@@ -24,7 +24,8 @@ def _values_from_content(content: dict) -> dict:
 
 def moodle_only_summary(content: dict) -> list[str]:
     """Plain descriptions of what a question holds that the editor cannot show (kept on save)."""
-    qtype = QUESTION_TYPES.get(content.get("type")) if isinstance(content.get("type"), str) else None
+    kind = content.get("type")
+    qtype = QUESTION_TYPES.get(kind) if isinstance(kind, str) else None
     return qtype.editor_notes(content) if qtype else []
 
 
