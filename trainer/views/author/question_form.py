@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, StringField, TextAreaField
 
 from trainer.quiz.types import QUESTION_TYPES, EditorField
+from trainer.services.authoring import COMMON_FIELDS
 from trainer.views.author.common import multi_line, one_line, whole_number
 
 #: Empty rows the editor offers after the filled ones (press "Update the form" for more).
@@ -23,11 +24,9 @@ BLANK_ROWS = 3
 MAX_ROWS = 100
 
 
-#: The fields every question has (each type adds its own).
-COMMON_FIELDS = ("id", "type", "stem", "explanation", "feedback", "source", "tags", "difficulty", "critical")
-
-
 class _CommonFields(FlaskForm):
+    """The fields every question has (authoring.COMMON_FIELDS); each type adds its own."""
+
     id = StringField(filters=[one_line])
     type = StringField(filters=[one_line])
     stem = TextAreaField(filters=[multi_line])
