@@ -1,6 +1,7 @@
 """The trainer's pages, one blueprint ("author") in modules by concern: pages.py (banks, module, review queue,
-history), content.py (module Markdown), quiz_settings.py, editor.py (the question editor), lifecycle.py
-(publish, retire, move) and preview.py (a quiz preview that grades without recording anything).
+history), content.py (module Markdown), quiz_settings.py, editor.py (the question editor, with its WTForms
+form in question_form.py), lifecycle.py (publish, retire, move) and preview.py (a quiz preview that grades
+without recording anything).
 
 Views parse the form, call trainer.services.authoring and render; the rules live in the service.
 """
