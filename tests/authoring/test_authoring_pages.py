@@ -384,3 +384,19 @@ def test_module_page_queries_do_not_grow_with_the_bank(client, course, trainer, 
         html = client.get(url).get_data(as_text=True)
     assert "care-extra-5" in html
     assert len(large) == len(small)
+
+
+def test_each_editor_problem_lands_on_the_field_it_concerns_and_others_on_top(client, course, trainer):
+    """The validator keys problems by field name: scoring, tags, difficulty and id each get their own message;
+    a problem with a key the editor has no field for is listed at the top of the form."""
+    care = module_of(course, "care")
+    form = {"id": "Care X", "type": "multiple", "stem": "Which?", "explanation": "Why.", "source": "S1",
+            "scoring": "most", "difficulty": "7", "choices-0-text": "A", "choices-0-correct": "1", "choices-1-text": "B"}
+    html = client.post(f"/author/modules/{care.id}/questions", data=form).get_data(as_text=True)
+    assert "scoring must be" in field_error(html, "scoring") and "scoring must be" not in field_error(html, "choices")
+    assert "difficulty must be 1, 2 or 3" in field_error(html, "difficulty")
+    assert "id must be lower-case" in field_error(html, "id")
+    assert "difficulty must be" not in field_error(html, "id") and 'id="general-error"' not in html
+    problems = authoring.question_problems(care, {"id": "care-x", "type": "true_false", "stem": "s", "answer": True,
+                                                  "explanation": "e", "source": "S1", "feedback_right": 3})
+    assert problems == {"": ["feedback_right must be text"]}

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from tests.conftest import TINY_COURSE
-from trainer.banks.course_folder import load_course
+from trainer.banks.course_folder import check_markdown, check_question, check_quiz_settings, load_course
 from trainer.banks.records import BankFormatError
 
 
@@ -112,3 +112,35 @@ def test_content_paths_must_stay_inside_the_course_folder(course_dir):
     course = course_dir / "course.yaml"
     course.write_text(course.read_text().replace("modules/02-care.md", "../../../../etc/hostname"))
     assert any("files must be inside the course folder" in p for p in problems_of(course_dir))
+
+
+def test_one_question_is_checked_with_each_problem_keyed_by_its_field():
+    question = {"id": "Bad Id", "type": "multiple", "stem": "Which?", "scoring": "most",
+                "choices": [{"text": "A", "correct": True}, {"text": "B"}], "difficulty": 7}
+    problems = {(p.field, p.message) for p in check_question(question, {"S1": {"citation": "x", "tier": "A"}})}
+    assert problems == {
+        ("id", "id must be lower-case letters, digits, '-', '_' or '.'"),
+        ("scoring", "scoring must be 'all_or_nothing', 'partial' or 'weighted'"),
+        ("difficulty", "difficulty must be 1, 2 or 3"),
+        ("explanation", "no explanation"),
+        ("source", "no source"),
+    }
+
+
+def test_quiz_settings_are_checked_with_each_problem_keyed_by_its_setting():
+    settings, problems = check_quiz_settings({"draw": 0, "pass_percent": 80, "shuffle": True})
+    assert settings is None
+    assert [(p.field, p.message) for p in problems] == [("shuffle", "unknown quiz setting 'shuffle'"),
+                                                        ("draw", "draw must be a whole number from 1 to 500")]
+    settings, problems = check_quiz_settings({"draw": 3, "pass_percent": 80})
+    assert problems == [] and (settings.draw, settings.cooldown_hours) == (3, 24)
+    assert check_quiz_settings(None)[1][0].field == ""
+
+
+def test_markdown_is_checked_against_the_media_names_given():
+    text = "# Care\n\n![Layers](../media/layers.svg)\n\n![](../media/gone.png)\n\n<b>bold</b>\n"
+    assert [(p.line, p.message) for p in check_markdown(text, {"layers.svg"})] == [
+        (7, "raw HTML is not allowed in Markdown; it would be removed"),
+        (5, "image not found in media/: ../media/gone.png"),
+        (5, "image ../media/gone.png needs alt text: ![what it shows](../media/gone.png)"),
+    ]

@@ -4,7 +4,7 @@ import random
 import pytest
 
 from tests.factories import FormData
-from trainer.quiz.types import InvalidResponse, question_type, validate_question
+from trainer.quiz.types import InvalidResponse, normalise_question, question_type, validate_question
 
 SINGLE = {"id": "q-single", "type": "single", "stem": "S?", "explanation": "E.",
           "choices": [{"text": "Right", "correct": True}, {"text": "Wrong"}, {"text": "Also wrong"}]}
@@ -165,3 +165,46 @@ def test_a_partly_answered_matching_question_keeps_the_answers_given():
     assert response == [None, None, 2, None]
     assert qt.score(MATCH, response) == 0.25
     assert qt.read_form(MATCH, order, FormData({}), "q1") is None
+
+
+# --- what each type tells the browser editor ----------------------------------------------------------
+
+def test_editor_values_and_from_editor_round_trip_each_editable_type():
+    questions = [
+        {"type": "single", "choices": [{"text": "A", "correct": True, "feedback": "Yes"}, {"text": "B"}]},
+        {"type": "multiple", "choices": [{"text": "A", "correct": True}, {"text": "B"}], "scoring": "partial"},
+        {"type": "true_false", "answer": False},
+        {"type": "matching", "pairs": [{"left": "Pen", "right": "Depth"}, {"left": "Roller", "right": "Drum"}]},
+        {"type": "ordering", "order": ["Cleanse", "Numb"]},
+        {"type": "short_answer", "answers": ["collagen"]},
+    ]
+    for q in questions:
+        qtype = question_type(q["type"])
+        own = {k: v for k, v in q.items() if k != "type"}
+        assert normalise_question({"type": q["type"], **qtype.from_editor(qtype.editor_values(q))}) == \
+            normalise_question({"type": q["type"], **own}), q["type"]
+    assert question_type("multiple").editor_values({"type": "multiple"})["scoring"] == "all_or_nothing"
+    assert question_type("numerical").editor_template is None
+
+
+def test_what_the_editor_cannot_show_is_described_and_kept_on_save():
+    tf = {"type": "true_false", "answer": True, "feedback_right": "Good", "feedback_wrong": "Look again"}
+    assert question_type("true_false").editor_notes(tf) == ["feedback for a right answer: Good",
+                                                           "feedback for a wrong answer: Look again"]
+    assert question_type("true_false").keep_unedited({"type": "true_false", "answer": False}, tf) == {
+        "type": "true_false", "answer": False, "feedback_right": "Good", "feedback_wrong": "Look again"}
+    matching = {"type": "matching", "pairs": [], "distractors": ["Drum"]}
+    assert question_type("matching").editor_notes(matching) == ["extra right side no item matches: 'Drum'"]
+    kept = question_type("matching").keep_unedited({"type": "matching", "pairs": []}, matching)
+    assert kept["distractors"] == ["Drum"]
+    short = {"type": "short_answer", "answers": [{"text": "collagen", "weight": 50, "feedback": "Half"}, "elastin"]}
+    assert question_type("short_answer").editor_notes(short) == ["answer 'collagen' is worth 50% with feedback 'Half'"]
+    kept = question_type("short_answer").keep_unedited({"type": "short_answer", "answers": ["collagen", "new"]}, short)
+    assert kept["answers"] == [{"text": "collagen", "weight": 50, "feedback": "Half"}, "new"]
+    single = {"type": "single", "choices": [{"text": "A", "correct": True}, {"text": "B", "weight": 50}]}
+    edited = {"type": "single", "choices": [{"text": "A", "correct": True}, {"text": "B"}, {"text": "C"}]}
+    assert question_type("single").keep_unedited(edited, single)["choices"][1:] == [{"text": "B", "weight": 50},
+                                                                                   {"text": "C"}]
+    numerical = {"type": "numerical", "answers": [{"value": 0.25, "tolerance": 0.05}], "unit": "mm"}
+    assert question_type("numerical").editor_notes(numerical) == ["answer 0.25 ± 0.05 is worth 100%", "unit: mm"]
+    assert question_type("numerical").keep_unedited({"type": "numerical"}, numerical) == numerical

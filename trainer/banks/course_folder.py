@@ -2,11 +2,15 @@
 
 `load_course` either returns a complete CourseSpec or raises BankFormatError carrying every
 problem found, each as `path:line: message`. Nothing here touches the database.
+
+The browser editor checks one piece at a time with the same rules, keyed by field instead of line:
+`check_question`, `check_quiz_settings` and `check_markdown`.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +19,8 @@ from trainer.banks.publish_rules import SOURCE_TIERS_FOR_KEYS, cited_source_keys
 from trainer.banks.records import BankFormatError, BankProblem, ParsedQuestion
 from trainer.banks.svg import svg_problem
 from trainer.banks.yaml_bank import child_node, load_yaml, mapping_key_lines, parse_bank
-from trainer.quiz.types import validate_question
-from trainer.rendering import image_references, markdown_problems, media_name
+from trainer.quiz.types import FieldProblem, validate_question
+from trainer.rendering import MarkdownProblem, image_references, markdown_problems, media_name
 
 COURSE_FORMAT = "trainer-course/1"
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
@@ -25,6 +29,8 @@ MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
 QUIZ_DEFAULTS = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2, "cooldown_hours": 24,
                  "show_answers": "after_pass"}
+QUIZ_SETTINGS = ("draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown",
+                 "cooldown_hours", "show_answers")
 
 
 @dataclass
@@ -94,17 +100,12 @@ class _Checker:
             return None
 
 
-def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], module_line: int) -> QuizSettings | None:
+def check_quiz_settings(quiz) -> tuple[QuizSettings | None, list[FieldProblem]]:
+    """The course.yaml rules for one module's quiz settings, each problem keyed by the setting it concerns
+    ("" when it concerns the settings as a whole); the settings are None when any rule is broken."""
     if not isinstance(quiz, dict):
-        checker.add(path, module_line, "module needs a 'quiz' mapping (draw, pass_percent ...)")
-        return None
-    ok = True
-    allowed = {"draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown", "cooldown_hours",
-               "show_answers"}
-    for key in quiz:
-        if key not in allowed:
-            checker.add(path, lines.get(key, module_line), f"unknown quiz setting '{key}'")
-            ok = False
+        return None, [FieldProblem("", "module needs a 'quiz' mapping (draw, pass_percent ...)")]
+    problems = [FieldProblem(key, f"unknown quiz setting '{key}'") for key in quiz if key not in QUIZ_SETTINGS]
     rules = {
         "draw": (lambda v: _is_int(v, 1, 500), "draw must be a whole number from 1 to 500"),
         "pass_percent": (lambda v: _is_int(v, 1, 100), "pass_percent must be a whole number from 1 to 100"),
@@ -115,27 +116,33 @@ def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], modu
         "draw_by_tag": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_int(n, 1) for k, n in v.items()),
                         "draw_by_tag must map tags to whole numbers"),
     }
-    for key in ("draw", "pass_percent"):
-        if key not in quiz:
-            checker.add(path, module_line, f"quiz is missing '{key}'")
-            ok = False
-    for key, (rule, message) in rules.items():
-        if key in quiz and not rule(quiz[key]):
-            checker.add(path, lines.get(key, module_line), message)
-            ok = False
-    if not ok:
-        return None
-    return QuizSettings(**{**QUIZ_DEFAULTS, **quiz})
+    problems += [FieldProblem(key, f"quiz is missing '{key}'") for key in ("draw", "pass_percent") if key not in quiz]
+    problems += [FieldProblem(key, message) for key, (rule, message) in rules.items()
+                 if key in quiz and not rule(quiz[key])]
+    if problems:
+        return None, problems
+    return QuizSettings(**{**QUIZ_DEFAULTS, **quiz}), []
+
+
+def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], module_line: int) -> QuizSettings | None:
+    settings, problems = check_quiz_settings(quiz)
+    for problem in problems:
+        checker.add(path, lines.get(problem.field, module_line), problem.message)
+    return settings
+
+
+def check_question(question, sources: dict | None) -> list[FieldProblem]:
+    """Structure (validate_question) and the publishing rules (publish_rules.py) for one question,
+    each problem keyed by the question's field it concerns: what a course folder must pass to publish."""
+    problems = validate_question(question)
+    if isinstance(question, dict):
+        problems += publish_problems(question, sources)
+    return problems
 
 
 def _check_questions(checker: _Checker, questions: list[ParsedQuestion], sources: dict | None) -> None:
-    """Structure (validate_question) and the publishing rules (publish_rules.py): a course folder publishes."""
     for pq in questions:
-        for problem in validate_question(pq.data):
-            checker.add(pq.path, pq.line_of(problem.field), problem.message)
-        if not isinstance(pq.data, dict):
-            continue
-        for problem in publish_problems(pq.data, sources):
+        for problem in check_question(pq.data, sources):
             checker.add(pq.path, pq.line_of(problem.field), problem.message)
 
 
@@ -151,17 +158,19 @@ def _check_draw(checker: _Checker, path: Path, line: int, quiz: QuizSettings, qu
         checker.add(path, line, "draw_by_tag asks for more questions than the quiz draws")
 
 
-def _check_markdown(checker: _Checker, path: Path, text: str, media: dict) -> None:
-    for mp in markdown_problems(text):
-        checker.add(path, mp.line, mp.message)
+def check_markdown(text: str, media_names: Collection[str]) -> list[MarkdownProblem]:
+    """What the sanitiser would change in module Markdown (raw HTML, unsafe links), and images that are
+    not among the course's `media_names` or have no alt text; each problem with its line in `text`."""
+    problems = list(markdown_problems(text))
     for ref in image_references(text):
         name = media_name(ref.src)
         if ref.src.startswith(("http://", "https://")):
             continue
-        if name is None or name not in media:
-            checker.add(path, ref.line, f"image not found in media/: {ref.src}")
+        if name is None or name not in media_names:
+            problems.append(MarkdownProblem(ref.line, f"image not found in media/: {ref.src}"))
         if not ref.alt:
-            checker.add(path, ref.line, f"image {ref.src} needs alt text: ![what it shows]({ref.src})")
+            problems.append(MarkdownProblem(ref.line, f"image {ref.src} needs alt text: ![what it shows]({ref.src})"))
+    return problems
 
 
 def _read_media(checker: _Checker) -> dict[str, tuple[str, bytes]]:
@@ -255,7 +264,8 @@ def load_course(folder: str | Path) -> CourseSpec:
         if isinstance(mod.get("content"), str):
             content_path = folder / mod["content"]
             content_md = checker.read_text(content_path, (course_path, mlines.get("content", mline))) or ""
-            _check_markdown(checker, content_path, content_md, media)
+            for mp in check_markdown(content_md, media):
+                checker.add(content_path, mp.line, mp.message)
         else:
             checker.add(course_path, mlines.get("content", mline), "module needs 'content': the path of its Markdown file")
         questions: list[ParsedQuestion] = []

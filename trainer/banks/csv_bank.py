@@ -4,7 +4,8 @@ Columns (`CSV_HEADER`, in this order when written; when reading, any order, name
 case-insensitive, and unused optional columns may be deleted; id, type and stem must exist):
 
   id                 the question's stable id (required)
-  type               single | multiple | true_false | matching | ordering | short_answer
+  type               single | multiple | true_false | matching | ordering | short_answer (each type
+                     names the columns it uses: QuestionType.csv_columns, from_csv, to_csv)
   stem               the question text (Markdown; a cell may hold several lines)
   choice_1..choice_8 one item per cell, filled from choice_1 without gaps:
                        single, multiple  the choices
@@ -42,10 +43,10 @@ import csv
 import io
 
 from trainer.banks.records import BankProblem, ParsedQuestion
+from trainer.quiz.types import QUESTION_TYPES, QuestionType
 from trainer.spreadsheet_cells import starts_formula
 
 MAX_ITEMS = 8
-TYPES = ("single", "multiple", "true_false", "matching", "ordering", "short_answer")
 
 
 def _numbered(name: str) -> list[str]:
@@ -60,15 +61,17 @@ CSV_HEADER: list[str] = [
 _REQUIRED_COLUMNS = ("id", "type", "stem")
 _COMMON_COLUMNS = {"id", "type", "stem", "explanation", "general_feedback", "source", "tags",
                    "difficulty", "critical"}
-_USED_COLUMNS = {
-    "single": {*_numbered("choice"), "correct", *_numbered("feedback")},
-    "multiple": {*_numbered("choice"), "correct", *_numbered("feedback"), "scoring"},
-    "true_false": {"correct"},
-    "matching": {*_numbered("choice"), *_numbered("match")},
-    "ordering": {*_numbered("choice")},
-    "short_answer": {*_numbered("choice")},
-}
-_ITEM_KEY = {"ordering": "order", "short_answer": "answers"}
+
+
+def csv_types() -> dict[str, QuestionType]:
+    """The question types CSV has columns for (each type says which: `csv_columns`)."""
+    return {name: t for name, t in QUESTION_TYPES.items() if t.csv_columns is not None}
+
+
+def _used_columns(qtype: QuestionType) -> set[str]:
+    """The type's own columns, "choice_N" standing for choice_1 .. choice_8."""
+    return {name for column in qtype.csv_columns or ()
+            for name in (_numbered(column.removesuffix("_N")) if column.endswith("_N") else [column])}
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
              # What spreadsheets in other languages write for TRUE and FALSE (German, French, Spanish,
              # Italian, Dutch, Portuguese), and their yes/no.
@@ -145,7 +148,9 @@ def _header_problem(cells: list[str]) -> str | None:
 
 
 class _RowReader:
-    """Reads one row into a question dict, collecting problems at the row's line."""
+    """Reads one row into a question dict, collecting problems at the row's line (the CsvCells a type reads)."""
+
+    max_items = MAX_ITEMS
 
     def __init__(self, row: dict[str, str], line: int, path: str):
         self.row = row
@@ -156,16 +161,19 @@ class _RowReader:
     def problem(self, message: str) -> None:
         self.problems.append(BankProblem(self.path, self.line, message))
 
+    def get(self, column: str) -> str:
+        return self.row.get(column, "")
+
     def read(self) -> dict | None:
-        kind = self.row.get("type", "")
-        if kind not in TYPES:
-            self.problem(f"type must be one of {', '.join(TYPES)} (not {kind!r})")
+        kind, types = self.row.get("type", ""), csv_types()
+        if kind not in types:
+            self.problem(f"type must be one of {', '.join(types)} (not {kind!r})")
             return None
-        for column in sorted(self.row.keys() - _COMMON_COLUMNS - _USED_COLUMNS[kind]):
+        for column in sorted(self.row.keys() - _COMMON_COLUMNS - _used_columns(types[kind])):
             if self.row[column]:
                 self.problem(f"column {column} is not used by {kind} questions; leave it empty")
         question = {"type": kind, **self._common()}
-        question.update(self._own(kind))
+        question.update(types[kind].from_csv(self))
         return None if self.problems else question
 
     def _common(self) -> dict:
@@ -181,7 +189,7 @@ class _RowReader:
         if self.row.get("difficulty"):
             question["difficulty"] = self._difficulty(self.row["difficulty"])
         if self.row.get("critical"):
-            question["critical"] = self._boolean("critical", self.row["critical"])
+            question["critical"] = self.boolean("critical")
         return question
 
     def _difficulty(self, value: str):
@@ -194,13 +202,14 @@ class _RowReader:
             return value
         return int(number)  # Excel may save 2 as "2.0"
 
-    def _boolean(self, column: str, value: str):
+    def boolean(self, column: str):
+        value = self.row.get(column, "")
         if value.lower() not in _BOOLEANS:
             self.problem(f"{column} must be true or false (not {value!r})")
             return value
         return _BOOLEANS[value.lower()]
 
-    def _items(self, column: str) -> list[str]:
+    def items(self, column: str) -> list[str]:
         """The filled cells column_1.., which must not leave gaps."""
         cells = [self.row.get(name, "") for name in _numbered(column)]
         while cells and not cells[-1]:
@@ -209,33 +218,7 @@ class _RowReader:
             self.problem(f"{column}_{cells.index('') + 1} is empty but a later {column} is filled")
         return cells
 
-    def _own(self, kind: str) -> dict:
-        if kind in ("single", "multiple"):
-            return self._choices(kind)
-        if kind == "true_false":
-            return {"answer": self._boolean("correct", self.row.get("correct", ""))}
-        if kind == "matching":
-            return self._pairs()
-        return {_ITEM_KEY[kind]: self._items("choice")}
-
-    def _choices(self, kind: str) -> dict:
-        texts = self._items("choice")
-        correct = self._correct_numbers(len(texts))
-        choices = []
-        for number, text in enumerate(texts, start=1):
-            choice = {"text": text, "correct": number in correct}
-            if self.row.get(f"feedback_{number}"):
-                choice["feedback"] = self.row[f"feedback_{number}"]
-            choices.append(choice)
-        for number in range(len(texts) + 1, MAX_ITEMS + 1):
-            if self.row.get(f"feedback_{number}"):
-                self.problem(f"feedback_{number} is filled but choice_{number} is empty")
-        question = {"choices": choices}
-        if kind == "multiple" and self.row.get("scoring"):
-            question["scoring"] = self.row["scoring"]
-        return question
-
-    def _correct_numbers(self, count: int) -> set[int]:
+    def correct_numbers(self, count: int) -> set[int]:
         numbers = set()
         for token in self.row.get("correct", "").replace(",", ";").split(";"):
             token = token.strip()
@@ -247,12 +230,6 @@ class _RowReader:
                 continue
             numbers.add(int(token))
         return numbers
-
-    def _pairs(self) -> dict:
-        lefts, rights = self._items("choice"), self._items("match")
-        if len(lefts) != len(rights):
-            self.problem("each choice_N of a matching question needs its match_N, and no more")
-        return {"pairs": [{"left": left, "right": right} for left, right in zip(lefts, rights)]}
 
 
 def parse_csv(text: str, path: str = "<csv>") -> tuple[list[ParsedQuestion], list[BankProblem]]:
@@ -298,23 +275,14 @@ def _read_records(records, path: str, questions: list, problems: list) -> None:
 def csv_unsupported(question: dict) -> str | None:
     """Why `question` cannot be written as a CSV row, or None."""
     kind = question.get("type")
-    if kind == "numerical":
-        return "numerical questions have no CSV columns"
-    if kind == "multiple" and question.get("scoring") == "weighted" or any(
-            "weight" in c for c in question.get("choices", [])):
-        return "Moodle answer weights have no CSV column"
-    if kind == "short_answer" and any(not isinstance(a, str) for a in question.get("answers", [])):
-        return "weighted short answers and per-answer feedback have no CSV column"
-    if "feedback_right" in question or "feedback_wrong" in question:
-        return "separate feedback for right and wrong answers has no CSV column"
-    if question.get("distractors"):
-        return "matching distractors have no CSV column"
-    if kind not in TYPES:
+    if kind not in QUESTION_TYPES:
         return f"unknown question type {kind!r}"
-    items = {"single": "choices", "multiple": "choices", "matching": "pairs",
-             "ordering": "order", "short_answer": "answers"}.get(kind)
-    if items and len(question.get(items, [])) > MAX_ITEMS:
-        return f"more than {MAX_ITEMS} {items} do not fit the CSV columns"
+    qtype = QUESTION_TYPES[kind]
+    if qtype.csv_columns is None:
+        return f"{kind} questions have no CSV columns"
+    reason = qtype.csv_unsupported(question, MAX_ITEMS)
+    if reason:
+        return reason
     if any(";" in tag or not tag.strip() for tag in question.get("tags", [])):
         return "a tag that is empty or contains ';' cannot be written to the tags column"
     return None
@@ -330,24 +298,10 @@ def _row(question: dict) -> dict[str, str]:
     row = {column: question[key] for key, column in
            (("id", "id"), ("type", "type"), ("stem", "stem"), ("explanation", "explanation"),
             ("feedback", "general_feedback"), ("source", "source"), ("difficulty", "difficulty"),
-            ("critical", "critical"), ("scoring", "scoring"))
+            ("critical", "critical"))
            if key in question}
     row["tags"] = ";".join(question.get("tags", []))
-    kind = question["type"]
-    if kind in ("single", "multiple"):
-        choices = question.get("choices", [])
-        for number, choice in enumerate(choices, start=1):
-            row[f"choice_{number}"] = choice["text"]
-            row[f"feedback_{number}"] = choice.get("feedback", "")
-        row["correct"] = ";".join(str(n) for n, c in enumerate(choices, start=1) if c.get("correct"))
-    elif kind == "true_false":
-        row["correct"] = question.get("answer", "")
-    elif kind == "matching":
-        for number, pair in enumerate(question.get("pairs", []), start=1):
-            row[f"choice_{number}"], row[f"match_{number}"] = pair["left"], pair["right"]
-    else:
-        for number, item in enumerate(question.get(_ITEM_KEY[kind], []), start=1):
-            row[f"choice_{number}"] = item
+    row.update(QUESTION_TYPES[question["type"]].to_csv(question))
     return {column: _cell(value) for column, value in row.items()}
 
 

@@ -15,6 +15,10 @@ Canonical responses (what AttemptQuestion.response stores), by type:
 Form values on the page are display positions, never bank indices, so the HTML cannot hint
 at which option the author listed first.
 
+A type also describes its own keys in the browser editor (`editor_template`, `editor_fields`,
+`editor_values`, `from_editor`) and in CSV (`csv_columns`, `from_csv`, `to_csv`, `csv_unsupported`),
+so the editor and trainer/banks/csv_bank.py dispatch to the type instead of naming types.
+
 Moodle's weights are kept and graded the way Moodle grades them (a `weight` is a percentage):
 a `single` choice may carry a `weight` for partial credit (or a penalty) when picked; a
 `multiple` question with `scoring: weighted` scores the sum of the picked choices' weights;
@@ -29,7 +33,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 COMMON_KEYS = {"id", "type", "stem", "explanation", "source", "tags", "difficulty", "critical", "feedback"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
@@ -77,11 +81,104 @@ def _display_index(value: str | None, size: int) -> int:
     return int(value)
 
 
+@dataclass(frozen=True)
+class EditorField:
+    """One of a type's own keys as the browser editor shows it.
+
+    kind "rows": a list of mappings, one table row each, with the `columns` named (those in `ticks` are
+    tick boxes, the rest texts); "list": a list of texts, one row each; "text": one text (a select or radios).
+    Rows and lists get at least `min_rows` rows, blank ones included.
+    """
+
+    key: str
+    kind: str
+    columns: tuple[str, ...] = ()
+    ticks: frozenset[str] = frozenset()
+    min_rows: int = 0
+    #: For "text": the value a new question starts with.
+    default: str = ""
+
+
+class CsvCells(Protocol):
+    """One CSV row as a type reads its own columns (trainer/banks/csv_bank.py implements it)."""
+
+    #: How many numbered columns (choice_1 .. choice_N) there are.
+    max_items: int
+
+    def get(self, column: str) -> str: ...
+
+    def items(self, column: str) -> list[str]:
+        """The filled cells column_1, column_2 ... (a gap is a problem)."""
+
+    def boolean(self, column: str) -> Any:
+        """The cell as true or false (the cell itself, with a problem, when it is neither)."""
+
+    def correct_numbers(self, count: int) -> set[int]:
+        """The choice numbers 1..count listed in the `correct` cell."""
+
+    def problem(self, message: str) -> None: ...
+
+
+def _editor_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 class QuestionType(ABC):
     name: ClassVar[str]
     label: ClassVar[str]
     #: Keys this type allows besides the common ones.
     own_keys: ClassVar[set[str]] = set()
+    #: The template with this type's own editor fields; None: the editor keeps such a question, offering no fields.
+    editor_template: ClassVar[str | None] = None
+    editor_fields: ClassVar[tuple[EditorField, ...]] = ()
+    #: CSV columns this type fills besides the common ones ("choice_N": choice_1..choice_8); None: no CSV columns.
+    csv_columns: ClassVar[tuple[str, ...] | None] = None
+
+    # --- the browser editor -----------------------------------------------------------
+    def editor_values(self, q: Mapping) -> dict:
+        """The editor's values for this type's own fields, from a stored question."""
+        values: dict[str, Any] = {}
+        for f in self.editor_fields:
+            given = q.get(f.key)
+            if f.kind == "rows":
+                values[f.key] = [{c: row.get(c) is True if c in f.ticks else _editor_text(row.get(c))
+                                  for c in f.columns} for row in given or [] if isinstance(row, Mapping)]
+            elif f.kind == "list":
+                values[f.key] = [_editor_text(item) for item in given or []]
+            else:
+                values[f.key] = _editor_text(given) or f.default
+        return values
+
+    def from_editor(self, values: Mapping) -> dict:
+        """This type's own keys from the editor's values (blank rows already dropped; the checks say what is wrong)."""
+        return {f.key: [dict(row) for row in values[f.key]] if f.kind == "rows"
+                else list(values[f.key]) if f.kind == "list" else values[f.key] for f in self.editor_fields}
+
+    def editor_notes(self, q: Mapping) -> list[str]:
+        """Plain descriptions of what the question holds that the editor has no field for (kept on save)."""
+        return []
+
+    def keep_unedited(self, question: dict, opened: Mapping) -> dict:
+        """Put back, from the version the editor opened (same type), what the editor has no field for:
+        a save must never silently change how a question grades."""
+        shown = {f.key for f in self.editor_fields}
+        for key in sorted(self.own_keys - shown):
+            if key in opened:
+                question[key] = opened[key]
+        return question
+
+    # --- CSV ----------------------------------------------------------------------------
+    def from_csv(self, cells: CsvCells) -> dict:
+        """This type's own keys from its CSV columns."""
+        return {}
+
+    def to_csv(self, q: Mapping) -> dict[str, Any]:
+        """This type's own CSV cells (column -> value)."""
+        return {}
+
+    def csv_unsupported(self, q: Mapping, max_items: int) -> str | None:
+        """Why this question's own keys cannot be written to the CSV columns, or None."""
+        return None
 
     # --- validation -------------------------------------------------------------------
     def validate(self, q: Mapping) -> list[FieldProblem]:
@@ -120,8 +217,56 @@ class QuestionType(ABC):
 
 # --- choice questions ---------------------------------------------------------------------
 
+_CHOICE_CSV_COLUMNS = ("choice_N", "correct", "feedback_N")
+
+
 class _ChoiceType(QuestionType):
     own_keys: ClassVar[set[str]] = {"choices"}
+    editor_fields: ClassVar[tuple[EditorField, ...]] = (
+        EditorField("choices", "rows", ("text", "correct", "feedback"), frozenset({"correct"}), min_rows=4),)
+    csv_columns: ClassVar[tuple[str, ...] | None] = _CHOICE_CSV_COLUMNS
+
+    def editor_notes(self, q):
+        return [f"choice '{c['text']}' is worth {c['weight']:g}%" for c in q.get("choices") or []
+                if isinstance(c, Mapping) and "weight" in c]
+
+    def keep_unedited(self, question, opened):
+        # Moodle's weights: kept for the choices whose text is unchanged (a correct single choice is worth 100%).
+        weights = {c["text"]: c["weight"] for c in opened.get("choices") or [] if "weight" in c}
+        for choice in question.get("choices") or []:
+            if choice["text"] in weights and not (self.name == "single" and choice.get("correct")):
+                choice["weight"] = weights[choice["text"]]
+        return super().keep_unedited(question, opened)
+
+    def from_csv(self, cells):
+        texts = cells.items("choice")
+        correct = cells.correct_numbers(len(texts))
+        choices = []
+        for number, text in enumerate(texts, start=1):
+            choice = {"text": text, "correct": number in correct}
+            if cells.get(f"feedback_{number}"):
+                choice["feedback"] = cells.get(f"feedback_{number}")
+            choices.append(choice)
+        for number in range(len(texts) + 1, cells.max_items + 1):
+            if cells.get(f"feedback_{number}"):
+                cells.problem(f"feedback_{number} is filled but choice_{number} is empty")
+        return {"choices": choices}
+
+    def to_csv(self, q):
+        choices = q.get("choices", [])
+        row = {}
+        for number, choice in enumerate(choices, start=1):
+            row[f"choice_{number}"] = choice["text"]
+            row[f"feedback_{number}"] = choice.get("feedback", "")
+        row["correct"] = ";".join(str(n) for n, c in enumerate(choices, start=1) if c.get("correct"))
+        return row
+
+    def csv_unsupported(self, q, max_items):
+        if any("weight" in c for c in q.get("choices", [])):
+            return "Moodle answer weights have no CSV column"
+        if len(q.get("choices", [])) > max_items:
+            return f"more than {max_items} choices do not fit the CSV columns"
+        return None
 
     def validate_choices(self, q: Mapping) -> list[FieldProblem]:
         choices = q.get("choices")
@@ -169,6 +314,7 @@ class _ChoiceType(QuestionType):
 
 class SingleChoice(_ChoiceType):
     name, label = "single", "Choose one answer"
+    editor_template = "author/types/choices.html"
 
     def validate_own(self, q):
         problems = self.validate_choices(q)
@@ -199,6 +345,23 @@ class SingleChoice(_ChoiceType):
 class MultipleChoice(_ChoiceType):
     name, label = "multiple", "Select all that apply"
     own_keys: ClassVar[set[str]] = {"choices", "scoring"}
+    editor_template = "author/types/choices.html"
+    editor_fields = (*_ChoiceType.editor_fields, EditorField("scoring", "text", default="all_or_nothing"))
+    csv_columns = (*_CHOICE_CSV_COLUMNS, "scoring")
+
+    def from_csv(self, cells):
+        question = super().from_csv(cells)
+        if cells.get("scoring"):
+            question["scoring"] = cells.get("scoring")
+        return question
+
+    def to_csv(self, q):
+        return {**super().to_csv(q), **({"scoring": q["scoring"]} if "scoring" in q else {})}
+
+    def csv_unsupported(self, q, max_items):
+        if q.get("scoring") == "weighted":
+            return "Moodle answer weights have no CSV column"
+        return super().csv_unsupported(q, max_items)
 
     def validate_own(self, q):
         problems = self.validate_choices(q)
@@ -248,6 +411,30 @@ class TrueFalse(QuestionType):
     name, label = "true_false", "True or false"
     #: feedback_right / feedback_wrong: Moodle's separate feedback for a right and a wrong answer.
     own_keys: ClassVar[set[str]] = {"answer", "feedback_right", "feedback_wrong"}
+    editor_template = "author/types/true_false.html"
+    editor_fields = (EditorField("answer", "text"),)
+    csv_columns = ("correct",)
+
+    def editor_values(self, q):
+        return {"answer": {True: "true", False: "false"}.get(q.get("answer"), "")}
+
+    def from_editor(self, values):
+        return {"answer": {"true": True, "false": False}.get(values["answer"])}
+
+    def editor_notes(self, q):
+        labels = (("feedback_right", "feedback for a right answer"), ("feedback_wrong", "feedback for a wrong answer"))
+        return [f"{label}: {q[key]}" for key, label in labels if q.get(key)]
+
+    def from_csv(self, cells):
+        return {"answer": cells.boolean("correct")}
+
+    def to_csv(self, q):
+        return {"correct": q.get("answer", "")}
+
+    def csv_unsupported(self, q, max_items):
+        if "feedback_right" in q or "feedback_wrong" in q:
+            return "separate feedback for right and wrong answers has no CSV column"
+        return None
 
     def validate_own(self, q):
         problems = []
@@ -289,6 +476,31 @@ class Matching(QuestionType):
 
     name, label = "matching", "Match each item"
     own_keys: ClassVar[set[str]] = {"pairs", "distractors"}
+    editor_template = "author/types/matching.html"
+    editor_fields = (EditorField("pairs", "rows", ("left", "right"), min_rows=3),)
+    csv_columns = ("choice_N", "match_N")
+
+    def editor_notes(self, q):
+        return [f"extra right side no item matches: '{d}'" for d in q.get("distractors") or []]
+
+    def from_csv(self, cells):
+        lefts, rights = cells.items("choice"), cells.items("match")
+        if len(lefts) != len(rights):
+            cells.problem("each choice_N of a matching question needs its match_N, and no more")
+        return {"pairs": [{"left": left, "right": right} for left, right in zip(lefts, rights, strict=False)]}
+
+    def to_csv(self, q):
+        row = {}
+        for number, pair in enumerate(q.get("pairs", []), start=1):
+            row[f"choice_{number}"], row[f"match_{number}"] = pair["left"], pair["right"]
+        return row
+
+    def csv_unsupported(self, q, max_items):
+        if q.get("distractors"):
+            return "matching distractors have no CSV column"
+        if len(q.get("pairs", [])) > max_items:
+            return f"more than {max_items} pairs do not fit the CSV columns"
+        return None
 
     def validate_own(self, q):
         pairs = q.get("pairs")
@@ -361,6 +573,20 @@ class Matching(QuestionType):
 class Ordering(QuestionType):
     name, label = "ordering", "Put in order"
     own_keys: ClassVar[set[str]] = {"order"}
+    editor_template = "author/types/ordering.html"
+    editor_fields = (EditorField("order", "list", min_rows=3),)
+    csv_columns = ("choice_N",)
+
+    def from_csv(self, cells):
+        return {"order": cells.items("choice")}
+
+    def to_csv(self, q):
+        return {f"choice_{number}": item for number, item in enumerate(q.get("order", []), start=1)}
+
+    def csv_unsupported(self, q, max_items):
+        if len(q.get("order", [])) > max_items:
+            return f"more than {max_items} order do not fit the CSV columns"
+        return None
 
     def validate_own(self, q):
         items = q.get("order")
@@ -429,6 +655,37 @@ def _matches(pattern: str, response: str) -> bool:
 class ShortAnswer(QuestionType):
     name, label = "short_answer", "Type the answer"
     own_keys: ClassVar[set[str]] = {"answers"}
+    editor_template = "author/types/short_answer.html"
+    editor_fields = (EditorField("answers", "list", min_rows=2),)
+    csv_columns = ("choice_N",)
+
+    def editor_values(self, q):
+        return {"answers": [_editor_text(a.get("text")) if isinstance(a, Mapping) else _editor_text(a)
+                            for a in q.get("answers") or []]}
+
+    def editor_notes(self, q):
+        return [f"answer '{a['text']}' is worth {a.get('weight', 100):g}%"
+                + (f" with feedback '{a['feedback']}'" if a.get("feedback") else "")
+                for a in q.get("answers") or [] if isinstance(a, Mapping)]
+
+    def keep_unedited(self, question, opened):
+        # Weighted answers and their feedback: kept for the answers whose text is unchanged.
+        kept = {a["text"]: a for a in opened.get("answers") or [] if isinstance(a, Mapping)}
+        question["answers"] = [dict(kept[a]) if a in kept else a for a in question.get("answers") or []]
+        return super().keep_unedited(question, opened)
+
+    def from_csv(self, cells):
+        return {"answers": cells.items("choice")}
+
+    def to_csv(self, q):
+        return {f"choice_{number}": item for number, item in enumerate(q.get("answers", []), start=1)}
+
+    def csv_unsupported(self, q, max_items):
+        if any(not isinstance(a, str) for a in q.get("answers", [])):
+            return "weighted short answers and per-answer feedback have no CSV column"
+        if len(q.get("answers", [])) > max_items:
+            return f"more than {max_items} answers do not fit the CSV columns"
+        return None
 
     def validate_own(self, q):
         answers = q.get("answers")
@@ -523,6 +780,11 @@ class Numerical(QuestionType):
         if "unit" in q and not _nonempty_text(q["unit"]):
             problems.append(FieldProblem("unit", "unit must be text, such as mm"))
         return problems
+
+    def editor_notes(self, q):
+        notes = [f"answer {a['value']:g}" + (f" ± {a['tolerance']:g}" if a.get("tolerance") else "")
+                 + f" is worth {a.get('weight', 100):g}%" for a in q.get("answers") or []]
+        return notes + ([f"unit: {q['unit']}"] if q.get("unit") else [])
 
     def view(self, q, order):
         return {"unit": q.get("unit")}
