@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from trainer import clock
 from trainer.database import begin_write
@@ -175,9 +175,57 @@ class SaveResult:
 
 
 def save_answer(user, attempt_id: int, position: int, form, seq: int | None, grace_seconds: int | None = None) -> SaveResult:
-    """Store one answer unless a newer save for the same question already arrived."""
-    results = save_answers(user, attempt_id, {position: seq}, form, grace_seconds)
-    return results[position]
+    """Store one answer unless a newer save for the same question already arrived.
+
+    The autosave: one read of that question (shared lock on the attempt row on PostgreSQL) and
+    one UPDATE whose WHERE clause repeats every rule (owner, open, deadline, newer sequence number),
+    so it is safe even where the read ran outside the write lock (SQLite, `@writes_late`).
+    """
+    user_id = user.id  # begin_write() below expires the session's objects
+    row = db.session.execute(
+        select(Attempt.user_id, Attempt.state, Attempt.deadline_dt, AttemptQuestion.id.label("item_id"),
+               AttemptQuestion.display_order, QuestionVersion.content)
+        .select_from(Attempt)
+        .outerjoin(AttemptQuestion, (AttemptQuestion.attempt_id == Attempt.id) & (AttemptQuestion.position == position))
+        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(Attempt.id == attempt_id)
+        # Orders this save against a submit, which holds the row FOR UPDATE while it grades.
+        .with_for_update(read=True, of=Attempt)
+    ).one_or_none()
+    if row is None or row.user_id != user_id:
+        db.session.rollback()
+        raise NotFound("There is no such attempt.")
+    cutoff = clock.now() - _grace(grace_seconds)
+    if row.state != OPEN or (row.deadline_dt is not None and row.deadline_dt < cutoff):
+        db.session.rollback()
+        return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]  # says why
+    if row.item_id is None:
+        db.session.rollback()
+        raise NotFound("That question is not part of this attempt.")
+    if seq is None:
+        db.session.rollback()
+        raise ServiceError("A save needs a sequence number.")
+    try:
+        response = question_type(row.content["type"]).read_form(row.content, row.display_order, form, f"q{position}")
+    except InvalidResponse as exc:
+        db.session.rollback()
+        raise ServiceError(f"Question {position}: {exc}") from None
+    begin_write(db.session)
+    still_open = select(Attempt.id).where(
+        Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.state == OPEN,
+        (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= cutoff))
+    changed = db.session.execute(
+        update(AttemptQuestion)
+        .where(AttemptQuestion.id == row.item_id, AttemptQuestion.response_seq < seq, still_open.exists())
+        .values(response=response, response_seq=seq, answered_dt=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        db.session.commit()
+        return SaveResult(True, seq, "Saved")
+    db.session.rollback()
+    # Rare: a newer save won, or the attempt closed between the read and the write; the full path says which.
+    return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]
 
 
 def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_seconds: int | None = None,
@@ -286,9 +334,19 @@ def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None, time
     return attempt
 
 
+def attempt_with_questions(attempt_id: int) -> Attempt | None:
+    """An attempt with its module, course, questions and their versions, in two statements."""
+    return db.session.scalar(
+        select(Attempt).where(Attempt.id == attempt_id)
+        .options(joinedload(Attempt.module).joinedload(Module.course),
+                 selectinload(Attempt.questions).options(joinedload(AttemptQuestion.version),
+                                                         joinedload(AttemptQuestion.graded_version)))
+    )
+
+
 def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
     """The person's own attempt, closed first if its deadline has passed."""
-    attempt = db.session.get(Attempt, attempt_id)
+    attempt = attempt_with_questions(attempt_id)
     if not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     if attempt.state == OPEN and attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from trainer import clock
 from trainer.banks.course_folder import cited_source_keys
+from trainer.database import writes_late
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Course, CourseMedia, Module
@@ -155,6 +156,7 @@ def save_and_continue(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/answers/<int:position>", methods=["POST"])
+@writes_late
 @login_required
 def save_answer(attempt_id: int, position: int):
     """Autosave of one answer (JSON). 409 when the attempt no longer takes answers."""
@@ -184,11 +186,11 @@ def submit(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = db.session.get(Attempt, attempt_id)
+    attempt = attempt_service.attempt_with_questions(attempt_id)
     if attempt is None or not can_view_attempt(current_user, attempt):
         abort(404)
-    if attempt.user_id == current_user.id:
-        attempt = _load_own_attempt(attempt_id)
+    if attempt.user_id == current_user.id and attempt.is_open:
+        attempt = _load_own_attempt(attempt_id)  # closed first if its deadline has passed
     if attempt.is_open:
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     course = attempt.module.course
