@@ -64,15 +64,19 @@ def seed(app, staff: int) -> dict:
 
 
 PROFILE_STARTS = 20
+#: PROFILE_SHOW=1 lists the statements of each page's last request.
+SHOW_STATEMENTS = bool(os.environ.get("PROFILE_SHOW"))
 
 
 class Counter:
     def __init__(self):
         self.statements = 0
+        self.last: list[str] = []
 
     def __call__(self, conn, cursor, statement, *args):
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
             self.statements += 1
+            self.last.append(" ".join(statement.split())[:160])
 
 
 def measure(counter: Counter, label: str, requests: int, call) -> None:
@@ -80,10 +84,13 @@ def measure(counter: Counter, label: str, requests: int, call) -> None:
     counter.statements = 0
     cpu = time.process_time()
     for i in range(1, requests + 1):
+        counter.last = []
         response = call(i)
         assert response.status_code in (200, 302), (label, response.status_code)
     cpu_ms = (time.process_time() - cpu) * 1000 / requests
     print(f"{label:<16} {cpu_ms:7.2f} ms CPU/request  {counter.statements / requests:5.1f} statements/request")
+    if SHOW_STATEMENTS:
+        print("\n".join("    " + statement for statement in counter.last))
 
 
 def signed_in(app, email: str):
