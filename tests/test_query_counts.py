@@ -185,3 +185,17 @@ def test_the_signed_in_user_and_roles_load_in_one_statement(app, count_queries):
         assert client.get("/account").status_code == 200
     account_reads = [s for s in statements if re.search(r"\bFROM (users|user_roles)\b", s)]
     assert len(account_reads) == 1 and "user_roles" in account_reads[0]
+
+
+def test_starting_an_attempt_runs_as_many_statements_for_3_questions_as_for_15(app, count_queries):
+    small_course, large_course = import_course(TINY_COURSE), import_course(SHIPPED_COURSE)
+    counts = []
+    for course, module in ((small_course, "care"), (large_course, "procedure")):
+        learner = make_user("learner")
+        client = app.test_client()
+        client.post("/login", data={"email": learner.email, "password": PASSWORD})
+        with count_queries() as statements:
+            response = client.post(f"/learn/{course.slug}/{module}/attempts")
+        assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -133,14 +133,17 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         deadline_dt=now + timedelta(minutes=module.time_limit_minutes * (user.time_multiplier or 1.0))
         if module.time_limit_minutes else None,
         pass_percent=module.pass_percent,
-        questions=[
-            AttemptQuestion(position=pos, question_version_id=by_key[key].id,
-                            display_order=question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng))
-            for pos, key in enumerate(keys, start=1)
-        ],
     )
+    snapshot = [
+        {"position": pos, "question_version_id": by_key[key].id, "response_seq": 0,
+         "display_order": question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng)}
+        for pos, key in enumerate(keys, start=1)
+    ]
     db.session.add(attempt)
     try:
+        db.session.flush()
+        # The snapshot in one executemany, not one INSERT per question.
+        db.session.execute(insert(AttemptQuestion), [{"attempt_id": attempt.id, **row} for row in snapshot])
         db.session.commit()
     except IntegrityError:
         # Another request started one at the same moment (double click): use that one.
