@@ -101,9 +101,25 @@ def small_and_large_papers(app):
 
 
 def test_quiz_page_query_count_is_the_same_for_3_and_15_questions(app, count_queries, small_and_large_papers):
-    small, large = (_count(app.test_client(), count_queries, f"/attempts/{attempt.id}", learner)
-                    for learner, attempt in small_and_large_papers)
-    assert small == large <= 4  # the user, the attempt with its module and course, its questions with versions
+    counts = []
+    for learner, attempt in small_and_large_papers:
+        client = app.test_client()
+        _count(client, count_queries, f"/attempts/{attempt.id}", learner)  # reads the versions' content once
+        counts.append(_count(client, count_queries, f"/attempts/{attempt.id}", learner))
+    assert counts[0] == counts[1] <= 3  # the user, the attempt with its module and course, its questions
+
+
+def test_the_quiz_page_reads_a_question_versions_content_once_per_process(app, count_queries, small_and_large_papers):
+    learner, attempt = small_and_large_papers[1]
+    client = app.test_client()
+    client.post("/login", data={"email": learner.email, "password": PASSWORD})
+    first = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    with count_queries() as statements:
+        again = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert not [s for s in statements if re.search(r"question_versions(_\d+)?\.content\b(?!_hash)", s)]
+    def without_timer(html):
+        return re.sub(r'data-ms-left="\d+"', "", html)
+    assert without_timer(first) == without_timer(again) and again.count('class="stem"') == 15
 
 
 def test_result_page_query_count_is_the_same_for_3_and_15_questions(app, count_queries, small_and_large_papers):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -337,6 +339,55 @@ def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None, time
     return attempt
 
 
+#: How many question versions each process keeps parsed (the shipped course has about 150).
+VERSION_CACHE_SIZE = 4096
+_contents_by_hash: OrderedDict[str, dict] = OrderedDict()
+_contents_lock = threading.Lock()
+
+
+def _contents(hashes: dict[int, str]) -> dict[int, dict]:
+    """version id -> content, each parsed once per process. A version never changes, and its content_hash
+    (SHA-256 of the content) names the content itself, so the cache needs no invalidation, across processes
+    or even when a database is emptied and ids come round again. The dicts are shared: never change them."""
+    with _contents_lock:
+        found = {vid: _contents_by_hash[h] for vid, h in hashes.items() if h in _contents_by_hash}
+    missing = [vid for vid in hashes if vid not in found]
+    if missing:
+        rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.content)
+                                  .where(QuestionVersion.id.in_(missing))).all()
+        with _contents_lock:
+            for vid, content_hash, content in rows:
+                found[vid] = _contents_by_hash[content_hash] = content
+            while len(_contents_by_hash) > VERSION_CACHE_SIZE:
+                _contents_by_hash.popitem(last=False)
+    return found
+
+
+@dataclass(frozen=True)
+class PaperItem:
+    """One question of an attempt as the quiz page shows it."""
+
+    position: int
+    version_id: int
+    display_order: object
+    response: object
+    response_seq: int
+    content: dict
+
+
+def attempt_paper(attempt: Attempt) -> list[PaperItem]:
+    """The attempt's questions with their saved answers in one statement; the versions' content from the cache."""
+    rows = db.session.execute(
+        select(AttemptQuestion.position, AttemptQuestion.question_version_id, AttemptQuestion.display_order,
+               AttemptQuestion.response, AttemptQuestion.response_seq, QuestionVersion.content_hash)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(AttemptQuestion.attempt_id == attempt.id).order_by(AttemptQuestion.position)
+    ).all()
+    contents = _contents({row.question_version_id: row.content_hash for row in rows})
+    return [PaperItem(row.position, row.question_version_id, row.display_order, row.response, row.response_seq,
+                      contents[row.question_version_id]) for row in rows]
+
+
 def attempt_with_questions(attempt_id: int) -> Attempt | None:
     """An attempt with its module, course, questions and their versions, in two statements."""
     return db.session.scalar(
@@ -348,8 +399,9 @@ def attempt_with_questions(attempt_id: int) -> Attempt | None:
 
 
 def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
-    """The person's own attempt, closed first if its deadline has passed."""
-    attempt = attempt_with_questions(attempt_id)
+    """The person's own attempt with its module and course, closed first if its deadline has passed."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id)
+                                .options(joinedload(Attempt.module).joinedload(Module.course)))
     if not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     if attempt.state == OPEN and attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds):

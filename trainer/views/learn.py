@@ -87,8 +87,8 @@ def start(course_slug: str, module_slug: str):
 def _question_views(attempt: Attempt) -> list[dict]:
     media = media_url(attempt.module.course)
     views = []
-    for aq in attempt.questions:
-        content = aq.version.content
+    for aq in attempt_service.attempt_paper(attempt):
+        content = aq.content
         qtype = question_type(content["type"])
         views.append({
             "position": aq.position, "type": qtype.name, "label": qtype.label,
