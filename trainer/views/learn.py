@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from trainer import clock
 from trainer.banks.course_folder import cited_source_keys
@@ -32,6 +32,7 @@ def _grace() -> int:
 def _module_or_404(course_slug: str, module_slug: str) -> Module:
     module = db.session.scalar(
         select(Module).join(Course).where(Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False))
+        .options(contains_eager(Module.course))  # the page shows it: no second query
     )
     if module is None:
         abort(404)
