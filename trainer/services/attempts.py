@@ -90,11 +90,13 @@ def _grace(grace_seconds: int | None) -> timedelta:
     return timedelta(seconds=DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds)
 
 
+def _past_deadline(attempt: Attempt, grace_seconds: int | None) -> bool:
+    return attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds)
+
+
 def close_if_expired(attempt: Attempt, grace_seconds: int | None = None) -> bool:
     """Submit an abandoned attempt at its deadline with what was saved; True if it was closed now."""
-    if attempt.state != OPEN or attempt.deadline_dt is None:
-        return False
-    if clock.now() <= attempt.deadline_dt + _grace(grace_seconds):
+    if attempt.state != OPEN or not _past_deadline(attempt, grace_seconds):
         return False
     _grade_and_close(attempt, submitted_by="deadline", submitted_dt=attempt.deadline_dt)
     return True
@@ -106,6 +108,8 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
     if module.retired:
         raise NotFound("This module is no longer part of the course.")
     existing = _lock_open_attempt(user, module)
+    if existing is not None and _past_deadline(existing, grace_seconds) and begin_write(db.session):
+        existing = _lock_open_attempt(user, module)  # closing it writes: read it again under the lock
     if existing is not None:
         if not close_if_expired(existing, grace_seconds):
             return existing
@@ -127,6 +131,19 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         [Candidate(q.key, frozenset(v.content.get("tags") or []), q.key in seen_keys) for q, v in pool],
         module.draw, module.draw_by_tag or {}, rng,
     )
+    snapshot = [
+        {"position": pos, "question_version_id": by_key[key].id, "response_seq": 0,
+         "display_order": question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng)}
+        for pos, key in enumerate(keys, start=1)
+    ]
+    if begin_write(db.session):
+        # The draw was read without the write lock (`@writes_late`); what decides the start is read again under it.
+        existing = open_attempt(user, module)
+        if existing is not None:
+            return existing
+        rule = start_rule(user, module)
+        if not rule.allowed:
+            raise ServiceError(rule.reason)
     number = (db.session.scalar(select(func.max(Attempt.number)).where(
         Attempt.user_id == user.id, Attempt.module_id == module.id)) or 0) + 1
     now = clock.now()
@@ -136,11 +153,6 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         if module.time_limit_minutes else None,
         pass_percent=module.pass_percent,
     )
-    snapshot = [
-        {"position": pos, "question_version_id": by_key[key].id, "response_seq": 0,
-         "display_order": question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng)}
-        for pos, key in enumerate(keys, start=1)
-    ]
     db.session.add(attempt)
     try:
         db.session.flush()

@@ -74,6 +74,7 @@ def module(course_slug: str, module_slug: str):
 
 
 @bp.route("/learn/<course_slug>/<module_slug>/attempts", methods=["POST"])
+@writes_late
 @role_required("learner")
 def start(course_slug: str, module_slug: str):
     module = _module_or_404(course_slug, module_slug)
