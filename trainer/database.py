@@ -50,10 +50,11 @@ def read_mostly(enabled: bool) -> None:
 
 
 def writes_late(view):
-    """Mark a POST view whose service reads first and calls `begin_write()` just before its one write.
+    """Mark a POST view whose service reads first and calls `begin_write()` just before it writes.
 
-    Such a request starts like a page view, so SQLite's write lock is held only around the write,
-    not from loading the signed-in user to the commit.
+    Such a request starts like a page view, so SQLite's write lock is held only around the writes,
+    not from loading the signed-in user to the commit. The service must not trust what it read
+    before `begin_write()`: its writes are guarded in their WHERE clause or it reads again.
     """
     view.writes_late = True
     return view
