@@ -57,7 +57,8 @@ def _init_extensions(app: Flask) -> None:
     @app.before_request
     def _choose_transaction_kind():
         from flask import request
-        read_mostly(request.method in ("GET", "HEAD", "OPTIONS"))
+        view = app.view_functions.get(request.endpoint)
+        read_mostly(request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "writes_late", False))
 
     @app.teardown_request
     def _back_to_write_transactions(_exc):

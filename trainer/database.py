@@ -6,7 +6,10 @@ a transaction that starts with BEGIN IMMEDIATE takes the write lock up front and
 instead. But taking the write lock for every page view would queue all readers behind each other.
 So: requests that change things (POST ...) and the command line start with BEGIN IMMEDIATE;
 page views (GET) start with a plain BEGIN and read from WAL snapshots in parallel; and a service
-that must write during a page view calls `begin_write()` first.
+that must write during a page view calls `begin_write()` first. A busy POST whose one write is
+guarded in its own WHERE clause (the quiz's autosave), or that checks again under the lock what it
+read (starting an attempt), is marked `@writes_late`: it reads like a page view and takes the write
+lock only for its writes.
 """
 from __future__ import annotations
 
@@ -46,14 +49,26 @@ def read_mostly(enabled: bool) -> None:
     _immediate.set(not enabled)
 
 
-def begin_write(session) -> None:
+def writes_late(view):
+    """Mark a POST view whose service reads first and calls `begin_write()` just before it writes.
+
+    Such a request starts like a page view, so SQLite's write lock is held only around the writes,
+    not from loading the signed-in user to the commit. The service must not trust what it read
+    before `begin_write()`: its writes are guarded in their WHERE clause or it reads again.
+    """
+    view.writes_late = True
+    return view
+
+
+def begin_write(session) -> bool:
     """Make sure what follows runs in a transaction that holds the write lock (SQLite only).
 
     Called before a write that may happen during a page view. Any read-only transaction in
     progress is ended first (its objects reload on next use); pending changes would be lost, so
-    call it before changing anything.
+    call it before changing anything. True when it did so: what was read before may have changed.
     """
     if _immediate.get() or session.get_bind().dialect.name != "sqlite":
-        return
+        return False
     _immediate.set(True)
     session.rollback()  # a no-op when no transaction has begun
+    return True

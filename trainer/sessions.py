@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, session
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from trainer import clock
 from trainer.extensions import db, login_manager
@@ -54,11 +56,9 @@ def close_session() -> None:
 
 def session_user(user_id: str):
     """The account this request's session still signs in, or None (revoked, idle, disabled)."""
-    from trainer.models import User
-
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = _user_with_roles(int(user_id))
     if user is None or not user.is_enabled or session.get("gen") != user.session_generation:
         return _forget()
     now, seen = _timestamp(), session.get("seen")
@@ -67,6 +67,17 @@ def session_user(user_id: str):
     if now - seen >= _SEEN_RESOLUTION.total_seconds():
         session["seen"] = now
     return user
+
+
+def _user_with_roles(user_id: int):
+    """The account with its roles and clinic in one statement: this runs on every signed-in request."""
+    from trainer.models import User
+
+    # populate_existing: deactivation or a new session generation counts even when this session
+    # (shared by the requests of a test or CLI app context) already holds the account.
+    return db.session.scalars(select(User).where(User.id == user_id)
+                              .options(joinedload(User.role_rows), joinedload(User.clinic))
+                              .execution_options(populate_existing=True)).unique().first()
 
 
 def _forget():

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from trainer import clock
 from trainer.database import begin_write
@@ -88,11 +90,13 @@ def _grace(grace_seconds: int | None) -> timedelta:
     return timedelta(seconds=DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds)
 
 
+def _past_deadline(attempt: Attempt, grace_seconds: int | None) -> bool:
+    return attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds)
+
+
 def close_if_expired(attempt: Attempt, grace_seconds: int | None = None) -> bool:
     """Submit an abandoned attempt at its deadline with what was saved; True if it was closed now."""
-    if attempt.state != OPEN or attempt.deadline_dt is None:
-        return False
-    if clock.now() <= attempt.deadline_dt + _grace(grace_seconds):
+    if attempt.state != OPEN or not _past_deadline(attempt, grace_seconds):
         return False
     _grade_and_close(attempt, submitted_by="deadline", submitted_dt=attempt.deadline_dt)
     return True
@@ -104,6 +108,8 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
     if module.retired:
         raise NotFound("This module is no longer part of the course.")
     existing = _lock_open_attempt(user, module)
+    if existing is not None and _past_deadline(existing, grace_seconds) and begin_write(db.session):
+        existing = _lock_open_attempt(user, module)  # closing it writes: read it again under the lock
     if existing is not None:
         if not close_if_expired(existing, grace_seconds):
             return existing
@@ -125,6 +131,19 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         [Candidate(q.key, frozenset(v.content.get("tags") or []), q.key in seen_keys) for q, v in pool],
         module.draw, module.draw_by_tag or {}, rng,
     )
+    snapshot = [
+        {"position": pos, "question_version_id": by_key[key].id, "response_seq": 0,
+         "display_order": question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng)}
+        for pos, key in enumerate(keys, start=1)
+    ]
+    if begin_write(db.session):
+        # The draw was read without the write lock (`@writes_late`); what decides the start is read again under it.
+        existing = open_attempt(user, module)
+        if existing is not None:
+            return existing
+        rule = start_rule(user, module)
+        if not rule.allowed:
+            raise ServiceError(rule.reason)
     number = (db.session.scalar(select(func.max(Attempt.number)).where(
         Attempt.user_id == user.id, Attempt.module_id == module.id)) or 0) + 1
     now = clock.now()
@@ -133,14 +152,12 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         deadline_dt=now + timedelta(minutes=module.time_limit_minutes * (user.time_multiplier or 1.0))
         if module.time_limit_minutes else None,
         pass_percent=module.pass_percent,
-        questions=[
-            AttemptQuestion(position=pos, question_version_id=by_key[key].id,
-                            display_order=question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng))
-            for pos, key in enumerate(keys, start=1)
-        ],
     )
     db.session.add(attempt)
     try:
+        db.session.flush()
+        # The snapshot in one executemany, not one INSERT per question.
+        db.session.execute(insert(AttemptQuestion), [{"attempt_id": attempt.id, **row} for row in snapshot])
         db.session.commit()
     except IntegrityError:
         # Another request started one at the same moment (double click): use that one.
@@ -175,9 +192,57 @@ class SaveResult:
 
 
 def save_answer(user, attempt_id: int, position: int, form, seq: int | None, grace_seconds: int | None = None) -> SaveResult:
-    """Store one answer unless a newer save for the same question already arrived."""
-    results = save_answers(user, attempt_id, {position: seq}, form, grace_seconds)
-    return results[position]
+    """Store one answer unless a newer save for the same question already arrived.
+
+    The autosave: one read of that question (shared lock on the attempt row on PostgreSQL) and
+    one UPDATE whose WHERE clause repeats every rule (owner, open, deadline, newer sequence number),
+    so it is safe even where the read ran outside the write lock (SQLite, `@writes_late`).
+    """
+    user_id = user.id  # begin_write() below expires the session's objects
+    row = db.session.execute(
+        select(Attempt.user_id, Attempt.state, Attempt.deadline_dt, AttemptQuestion.id.label("item_id"),
+               AttemptQuestion.display_order, QuestionVersion.content)
+        .select_from(Attempt)
+        .outerjoin(AttemptQuestion, (AttemptQuestion.attempt_id == Attempt.id) & (AttemptQuestion.position == position))
+        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(Attempt.id == attempt_id)
+        # Orders this save against a submit, which holds the row FOR UPDATE while it grades.
+        .with_for_update(read=True, of=Attempt)
+    ).one_or_none()
+    if row is None or row.user_id != user_id:
+        db.session.rollback()
+        raise NotFound("There is no such attempt.")
+    cutoff = clock.now() - _grace(grace_seconds)
+    if row.state != OPEN or (row.deadline_dt is not None and row.deadline_dt < cutoff):
+        db.session.rollback()
+        return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]  # says why
+    if row.item_id is None:
+        db.session.rollback()
+        raise NotFound("That question is not part of this attempt.")
+    if seq is None:
+        db.session.rollback()
+        raise ServiceError("A save needs a sequence number.")
+    try:
+        response = question_type(row.content["type"]).read_form(row.content, row.display_order, form, f"q{position}")
+    except InvalidResponse as exc:
+        db.session.rollback()
+        raise ServiceError(f"Question {position}: {exc}") from None
+    begin_write(db.session)
+    still_open = select(Attempt.id).where(
+        Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.state == OPEN,
+        (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= cutoff))
+    changed = db.session.execute(
+        update(AttemptQuestion)
+        .where(AttemptQuestion.id == row.item_id, AttemptQuestion.response_seq < seq, still_open.exists())
+        .values(response=response, response_seq=seq, answered_dt=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        db.session.commit()
+        return SaveResult(True, seq, "Saved")
+    db.session.rollback()
+    # Rare: a newer save won, or the attempt closed between the read and the write; the full path says which.
+    return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]
 
 
 def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_seconds: int | None = None,
@@ -286,9 +351,69 @@ def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None, time
     return attempt
 
 
+#: How many question versions each process keeps parsed (the shipped course has about 150).
+VERSION_CACHE_SIZE = 4096
+_contents_by_hash: OrderedDict[str, dict] = OrderedDict()
+_contents_lock = threading.Lock()
+
+
+def _contents(hashes: dict[int, str]) -> dict[int, dict]:
+    """version id -> content, each parsed once per process. A version never changes, and its content_hash
+    (SHA-256 of the content) names the content itself, so the cache needs no invalidation, across processes
+    or even when a database is emptied and ids come round again. The dicts are shared: never change them."""
+    with _contents_lock:
+        found = {vid: _contents_by_hash[h] for vid, h in hashes.items() if h in _contents_by_hash}
+    missing = [vid for vid in hashes if vid not in found]
+    if missing:
+        rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.content)
+                                  .where(QuestionVersion.id.in_(missing))).all()
+        with _contents_lock:
+            for vid, content_hash, content in rows:
+                found[vid] = _contents_by_hash[content_hash] = content
+            while len(_contents_by_hash) > VERSION_CACHE_SIZE:
+                _contents_by_hash.popitem(last=False)
+    return found
+
+
+@dataclass(frozen=True)
+class PaperItem:
+    """One question of an attempt as the quiz page shows it."""
+
+    position: int
+    version_id: int
+    display_order: object
+    response: object
+    response_seq: int
+    content: dict
+
+
+def attempt_paper(attempt: Attempt) -> list[PaperItem]:
+    """The attempt's questions with their saved answers in one statement; the versions' content from the cache."""
+    rows = db.session.execute(
+        select(AttemptQuestion.position, AttemptQuestion.question_version_id, AttemptQuestion.display_order,
+               AttemptQuestion.response, AttemptQuestion.response_seq, QuestionVersion.content_hash)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(AttemptQuestion.attempt_id == attempt.id).order_by(AttemptQuestion.position)
+    ).all()
+    contents = _contents({row.question_version_id: row.content_hash for row in rows})
+    return [PaperItem(row.position, row.question_version_id, row.display_order, row.response, row.response_seq,
+                      contents[row.question_version_id]) for row in rows]
+
+
+def attempt_with_questions(attempt_id: int) -> Attempt | None:
+    """An attempt with its module, course, questions and their versions, in two statements."""
+    return db.session.scalar(
+        select(Attempt).where(Attempt.id == attempt_id)
+        .options(joinedload(Attempt.module).joinedload(Module.course),
+                 selectinload(Attempt.questions).options(joinedload(AttemptQuestion.version),
+                                                         joinedload(AttemptQuestion.graded_version)))
+    )
+
+
 def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
-    """The person's own attempt, closed first if its deadline has passed."""
-    attempt = db.session.get(Attempt, attempt_id)
+    """The person's own attempt with its module and course, closed first if its deadline has passed."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id)
+                                .options(joinedload(Attempt.module).joinedload(Module.course)))
     if not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     if attempt.state == OPEN and attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds):

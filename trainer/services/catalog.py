@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy.orm import contains_eager
 
 from trainer import clock
 from trainer.banks.course_folder import CourseSpec, ModuleSpec
@@ -111,7 +112,8 @@ def totals_line(reports: list[ImportReport]) -> str:
 def find_active_module(course_slug: str, module_slug: str) -> Module | None:
     """The module at this address, unless it was retired."""
     return db.session.scalar(select(Module).join(Course).where(
-        Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False)))
+        Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False))
+        .options(contains_eager(Module.course)))  # the module pages show the course: no second query
 
 
 def find_course_media(course_slug: str, name: str) -> CourseMedia | None:

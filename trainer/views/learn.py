@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user, login_required
 
 from trainer import clock
+from trainer.database import writes_late
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Course, Module
@@ -62,6 +63,7 @@ def module(course_slug: str, module_slug: str):
 
 
 @bp.route("/learn/<course_slug>/<module_slug>/attempts", methods=["POST"])
+@writes_late
 @role_required("learner")
 def start(course_slug: str, module_slug: str):
     module = _module_or_404(course_slug, module_slug)
@@ -76,8 +78,8 @@ def start(course_slug: str, module_slug: str):
 def _question_views(attempt: Attempt) -> list[dict]:
     media = media_url(attempt.module.course)
     views = []
-    for aq in attempt.questions:
-        content = aq.version.content
+    for aq in attempt_service.attempt_paper(attempt):
+        content = aq.content
         qtype = question_type(content["type"])
         views.append({
             "position": aq.position, "type": qtype.name, "label": qtype.label,
@@ -145,6 +147,7 @@ def save_and_continue(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/answers/<int:position>", methods=["POST"])
+@writes_late
 @login_required
 def save_answer(attempt_id: int, position: int):
     """Autosave of one answer (JSON). 409 when the attempt no longer takes answers."""
@@ -174,11 +177,11 @@ def submit(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = db.session.get(Attempt, attempt_id)
+    attempt = attempt_service.attempt_with_questions(attempt_id)
     if attempt is None or not can_view_attempt(current_user, attempt):
         abort(404)
-    if attempt.user_id == current_user.id:
-        attempt = _load_own_attempt(attempt_id)
+    if attempt.user_id == current_user.id and attempt.is_open:
+        attempt = _load_own_attempt(attempt_id)  # closed first if its deadline has passed
     if attempt.is_open:
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     course = attempt.module.course

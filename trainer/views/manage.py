@@ -105,11 +105,13 @@ def register():
     except InvalidRegisterFilter as exc:
         return error_response(400, str(exc))
     shown = filter_register(rows, **filters)
-    practical = register_practical(shown, course)
     practical_filter = request.args.get("practical") if request.args.get("practical") in PRACTICAL_FILTERS else None
     if practical_filter:
+        practical = register_practical(shown, course)
         shown = [row for row in shown if practical[row.person.id][0] == practical_filter]
     page = paginate(shown, request.args.get("page", 1, type=int), PER_PAGE)
+    if not practical_filter:  # only the page's rows show it
+        practical = register_practical(page.rows, course)
     # The bars split the staff (they add up to the total); expiring and overdue are on the cards.
     chart = status_bars_svg([("Certified", summary.certified), ("Expired", summary.expired),
                              ("Revoked", summary.revoked), ("In progress", summary.in_progress),
