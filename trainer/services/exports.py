@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,6 +27,9 @@ from trainer.extensions import db
 from trainer.models import Certificate, User
 from trainer.services.audit import record_event
 from trainer.services.practical import signoff_facts, signoff_sentence
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -153,7 +157,7 @@ def spreadsheet_csv_writer(out):
     return csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
 
 
-def _xlsx_value(sheet, value):
+def _xlsx_value(sheet: WriteOnlyWorksheet, value: object) -> object:
     """What to append for one value: plain numbers, booleans and ordinary text as they are (cheapest),
     a styled cell for dates and for text a spreadsheet would read as a formula."""
     if isinstance(value, (datetime, date)):
@@ -164,7 +168,7 @@ def _xlsx_value(sheet, value):
     return _xlsx_cell(sheet, text) if text.startswith(FORMULA_TRIGGERS) else text
 
 
-def _xlsx_cell(sheet, value, font: Font | None = None) -> WriteOnlyCell:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object, font: Font | None = None) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value)
     if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT + " hh:mm"
