@@ -40,6 +40,7 @@ $(AXE):
 test: $(VENV)/.dev $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: request rates of the main pages against a bare Flask route, under the same gunicorn.
+## make bench: page ratios to bare Flask (wrk), the 5,000-staff export, the 1,000-learner spike (README).
+## make bench ARGS="spike --learners 200": one scenario; BENCH_DATABASE_URL adds a PostgreSQL run.
 bench: $(VENV)/.dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run $(ARGS)

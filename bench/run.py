@@ -1,162 +1,87 @@
-"""`make bench`: request rates of the main pages as ratios to a bare Flask route, and an autosave
-load whose every acknowledged answer is checked against the database afterwards.
+"""`make bench`: the benchmarks, each on SQLite and, when BENCH_DATABASE_URL is set, PostgreSQL too.
 
-Everything runs on this machine: gunicorn on 127.0.0.1, a seeded SQLite database in a temporary
-folder (and PostgreSQL too when BENCH_DATABASE_URL is set), the load driver in its own process.
+  python -m bench.run                      all three below (the spike with 1,000 learners)
+  python -m bench.run pages [--seconds S]  page throughput as ratios to a bare Flask route (wrk, minted sessions)
+  python -m bench.run spike [--learners N] [--ramp S] [--saves K] [--interval S] [--kill-worker-at S]
+  python -m bench.run export [--staff N]   the chain-wide register export as CSV and XLSX
+
+Everything runs on this machine: gunicorn on 127.0.0.1 (BENCH_WORKERS, default 2; BENCH_WORKER_CLASS,
+default sync), a fresh SQLite database in a temporary folder, load drivers in their own processes.
+Reports (and the spike's latency chart) go to bench/results/.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PASSWORD = "bench-password-1"
-WORKERS = os.environ.get("BENCH_WORKERS", "2")
-SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+from bench.common import PASSWORD, RESULTS, ROOT, app_env, migrate_and_import
+from bench.pages import format_pages, run_pages
+from bench.spike import SpikeSettings, format_report, run_spike
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def databases(tmp: str) -> list[tuple[str, str]]:
+    targets = [("SQLite", f"sqlite:///{tmp}/bench.db")]
+    if os.environ.get("BENCH_DATABASE_URL"):
+        targets.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
+    return targets
 
 
-def flask(env: dict, *args: str) -> str:
-    done = subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-def serve(app: str, env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", WORKERS, "--bind", f"127.0.0.1:{port}",
-                                "--log-level", "warning", app], cwd=ROOT, env=env)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{app} did not start")
-
-
-def worker_rss_kib(master: subprocess.Popen) -> int:
-    """Resident memory of the gunicorn workers (children of the master), in KiB."""
-    total = 0
-    for pid in Path("/proc").iterdir():
-        if not pid.name.isdigit():
-            continue
-        try:
-            status = (pid / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master.pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total
-
-
-def load(spec: dict) -> dict:
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), json.dumps(spec)],
+def export_bench(label: str, database_url: str, staff: int) -> str:
+    env = app_env(database_url)
+    migrate_and_import(env)
+    args = {"staff": staff, "password": PASSWORD, "prefix": f"export{int(time.time())}"}
+    done = subprocess.run([sys.executable, "-m", "bench.export_timing", json.dumps(args)], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     if done.returncode:
-        raise SystemExit(f"load driver failed: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout)
+        raise SystemExit(f"export bench failed: {done.stderr.strip()[-800:]}")
+    r = json.loads(done.stdout)
+    return "\n".join([f"== chain-wide register export on {label}: {r['staff']} staff, median of {r['rounds']} ==",
+                      *(f"{fmt.upper():5} {r[fmt]['wall_s']:6.2f} s wall, {r[fmt]['cpu_s']:6.2f} s CPU, "
+                        f"{r[fmt]['bytes'] / 1024:,.0f} KiB" for fmt in ("csv", "xlsx"))])
 
 
-def bench_database(label: str, database_url: str, tmp: Path) -> dict:
-    env = {**os.environ, "FLASK_APP": "wsgi.py", "DATABASE_URL": database_url, "SECRET_KEY": "bench-only",
-           "TRAINER_DEMO_PASSWORD": PASSWORD}
-    flask(env, "db", "upgrade")
-    flask(env, "banks", "import", "question_banks")
-    flask(env, "demo", "seed", "--clinics", "3", "--staff", "40", "--attempts", "3", "--seed", "11")
-
-    bare_port, app_port = free_port(), free_port()
-    bare = serve("bench.bare_app:app", env, bare_port)
-    try:
-        baseline = load({"scenario": "pages", "host": "127.0.0.1", "port": bare_port, "paths": ["/"],
-                         "seconds": SECONDS, "clients": CLIENTS})["/"]
-        bare_rss = worker_rss_kib(bare)
-    finally:
-        bare.terminate()
-        bare.wait()
-    app = serve("wsgi:app", env, app_port)
-    try:
-        manager = "staff11-1-1@demo.clinic"  # the seed makes each clinic's first person its manager
-        learner = "staff11-1-2@demo.clinic"
-        results = {}
-        results.update(load({"scenario": "pages", "host": "127.0.0.1", "port": app_port, "paths": ["/healthz"],
-                             "seconds": SECONDS, "clients": CLIENTS}))
-        results.update(load({"scenario": "pages", "host": "127.0.0.1", "port": app_port, "email": manager,
-                             "password": PASSWORD, "paths": ["/manage/", "/manage/register.csv"],
-                             "seconds": SECONDS, "clients": CLIENTS}))
-        results.update(load({"scenario": "pages", "host": "127.0.0.1", "port": app_port, "email": learner,
-                             "password": PASSWORD, "paths": ["/learn", "/learn/microneedling-practitioner/safety"],
-                             "seconds": SECONDS, "clients": CLIENTS}))
-        emails = [f"staff11-2-{n}@demo.clinic" for n in range(2, 2 + CLIENTS)]
-        saves = load({"scenario": "autosave", "host": "127.0.0.1", "port": app_port, "password": PASSWORD,
-                      "emails": emails, "module_path": "/learn/microneedling-practitioner/aftercare", "saves": 40})
-        app_rss = worker_rss_kib(app)
-    finally:
-        app.terminate()
-        app.wait()
-    lost = check_acknowledged(env, saves["acknowledged"])
-    return {"label": label, "baseline": baseline, "pages": results, "bare_rss_kib": bare_rss, "app_rss_kib": app_rss,
-            "saves_acknowledged": len(saves["acknowledged"]), "save_failures": len(saves["failures"]),
-            "saves_per_second": saves["saves_per_second"], "lost": lost}
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("scenario", nargs="?", choices=("all", "pages", "spike", "export"), default="all")
+    parser.add_argument("--seconds", type=float, default=3, help="pages: seconds per wrk run (default 3)")
+    parser.add_argument("--learners", type=int, default=1000, help="spike: learners (default 1000)")
+    parser.add_argument("--ramp", type=float, default=10, help="spike: seconds in which all start (default 10)")
+    parser.add_argument("--saves", type=int, default=10, help="spike: answers saved per learner (default 10)")
+    parser.add_argument("--interval", type=float, default=10, help="spike: seconds between saves (default 10)")
+    parser.add_argument("--kill-worker-at", type=float, default=None, metavar="SECONDS",
+                        help="spike: kill -9 one gunicorn worker this many seconds into the run")
+    parser.add_argument("--staff", type=int, default=5000, help="export: staff in the chain (default 5000)")
+    args = parser.parse_args(argv)
+    if args.learners < 1 or args.saves < 1 or args.staff < 1:
+        parser.error("--learners, --saves and --staff take a whole number of at least 1")
+    settings = SpikeSettings(args.learners, args.ramp, args.saves, args.interval, args.kill_worker_at)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="trainer-bench-") as tmp:
+        failed = run_all(args.scenario, databases(tmp), args, settings)
+    if failed:
+        raise SystemExit("the spike had errors or lost acknowledged answers")
 
 
-def check_acknowledged(env: dict, acknowledged: list) -> int:
-    """Count acknowledged saves whose answer is not in the database (a newer save for the same question may win)."""
-    newest: dict[tuple[int, int], int] = {}
-    for attempt_id, position, seq in acknowledged:
-        newest[(attempt_id, position)] = max(seq, newest.get((attempt_id, position), 0))
-    script = (
-        "import json,sys\n"
-        "from trainer import create_app\nfrom trainer.extensions import db\nfrom trainer.models import AttemptQuestion\n"
-        "app=create_app()\n"
-        "with app.app_context():\n"
-        "    rows=db.session.query(AttemptQuestion.attempt_id,AttemptQuestion.position,AttemptQuestion.response_seq).all()\n"
-        "    print(json.dumps([[a,p,s] for a,p,s in rows]))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    stored = {(a, p): s for a, p, s in json.loads(done.stdout)}
-    return sum(1 for key, seq in newest.items() if stored.get(key, 0) < seq)
-
-
-def report(result: dict) -> None:
-    base = result["baseline"]["rps"]
-    print(f"\n== {result['label']}: gunicorn {WORKERS} workers, {CLIENTS} clients, {SECONDS:g}s per page ==")
-    print(f"{'page':45} {'req/s':>8} {'ratio':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
-    print(f"{'bare Flask route (baseline)':45} {base:8.0f} {1:7.2f} {result['baseline']['p50_ms']:8.1f} "
-          f"{result['baseline']['p95_ms']:8.1f} {result['baseline']['errors']:6}")
-    for path, r in result["pages"].items():
-        print(f"{path:45} {r['rps']:8.0f} {r['rps'] / base:7.2f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['errors']:6}")
-    print(f"worker memory: app {result['app_rss_kib'] / 1024:.0f} MiB vs bare {result['bare_rss_kib'] / 1024:.0f} MiB "
-          f"(ratio {result['app_rss_kib'] / max(1, result['bare_rss_kib']):.2f})")
-    print(f"autosave: {result['saves_acknowledged']} acknowledged ({result['saves_per_second']:.0f}/s), "
-          f"{result['save_failures']} refused, {result['lost']} acknowledged answers missing from the database")
-
-
-def main() -> None:
-    targets = []
-    with tempfile.TemporaryDirectory() as tmp:
-        targets.append(("SQLite", f"sqlite:///{tmp}/bench.db"))
-        if os.environ.get("BENCH_DATABASE_URL"):
-            targets.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
-        results = [bench_database(label, url, Path(tmp)) for label, url in targets]
-    for result in results:
-        report(result)
-    if any(r["lost"] for r in results):
-        raise SystemExit("acknowledged answers were lost")
+def run_all(scenario: str, targets: list[tuple[str, str]], args: argparse.Namespace, settings: SpikeSettings) -> bool:
+    """Run the chosen scenarios on each database, printing each report as it comes; True when the spike failed."""
+    failed = False
+    for label, url in targets:
+        if scenario in ("all", "pages"):
+            result = run_pages(label, url.replace("bench.db", "pages.db"), args.seconds)
+            (RESULTS / f"pages-{label.lower()}.json").write_text(json.dumps(result, indent=1))
+            print(format_pages(result), flush=True)
+        if scenario in ("all", "export"):
+            print(export_bench(label, url.replace("bench.db", "export.db"), args.staff), flush=True)
+        if scenario in ("all", "spike"):
+            report = run_spike(label, url.replace("bench.db", "spike.db"), settings)
+            print(format_report(report), f"report {report['report']}, chart {report['chart']}", sep="\n", flush=True)
+            failed = failed or report["lost"] > 0 or report["errors"] > 0
+    return failed
 
 
 if __name__ == "__main__":

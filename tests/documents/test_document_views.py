@@ -182,6 +182,11 @@ def test_the_csv_register_is_the_managers_clinic_with_the_register_columns(app, 
     assert pat["clinic"] == "Home Clinic" and pat["course"] == "tiny-course"
 
 
+def test_the_csv_content_type_names_its_charset_once(app, world):
+    response = signed_in(app, world["people"]["manager"]).get("/manage/register.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
 def test_a_manager_cannot_export_another_clinics_register(app, world):
     client = signed_in(app, world["people"]["foreign_manager"])
     for fmt in ("csv", "xlsx"):

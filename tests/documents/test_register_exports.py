@@ -108,3 +108,21 @@ def test_file_name_part_is_a_plain_ascii_slug():
 def _sheet_xml(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_xlsx_read_back_with_openpyxl_holds_every_record_value():
+    records = [record(person_id=n, name=f"Person {n}", email=f"p{n}@example.org", active=n % 2 == 0,
+                      days_to_expiry=n - 50, basics_best_score=n / 4 if n % 3 else None,
+                      issued=date(2026, 1, 1 + n % 28), due_date=None if n % 5 else date(2026, 6, 30))
+               for n in range(1, 301)]
+    sheet = read_xlsx(register_xlsx(records))
+    header = [c.value for c in sheet[1]]
+    assert header == list(records[0])
+    for row, expected in zip(sheet.iter_rows(min_row=2), records, strict=True):
+        got = {name: cell.value for name, cell in zip(header, row, strict=True)}
+        for name, value in expected.items():
+            if isinstance(value, date):
+                assert got[name].date() == value and row[header.index(name)].number_format == "yyyy-mm-dd"
+            else:
+                assert got[name] == value, (name, got[name], value)
+    assert sheet.max_row == 301 and sheet.auto_filter.ref == "A1:O301" and sheet.freeze_panes == "A2"

@@ -74,7 +74,7 @@ def register_csv_export():
     columns, records = _register_records(clinic, course, filters)
     data, name = register_csv(records, columns).encode("utf-8"), _dated_name("register", clinic, "csv", course)
     record_export(current_user, "register_csv", clinic.id if clinic else None, len(records))
-    return _download(data, "text/csv; charset=utf-8", name)
+    return _download(data, "text/csv", name)  # Flask appends "; charset=utf-8" to text/* itself
 
 
 @bp.route("/manage/register.xlsx")
