@@ -24,6 +24,7 @@ demo = AppGroup("demo", help="Demo data for trying the app.")
 attempts = AppGroup("attempts", help="Quiz attempts.")
 audit = AppGroup("audit", help="The audit trail.")
 records = AppGroup("records", help="Training records for inspectors and insurers.")
+jobs = AppGroup("jobs", help="Background jobs: the worker and clean-up.")
 
 
 #: Formats of single bank files (import) and of course exports.
@@ -486,7 +487,32 @@ def records_export(email, out_path, base_url):
     click.echo(f"Wrote {target} ({len(document)} bytes).")
 
 
+@jobs.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Jobs run at the same time by this worker.")
+def jobs_worker(threads):
+    """Run background jobs until stopped (SIGINT/SIGTERM); start as many workers as you like."""
+    from flask import current_app
+
+    from trainer.task_queue import run_worker
+
+    run_worker(current_app._get_current_object(), threads)
+
+
+@jobs.command("clean")
+@click.option("--days", type=click.IntRange(0), default=None,
+              help="Delete finished jobs' files older than this many days (default: JOBS_KEEP_DAYS).")
+def jobs_clean(days):
+    """Delete old job files (the worker also does it every night); the job rows stay."""
+    from flask import current_app
+
+    from trainer.services.jobs import clean_job_files
+
+    removed = clean_job_files(current_app.config["JOBS_KEEP_DAYS"] if days is None else days)
+    click.echo(f"Removed {removed} job file{'s' if removed != 1 else ''}.")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (banks, clinics, users, demo, attempts, audit, records):
+    for group in (banks, clinics, users, demo, attempts, audit, records, jobs):
         app.cli.add_command(group)
     app.cli.add_command(notify)

@@ -1,0 +1,54 @@
+"""What each kind of background job does; each reports progress and returns a file or a summary."""
+from __future__ import annotations
+
+from trainer.certification.pdf import certificates_zip
+from trainer.extensions import db
+from trainer.links import external_url
+from trainer.models import Certificate, Clinic, Job, User
+from trainer.services import NotFound
+from trainer.services.exports import (
+    certificate_document,
+    certificate_file_name,
+    current_clinic_certificates,
+    record_export,
+)
+from trainer.services.jobs import JobFile, Progress, job_kind
+from trainer.services.training_records import clinic_pack
+
+
+def _verify_url(cert: Certificate) -> str:
+    return external_url("public.verify", code=cert.code)
+
+
+def _requester(job: Job) -> User | None:
+    return db.session.get(User, job.requested_by_id) if job.requested_by_id is not None else None
+
+
+def _clinic(job: Job) -> Clinic:
+    clinic = db.session.get(Clinic, job.clinic_id) if job.clinic_id is not None else None
+    if clinic is None:
+        raise NotFound("The clinic of this job no longer exists.")
+    return clinic
+
+
+@job_kind("certificates_zip")
+def certificates_zip_job(job: Job, progress: Progress) -> JobFile:
+    """Every current certificate of the clinic as PDFs in one ZIP (about 0.17 s per PDF)."""
+    clinic = _clinic(job)
+    certificates = current_clinic_certificates(clinic.id)
+    documents = []
+    progress(0, len(certificates))
+    for done, cert in enumerate(certificates, start=1):
+        documents.append((certificate_file_name(cert), certificate_document(cert, _verify_url(cert))))
+        progress(done, len(certificates))
+    data = certificates_zip(documents)
+    record_export(_requester(job), "certificates_zip", clinic.id, len(documents))
+    return JobFile(data, job.params.get("file_name") or f"certificates-{clinic.id}.zip", "application/zip")
+
+
+@job_kind("clinic_pack")
+def clinic_pack_job(job: Job, progress: Progress) -> JobFile:
+    """Every staff member's training record and certificates, with a SHA-256 manifest."""
+    clinic = _clinic(job)
+    data = clinic_pack(_requester(job), clinic, _verify_url, progress=progress)
+    return JobFile(data, job.params.get("file_name") or f"training-records-{clinic.id}.zip", "application/zip")
