@@ -91,7 +91,8 @@ def test_a_manager_cannot_start_a_job_for_another_clinic(app, clinic_world):
     client = signed_in(app, clinic_world["people"]["foreign_manager"])
     job_id = _job_id(client.post(f"/manage/certificates.zip?clinic={clinic_world['home'].id}"))
     assert db.session.get(Job, job_id).clinic_id == clinic_world["away"].id  # ?clinic is ignored for managers
-    assert signed_in(app, clinic_world["people"]["admin"]).post("/manage/certificates.zip?clinic=all").status_code == 404
+    admin = signed_in(app, clinic_world["people"]["admin"])
+    assert admin.post("/manage/certificates.zip?clinic=all").status_code == 404
 
 
 @pytest.mark.parametrize("viewer, status", [("manager", 200), ("deputy", 200), ("admin", 200),
