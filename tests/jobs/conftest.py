@@ -41,6 +41,14 @@ def clinic_world(app):
     return {"course": course, "home": home, "away": away, "people": people, "staff": staff}
 
 
+@pytest.fixture
+def queued_app(app):
+    """The test's app, handing jobs to the real queue (a SQLite file) instead of running them in the request."""
+    app.extensions["huey"].immediate = False
+    yield app
+    app.extensions["huey"].immediate = True
+
+
 def signed_in(app, person):
     g.pop("_login_user", None)  # requests share the test's app context; a cached user would outlive a client
     client = app.test_client()

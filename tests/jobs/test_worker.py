@@ -28,14 +28,6 @@ STALE_SECONDS = 2
 
 
 @pytest.fixture
-def queued_app(app):
-    """The test's app, handing jobs to the real queue instead of running them in the request."""
-    app.extensions["huey"].immediate = False
-    yield app
-    app.extensions["huey"].immediate = True
-
-
-@pytest.fixture
 def start_worker(queued_app, database_url, tmp_path):
     """Start `flask jobs worker` processes on the test's database and queue; all are stopped at the end."""
     workers: list[subprocess.Popen] = []
@@ -63,7 +55,7 @@ def start_worker(queued_app, database_url, tmp_path):
                 process.wait(timeout=10)
 
 
-def _job_row(job_id: int):
+def job_row(job_id: int):
     db.session.rollback()  # a fresh read; and no transaction left open to block the worker on SQLite
     row = db.session.execute(select(Job.status, Job.progress_done, Job.progress_total, Job.runs, Job.error)
                              .where(Job.id == job_id)).one()
@@ -71,17 +63,17 @@ def _job_row(job_id: int):
     return row
 
 
-def _wait_for(job_id: int, condition, seconds: float, what: str):
+def wait_for(job_id: int, condition, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        row = _job_row(job_id)
+        row = job_row(job_id)
         if condition(row):
             return row
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never {what}: {_job_row(job_id)}")
+    raise AssertionError(f"job {job_id} never {what}: {job_row(job_id)}")
 
 
-def _start_job(app, manager) -> int:
+def start_job(app, manager) -> int:
     response = signed_in(app, manager).post("/manage/certificates.zip")
     assert response.status_code == 303
     return int(response.headers["Location"].rsplit("/", 1)[1])
@@ -89,10 +81,10 @@ def _start_job(app, manager) -> int:
 
 def test_a_worker_process_runs_a_job_and_the_page_offers_its_file(queued_app, clinic_world, start_worker):
     manager = clinic_world["people"]["manager"]
-    job_id = _start_job(queued_app, manager)
-    assert _job_row(job_id).status == "queued"  # nothing ran in the request
+    job_id = start_job(queued_app, manager)
+    assert job_row(job_id).status == "queued"  # nothing ran in the request
     start_worker()
-    row = _wait_for(job_id, lambda r: r.status == DONE, 120, "finished")
+    row = wait_for(job_id, lambda r: r.status == DONE, 120, "finished")
     assert (row.progress_done, row.progress_total, row.runs, row.error) == (3, 3, 1, None)
     download = signed_in(queued_app, manager).get(f"/jobs/{job_id}/download")
     assert download.status_code == 200
@@ -102,17 +94,17 @@ def test_a_worker_process_runs_a_job_and_the_page_offers_its_file(queued_app, cl
 def test_a_job_survives_its_worker_being_killed(queued_app, clinic_world, start_worker):
     """SIGKILL the worker part-way through a ZIP of 40 certificates; a new worker finishes it."""
     certified_staff(clinic_world["home"], clinic_world["course"], 37)
-    job_id = _start_job(queued_app, clinic_world["people"]["manager"])
+    job_id = start_job(queued_app, clinic_world["people"]["manager"])
     first = start_worker()
-    row = _wait_for(job_id, lambda r: r.status == RUNNING and r.progress_done >= 3, 120, "got under way")
+    row = wait_for(job_id, lambda r: r.status == RUNNING and r.progress_done >= 3, 120, "got under way")
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     assert row.progress_done < 40, "the job finished before the worker could be killed; make it longer"
-    killed = _job_row(job_id)
+    killed = job_row(job_id)
     assert (killed.status, killed.runs) == (RUNNING, 1) and killed.progress_done < 40
     time.sleep(STALE_SECONDS + 1)  # its heartbeat stops; the new worker takes it up when it starts
     start_worker()
-    row = _wait_for(job_id, lambda r: r.status == DONE, 180, "finished after the restart")
+    row = wait_for(job_id, lambda r: r.status == DONE, 180, "finished after the restart")
     assert (row.progress_done, row.progress_total, row.runs) == (40, 40, 2)
     download = signed_in(queued_app, clinic_world["people"]["manager"]).get(f"/jobs/{job_id}/download")
     assert len(zipfile.ZipFile(io.BytesIO(download.get_data())).namelist()) == 40
