@@ -364,7 +364,8 @@ def demo_seed(clinics, staff, attempts, seed):
 @click.option("--module", "module_path", required=True, metavar="COURSE/MODULE")
 @click.option("--dry-run", is_flag=True, help="Only list whose result would change.")
 @click.option("--by", "actor_email", help="Email of the person responsible, for the audit trail.")
-def attempts_regrade(module_path, dry_run, actor_email):
+@click.option("--background", is_flag=True, help="Queue it as a job for `flask jobs worker` (needs --by).")
+def attempts_regrade(module_path, dry_run, actor_email, background):
     """Grade a module's past attempts against the current versions of their questions."""
     from sqlalchemy import select
 
@@ -384,6 +385,11 @@ def attempts_regrade(module_path, dry_run, actor_email):
         actor = db.session.scalar(select(User).where(User.email == actor_email.strip().lower()))
         if actor is None:
             fail(f"There is no account {actor_email}.")
+    if background:
+        if dry_run or actor is None:
+            fail("A background regrade is a real one by a named trainer: drop --dry-run and give --by EMAIL.")
+        _queue_job(actor, "regrade", {"module_id": module.id})
+        return
     report = regrade_module(actor, module, dry_run=dry_run)
     for change in report.changes:
         verdict = "" if change.old_passed == change.new_passed else \
@@ -410,13 +416,18 @@ def attempts_close_expired():
 @click.command("notify")
 @click.option("--base-url", default=None,
               help="Where people reach the app; links in the messages start with it (default: TRAINER_BASE_URL).")
+@click.option("--background", is_flag=True, help="Queue the run as a job for `flask jobs worker` and return.")
 @with_appcontext
-def notify(base_url):
+def notify(base_url, background):
     """Send expiry reminders, overdue notices and managers' weekly digests not sent before (for cron)."""
     from flask import current_app
 
     from trainer import clock
     from trainer.services.notifications import send_notifications
+
+    if background:
+        _queue_job(None, "notify", {"base_url": base_url})
+        return
 
     try:
         report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), base_url)
@@ -485,6 +496,20 @@ def records_export(email, out_path, base_url):
     except OSError as exc:
         fail(f"Cannot write {target}: {exc.strerror}.")
     click.echo(f"Wrote {target} ({len(document)} bytes).")
+
+
+def _queue_job(actor, kind: str, params: dict) -> None:
+    """Record a job and hand it to the queue; say where to follow it."""
+    from trainer.services.jobs import request_job
+    from trainer.task_queue import enqueue_job
+
+    try:
+        job_id = request_job(actor, kind, None, params)
+    except ServiceError as exc:
+        fail(str(exc))
+    enqueue_job(job_id)
+    click.echo(f"Queued job {job_id} ({kind}); a worker (flask jobs worker) runs it; "
+               f"admins follow it at /jobs/{job_id}.")
 
 
 @jobs.command("worker")

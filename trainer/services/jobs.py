@@ -21,7 +21,7 @@ from trainer.database import begin_write, read_mostly
 from trainer.extensions import db
 from trainer.models import Clinic, Job, User
 from trainer.models.jobs import DONE, FAILED, QUEUED, RUNNING
-from trainer.security import can_manage_clinic, can_view_job
+from trainer.security import can_request_job, can_view_job
 from trainer.services import NotFound, ServiceError
 from trainer.services.audit import record_event
 
@@ -46,6 +46,8 @@ JOB_KINDS: dict[str, Callable[[Job, Progress], JobFile | str]] = {}
 KIND_TITLES = {
     "certificates_zip": "All certificates (ZIP)",
     "clinic_pack": "Inspection pack: training records (ZIP)",
+    "regrade": "Regrade",
+    "notify": "Notification run",
 }
 
 
@@ -61,8 +63,8 @@ def request_job(actor: User | None, kind: str, clinic_id: int | None, params: di
     """Record a queued job for `actor` (None: the command line); returns its id, for the caller to queue."""
     if kind not in JOB_KINDS:
         raise ServiceError(f"Unknown kind of job {kind!r}.")
-    if actor is not None and not can_manage_clinic(actor, clinic_id):
-        raise NotFound("No such clinic.")
+    if actor is not None and not can_request_job(actor, kind, clinic_id):
+        raise NotFound("No such clinic." if clinic_id is not None else "You may not start this job.")
     if clinic_id is not None and db.session.get(Clinic, clinic_id) is None:
         raise NotFound("No such clinic.")
     job = Job(kind=kind, requested_by_id=actor.id if actor is not None else None, clinic_id=clinic_id,
