@@ -1,8 +1,8 @@
 """Counting requests per client in fixed time windows, shared by every app process and host.
 
 The counts live in the rate_counters table, so they hold across gunicorn workers and hosts.
-REDIS_URL is not used here: the `redis` client is not among the dependencies, and the database
-already gives every process the same counts.
+REDIS_URL is not used here (only the job queue uses it): the database already gives every process
+the same counts.
 """
 from __future__ import annotations
 
