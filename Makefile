@@ -21,13 +21,14 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## make run: install, migrate, import question_banks/, create demo accounts on an empty database, serve.
+## make run: install, migrate, import question_banks/, create demo accounts on an empty database, serve (with a job worker).
 run: $(VENV)/.runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask banks import question_banks
 	$(BIN)/flask demo setup
 	@echo "Serving on http://$(HOST):$(PORT)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo "Background jobs run in a worker started and stopped with gunicorn (trainer/serving.py)"
+	$(BIN)/gunicorn -c python:trainer.serving --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 

@@ -51,6 +51,9 @@ def database_url(request, tmp_path_factory) -> str:
 def make_app(database_url: str, **config):
     # Each app its own audit head file: the tables are emptied between tests, so must the file be.
     config.setdefault("AUDIT_HEAD_FILE", os.path.join(tempfile.mkdtemp(prefix="trainer-audit-"), "audit-head.log"))
+    # Job files and the job queue's file too, never in the repository's instance folder.
+    config.setdefault("JOBS_DIR", tempfile.mkdtemp(prefix="trainer-jobs-"))
+    config.setdefault("JOBS_QUEUE_FILE", os.path.join(config["JOBS_DIR"], "queue.db"))
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "trainer.test",
                        "TRAINER_BASE_URL": config.pop("TRAINER_BASE_URL", "http://trainer.test"),
                        "WTF_CSRF_ENABLED": config.pop("WTF_CSRF_ENABLED", False), **config})

@@ -66,6 +66,8 @@ def _init_extensions(app: Flask) -> None:
 
     from trainer import sessions
     sessions.init_app(app)
+    from trainer import task_queue
+    task_queue.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -77,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
         author,
         bank_files,
         documents,
+        jobs,
         learn,
         manage,
         practical,
@@ -86,5 +89,5 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, learn, manage, documents, tokens, author, bank_files, analysis, admin, practical, records,
-                   public, api):
+                   public, api, jobs):
         app.register_blueprint(module.bp)

@@ -24,6 +24,7 @@ demo = AppGroup("demo", help="Demo data for trying the app.")
 attempts = AppGroup("attempts", help="Quiz attempts.")
 audit = AppGroup("audit", help="The audit trail.")
 records = AppGroup("records", help="Training records for inspectors and insurers.")
+jobs = AppGroup("jobs", help="Background jobs: the worker and clean-up.")
 
 
 #: Formats of single bank files (import) and of course exports.
@@ -363,7 +364,8 @@ def demo_seed(clinics, staff, attempts, seed):
 @click.option("--module", "module_path", required=True, metavar="COURSE/MODULE")
 @click.option("--dry-run", is_flag=True, help="Only list whose result would change.")
 @click.option("--by", "actor_email", help="Email of the person responsible, for the audit trail.")
-def attempts_regrade(module_path, dry_run, actor_email):
+@click.option("--background", is_flag=True, help="Queue it as a job for `flask jobs worker` (needs --by).")
+def attempts_regrade(module_path, dry_run, actor_email, background):
     """Grade a module's past attempts against the current versions of their questions."""
     from sqlalchemy import select
 
@@ -383,6 +385,11 @@ def attempts_regrade(module_path, dry_run, actor_email):
         actor = db.session.scalar(select(User).where(User.email == actor_email.strip().lower()))
         if actor is None:
             fail(f"There is no account {actor_email}.")
+    if background:
+        if dry_run or actor is None:
+            fail("A background regrade is a real one by a named trainer: drop --dry-run and give --by EMAIL.")
+        _queue_job(actor, "regrade", {"module_id": module.id})
+        return
     try:
         report = regrade_module(actor, module, dry_run=dry_run)
     except ServiceError as exc:
@@ -412,8 +419,9 @@ def attempts_close_expired():
 @click.command("notify")
 @click.option("--base-url", default=None,
               help="Where people reach the app; links in the messages start with it (default: TRAINER_BASE_URL).")
+@click.option("--background", is_flag=True, help="Queue the run as a job for `flask jobs worker` and return.")
 @with_appcontext
-def notify(base_url):
+def notify(base_url, background):
     """Send expiry reminders, overdue notices and managers' weekly digests not sent before (for cron)."""
     from flask import current_app
 
@@ -425,6 +433,9 @@ def notify(base_url):
         urls = url_builder(base_url)
     except ValueError as exc:
         fail(str(exc))
+    if background:
+        _queue_job(None, "notify", {"base_url": base_url})
+        return
     report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), urls)
     click.echo(report.summary())
     if report.smtp_error:
@@ -491,7 +502,46 @@ def records_export(email, out_path, base_url):
     click.echo(f"Wrote {target} ({len(document)} bytes).")
 
 
+def _queue_job(actor, kind: str, params: dict) -> None:
+    """Record a job and hand it to the queue; say where to follow it."""
+    from trainer.services.jobs import request_job
+    from trainer.task_queue import enqueue_job
+
+    try:
+        job_id = request_job(actor, kind, None, params)
+    except ServiceError as exc:
+        fail(str(exc))
+    enqueue_job(job_id)
+    click.echo(f"Queued job {job_id} ({kind}); a worker (flask jobs worker) runs it; "
+               f"admins follow it at /jobs/{job_id}.")
+
+
+@jobs.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Jobs run at the same time by this worker.")
+def jobs_worker(threads):
+    """Run background jobs until stopped (SIGINT/SIGTERM); start as many workers as you like."""
+    from flask import current_app
+
+    from trainer.task_queue import run_worker
+
+    run_worker(current_app._get_current_object(), threads)
+
+
+@jobs.command("clean")
+@click.option("--days", type=click.IntRange(0), default=None,
+              help="Delete finished jobs' files older than this many days (default: JOBS_KEEP_DAYS).")
+def jobs_clean(days):
+    """Delete old job files (the worker also does it every night); the job rows stay."""
+    from flask import current_app
+
+    from trainer.services.jobs import clean_job_files
+
+    removed = clean_job_files(current_app.config["JOBS_KEEP_DAYS"] if days is None else days)
+    click.echo(f"Removed {removed} job file{'s' if removed != 1 else ''}.")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (banks, clinics, users, demo, attempts, audit, records):
+    for group in (banks, clinics, users, demo, attempts, audit, records, jobs):
         app.cli.add_command(group)
     app.cli.add_command(notify)

@@ -106,4 +106,12 @@ def settings_from_environment(instance_path: str) -> dict:
         # Reverse proxies in front whose X-Forwarded-For/-Proto are believed; 0 believes none.
         "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),
         "VERIFY_LOOKUPS_PER_MINUTE": int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE") or 60),
+        # Background jobs: finished files (not under static/), the queue's SQLite file when REDIS_URL is unset,
+        # the queue's name (several installations may share one Redis), when a silent running job counts as
+        # lost (its worker died) and how long finished files are kept.
+        "JOBS_DIR": os.environ.get("JOBS_DIR") or str(Path(instance_path) / "jobs"),
+        "JOBS_QUEUE_FILE": os.environ.get("JOBS_QUEUE_FILE") or str(Path(instance_path) / "jobs-queue.db"),
+        "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "trainer-jobs",
+        "JOBS_STALE_SECONDS": _positive_int("JOBS_STALE_SECONDS", 120),
+        "JOBS_KEEP_DAYS": _positive_int("JOBS_KEEP_DAYS", 7),
     }

@@ -144,6 +144,25 @@ def can_use_manager_api(user) -> bool:
     return has_role(user, "manager") and user.clinic_id is not None
 
 
+def can_request_job(user, kind: str, clinic_id: int | None) -> bool:
+    """Regrades are for those who author the questions, notification runs for admins, files from a clinic's
+    records for whoever manages that clinic (admins: every clinic, and the chain)."""
+    if kind == "regrade":
+        return can_author(user)
+    if kind == "notify":
+        return can_administer(user)
+    return can_manage_clinic(user, clinic_id)
+
+
+def can_view_job(viewer, job) -> bool:
+    """A background job and its file: the person who asked, and whoever manages its clinic (admins: every job)."""
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    if job.requested_by_id == viewer.id:
+        return True
+    return has_role(viewer, "admin") or (job.clinic_id is not None and can_manage_clinic(viewer, job.clinic_id))
+
+
 def can_read_audit_trail(user) -> bool:
     return has_role(user, "admin")
 

@@ -40,7 +40,11 @@ def world(app):
     token, _ = create_token(people["manager"], "Matrix")
     from trainer.services.staff import invite_staff
     invitation, _ = invite_staff(people["manager"], home.id, "ivy@example.org", "Ivy Invitee", ["learner"])
-    return {"invitation": invitation, "token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
+    from trainer.services.jobs import request_job, run_job
+    job_id = request_job(people["manager"], "certificates_zip", home.id)
+    db.session.commit()
+    run_job(job_id)  # done, with its file
+    return {"job_id": job_id, "invitation": invitation, "token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
             "module": module_of(course, "basics"), "clinic": home}
 
 
@@ -185,6 +189,18 @@ def _urls(w):
             "admin": 200}),
         "records.clinic_pack_zip": ("GET", f"/manage/clinic-pack.zip?clinic={w['clinic'].id}", {
             **dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 200, "foreign_manager": 200, "admin": 200}),
+        # Background jobs: starting one (managers of their clinic, admins); its page, status and file for the
+        # requester and whoever manages its clinic.
+        "documents.certificates_archive_job": ("POST", f"/manage/certificates.zip?clinic={w['clinic'].id}", {
+            **dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 303, "foreign_manager": 303, "admin": 303}),
+        "records.clinic_pack_job": ("POST", f"/manage/clinic-pack.zip?clinic={w['clinic'].id}", {
+            **dict.fromkeys(ROLES, 403), "anonymous": 302, "manager": 303, "foreign_manager": 303, "admin": 303}),
+        "jobs.job_page": ("GET", f"/jobs/{w['job_id']}", {**dict.fromkeys(ROLES, 404), "anonymous": 302,
+                                                          "manager": 200, "admin": 200}),
+        "jobs.job_status_json": ("GET", f"/jobs/{w['job_id']}.json", {**dict.fromkeys(ROLES, 404), "anonymous": 302,
+                                                                      "manager": 200, "admin": 200}),
+        "jobs.download": ("GET", f"/jobs/{w['job_id']}/download", {**dict.fromkeys(ROLES, 404), "anonymous": 302,
+                                                                   "manager": 200, "admin": 200}),
     }
 
 

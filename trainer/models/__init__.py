@@ -5,6 +5,7 @@ from trainer.models.attempts import Attempt, AttemptQuestion, GradeHistory
 from trainer.models.audit import AuditEvent
 from trainer.models.certificates import Certificate, CertificationLock
 from trainer.models.courses import Course, CourseMedia, Module, Question, QuestionVersion
+from trainer.models.jobs import Job
 from trainer.models.notifications import OutboxMessage, RateCounter
 from trainer.models.practical import AssessorRegistration, CasePhoto, DopsObservation, LogbookCase
 
@@ -12,5 +13,5 @@ __all__ = [
     "ROLES", "ApiToken", "Clinic", "Invitation", "PasswordReset", "User", "UserRole", "Assignment", "Attempt",
     "AttemptQuestion", "GradeHistory", "AuditEvent", "Certificate", "CertificationLock", "Course", "CourseMedia",
     "Module", "Question", "QuestionVersion", "OutboxMessage", "RateCounter", "AssessorRegistration", "CasePhoto",
-    "DopsObservation", "LogbookCase",
+    "DopsObservation", "LogbookCase", "Job",
 ]

@@ -1,8 +1,8 @@
 """Counting requests per client in fixed time windows, shared by every app process and host.
 
 The counts live in the rate_counters table, so they hold across gunicorn workers and hosts.
-REDIS_URL is not used here: the `redis` client is not among the dependencies, and the database
-already gives every process the same counts.
+REDIS_URL is not used here (only the job queue uses it): the database already gives every process
+the same counts.
 """
 from __future__ import annotations
 
@@ -73,10 +73,14 @@ def forget_hits(counters: list[tuple[str, int]], now: datetime) -> None:
 
 
 def refund_hits(counters: list[tuple[str, int]], now: datetime) -> None:
-    """Take one hit back from each of the current windows' counts (in the caller's transaction)."""
-    keys = [_window_key(key, window_start(now, seconds)) for key, seconds in counters]
-    db.session.execute(update(RateCounter).where(RateCounter.key.in_(keys), RateCounter.count > 0)
-                       .values(count=RateCounter.count - 1))
+    """Take one hit back from each of the current windows' counts (in the caller's transaction).
+
+    One row at a time in key order, like count_hits: a single UPDATE ... IN locks the rows in
+    whatever order PostgreSQL scans them, and two concurrent sign-ins from one address deadlocked.
+    """
+    for key in sorted(_window_key(key, window_start(now, seconds)) for key, seconds in counters):
+        db.session.execute(update(RateCounter).where(RateCounter.key == key, RateCounter.count > 0)
+                           .values(count=RateCounter.count - 1))
 
 
 def delete_expired_counters(now: datetime | None = None) -> int:

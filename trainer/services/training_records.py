@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from trainer import clock
 from trainer.certification.practical import progress_summary
 from trainer.certification.record_pdf import TrainingRecord, training_record_pdf
+from trainer.database import begin_write
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Certificate, Clinic, Course, DopsObservation, LogbookCase, User
 from trainer.models.attempts import SUBMITTED
@@ -93,14 +94,15 @@ def record_file_name(person: User) -> str:
     return f"training-record-{file_name_part(person.name)}-{person.id}.pdf"
 
 
-def clinic_pack(viewer, clinic: Clinic, verify_url: Callable[[Certificate], str]) -> bytes:
+def clinic_pack(viewer, clinic: Clinic, verify_url: Callable[[Certificate], str],
+                progress: Callable[[int, int], None] | None = None) -> bytes:
     """A ZIP of every staff member's training record and certificates (PDFs with QR codes), and
-    manifest.json with each file's SHA-256."""
+    manifest.json with each file's SHA-256; `progress(done, total)` is told after each person."""
     if not can_manage_clinic(viewer, clinic.id):
         raise NotFound("No such clinic.")
     staff = db.session.scalars(select(User).where(User.clinic_id == clinic.id).order_by(User.name, User.id)).all()
     files, manifest = [], []
-    for person in staff:
+    for done, person in enumerate(staff, start=1):
         documents = [(record_file_name(person), training_record_pdf(_record(person, verify_url)))]
         # Each certificate's own PDF too: its QR code lets an inspector verify it.
         for cert in db.session.scalars(select(Certificate).where(Certificate.user_id == person.id,
@@ -111,12 +113,16 @@ def clinic_pack(viewer, clinic: Clinic, verify_url: Callable[[Certificate], str]
             files.append((name, document))
             manifest.append({"file": name, "person": person.name, "email": person.email,
                              "sha256": hashlib.sha256(document).hexdigest(), "bytes": len(document)})
+        if progress is not None:
+            progress(done, len(staff))
     body = {"clinic": clinic.name, "generated": clock.now().isoformat(timespec="seconds") + "Z", "files": manifest}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, document in files:
             archive.writestr(name, document)
         archive.writestr("manifest.json", json.dumps(body, indent=2, ensure_ascii=False))
-    record_event(viewer, "records.clinic_pack", f"clinic:{clinic.id}", files=len(files))
+    viewer_id, clinic_id = viewer.id, clinic.id
+    begin_write(db.session)  # made during a page view or a job's reads: take SQLite's write lock for the append
+    record_event(db.session.get(User, viewer_id), "records.clinic_pack", f"clinic:{clinic_id}", files=len(files))
     db.session.commit()
     return out.getvalue()

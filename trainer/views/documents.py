@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, make_response, request
+from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from trainer import clock
@@ -21,6 +21,7 @@ from trainer.services.exports import (
     register_csv,
     register_xlsx,
 )
+from trainer.services.jobs import request_job
 from trainer.services.register import (
     InvalidRegisterFilter,
     RegisterFilters,
@@ -31,6 +32,7 @@ from trainer.services.register import (
     parse_register_filters,
     register_record,
 )
+from trainer.task_queue import enqueue_job
 from trainer.views.errors import error_response
 from trainer.views.manage import course_in_scope
 
@@ -64,6 +66,19 @@ def certificates_archive():
     name = _dated_name("certificates", clinic, "zip")
     record_export(current_user, "certificates_zip", clinic.id, len(documents))
     return _download(certificates_zip(documents), "application/zip", name)
+
+
+@bp.post("/manage/certificates.zip")
+@role_required("manager", "admin")
+def certificates_archive_job():
+    """Make the ZIP in the background (a large clinic would outlast the request) and show its progress."""
+    clinic = clinic_in_scope()
+    if clinic is None:
+        abort(404)
+    job_id = request_job(current_user, "certificates_zip", clinic.id,
+                      {"file_name": _dated_name("certificates", clinic, "zip")})
+    enqueue_job(job_id)
+    return redirect(url_for("jobs.job_page", job_id=job_id), 303)
 
 
 @bp.route("/manage/register.csv")

@@ -1,7 +1,7 @@
 """Training records for inspectors and insurers: a person's PDF and a clinic's pack (ZIP + manifest)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from trainer.extensions import db
@@ -10,7 +10,9 @@ from trainer.models import User
 from trainer.security import clinic_in_scope, role_required
 from trainer.services import NotFound
 from trainer.services.exports import file_name_part
+from trainer.services.jobs import request_job
 from trainer.services.training_records import clinic_pack, record_file_name, training_record
+from trainer.task_queue import enqueue_job
 
 bp = Blueprint("records", __name__)
 
@@ -49,4 +51,20 @@ def clinic_pack_zip():
         data = clinic_pack(current_user, clinic, _verify_url)
     except NotFound:
         abort(404)
-    return _download(data, "application/zip", f"training-records-{file_name_part(clinic.name)}.zip")
+    return _download(data, "application/zip", _pack_name(clinic))
+
+
+@bp.post("/manage/clinic-pack.zip")
+@role_required("manager", "admin")
+def clinic_pack_job():
+    """Make the pack in the background (a PDF per person and certificate) and show its progress."""
+    clinic = clinic_in_scope()
+    if clinic is None:
+        abort(404)
+    job_id = request_job(current_user, "clinic_pack", clinic.id, {"file_name": _pack_name(clinic)})
+    enqueue_job(job_id)
+    return redirect(url_for("jobs.job_page", job_id=job_id), 303)
+
+
+def _pack_name(clinic) -> str:
+    return f"training-records-{file_name_part(clinic.name)}.zip"
