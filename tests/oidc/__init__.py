@@ -41,7 +41,7 @@ ACCOUNTS = {
     "archived": {"email": "gone@example.org", "email_verified": True, "name": "Gil Gone", "clinic": "Old Clinic"},
     "new-unverified": {"email": "quiet@example.org", "email_verified": False, "name": "Quinn Quiet",
                        "clinic": "Home Clinic"},
-    "pat": {"email": "staff2@example.org", "email_verified": True, "name": "Staff Member 2"},
+    "staff2": {"email": "staff2@example.org", "email_verified": True, "name": "Staff Member 2"},
 }
 
 

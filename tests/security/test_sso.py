@@ -6,6 +6,7 @@ signed ID token are all real. Nothing of ours or the provider's is mocked.
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from tests.conftest import _empty_all_tables, _schema_ready, make_app
 from tests.factories import PASSWORD, make_clinic, make_user
 from tests.oidc import running_provider
+from trainer.config import ConfigError, settings_from_environment
 from trainer.extensions import db
 from trainer.models import AuditEvent, ExternalIdentity, User
 from trainer.services.accounts import set_clinic_archived
@@ -269,3 +271,31 @@ def test_an_unreachable_provider_is_a_page_not_an_error(database_url):
         response = app.test_client().get("/login/sso")
         assert response.status_code == 503 and "could not be reached" in response.text
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(("environment", "message"), [
+    ({"OIDC_ISSUER": "https://login.example.org"}, "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too"),
+    ({"PASSWORD_SIGNIN": "off"}, "PASSWORD_SIGNIN=off needs single sign-on"),
+    ({"PASSWORD_SIGNIN": "no"}, "PASSWORD_SIGNIN must be 'on' or 'off'"),
+    ({"OIDC_ROLE_MAP": "managers=manager"}, "OIDC_ROLE_MAP must be a JSON object"),
+    ({"OIDC_ROLE_MAP": '{"it-admins": "superuser"}'}, "OIDC_ROLE_MAP maps 'it-admins' to ['superuser']"),
+])
+def test_incomplete_or_wrong_single_sign_on_settings_stop_the_start_with_a_sentence(monkeypatch, tmp_path,
+                                                                                    environment, message):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        settings_from_environment(str(tmp_path))
+
+
+def test_single_sign_on_settings_are_read_from_the_environment(monkeypatch, tmp_path):
+    for name, value in {"OIDC_ISSUER": "https://login.example.org/", "OIDC_CLIENT_ID": "trainer",
+                        "OIDC_CLIENT_SECRET": "s3cret", "OIDC_CREATE_ACCOUNTS": "on", "PASSWORD_SIGNIN": "off",
+                        "OIDC_ROLE_MAP": '{"trainer-managers": ["manager", "learner"], "trainer-admins": "admin"}',
+                        "OIDC_ROLE_CLAIM": "roles", "OIDC_CLINIC_CLAIM": "department"}.items():
+        monkeypatch.setenv(name, value)
+    settings = settings_from_environment(str(tmp_path))
+    assert settings["OIDC_ISSUER"] == "https://login.example.org"
+    assert settings["OIDC_ROLE_MAP"] == {"trainer-managers": ["learner", "manager"], "trainer-admins": ["admin"]}
+    assert (settings["OIDC_CREATE_ACCOUNTS"], settings["PASSWORD_SIGNIN"]) == (True, False)
+    assert (settings["OIDC_ROLE_CLAIM"], settings["OIDC_CLINIC_CLAIM"]) == ("roles", "department")
