@@ -103,6 +103,8 @@ def sso_settings() -> dict:
         "OIDC_ROLE_CLAIM": os.environ.get("OIDC_ROLE_CLAIM") or "groups",
         "OIDC_ROLE_MAP": _role_map(os.environ.get("OIDC_ROLE_MAP")),
         "OIDC_CLINIC_CLAIM": os.environ.get("OIDC_CLINIC_CLAIM") or "clinic",
+        # The claim saying the provider verified the email (Entra ID: xms_edov); only a verified email links or creates.
+        "OIDC_EMAIL_VERIFIED_CLAIM": os.environ.get("OIDC_EMAIL_VERIFIED_CLAIM") or "email_verified",
         # Off: the sign-in page offers single sign-on only, and POST /login is refused.
         "PASSWORD_SIGNIN": password_signin,
     }

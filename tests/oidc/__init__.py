@@ -29,6 +29,7 @@ CLIENT_ID, CLIENT_SECRET = "trainer-tests", "a-test-client-secret-that-is-long-e
 #: The provider's people, by login: the claims its ID tokens carry.
 ACCOUNTS = {
     "sam": {"email": "sam@example.org", "email_verified": True, "name": "Sam Sso", "clinic": "Home Clinic"},
+    "sam-entra": {"email": "sam@example.org", "xms_edov": True, "name": "Sam Entra"},
     "sam-unverified": {"email": "sam@example.org", "email_verified": False, "name": "Sam Unverified"},
     "newbie": {"email": "newbie@example.org", "email_verified": True, "name": "Nora Newbie",
                "clinic": "  home CLINIC ", "groups": ["staff"]},

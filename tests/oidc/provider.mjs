@@ -29,7 +29,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   claims: {
     openid: ['sub'],
-    email: ['email', 'email_verified'],
+    email: ['email', 'email_verified', 'xms_edov'],
     profile: ['name', 'groups', 'clinic'],
   },
   // The claims go into the ID token, as the app reads them from there.

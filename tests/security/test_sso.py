@@ -121,6 +121,15 @@ def test_an_unverified_email_is_not_linked(client, provider, home):
     assert [e.details["reason"] for e in _events("auth.sign_in_failed")] == ["email not verified"]
 
 
+def test_a_provider_that_names_its_verified_claim_differently_links_once_configured(sso_app, client, provider, home):
+    """Entra ID sends no email_verified; its `xms_edov` says the email's domain is verified by the tenant."""
+    make_user("learner", clinic=home, email="sam@example.org")
+    assert _sign_in(client, provider, "sam-entra").status_code == 403
+    sso_app.config["OIDC_EMAIL_VERIFIED_CLAIM"] = "xms_edov"
+    assert _sign_in(client, provider, "sam-entra").headers["Location"] == "/learn"
+    assert _signed_in_email(client) == "sam@example.org"
+
+
 def test_without_just_in_time_accounts_an_unknown_person_is_refused(client, provider, home):
     response = _sign_in(client, provider, "newbie")
     assert response.status_code == 403
@@ -143,6 +152,14 @@ def test_just_in_time_accounts_take_roles_and_clinic_from_the_claims(sso_app, cl
     assert _sign_in(client, provider, "new-manager").headers["Location"] == "/learn"
     boss = db.session.scalar(select(User).where(User.email == "boss@example.org"))
     assert boss.roles == {"manager", "learner"} and boss.clinic_id == home.id
+
+
+def test_the_roles_of_an_existing_account_stay_as_set_here(sso_app, client, provider, home):
+    sso_app.config.update(OIDC_CREATE_ACCOUNTS=True, OIDC_ROLE_MAP={"trainer-managers": ["manager"]})
+    boss = make_user("learner", clinic=home, email="boss@example.org")
+    assert _sign_in(client, provider, "new-manager").status_code == 302  # the provider says: trainer-managers
+    db.session.refresh(boss)
+    assert boss.roles == {"learner"}
 
 
 def test_just_in_time_accounts_are_never_admins_unless_a_group_is_mapped_to_admin(sso_app, client, provider, home):

@@ -40,12 +40,14 @@ class SsoRules:
     role_claim: str = "groups"
     role_map: Mapping[str, list[str]] = field(default_factory=dict)
     clinic_claim: str = "clinic"
+    email_verified_claim: str = "email_verified"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SsoRules:
         return cls(issuer=config["OIDC_ISSUER"], create_accounts=bool(config.get("OIDC_CREATE_ACCOUNTS")),
                    role_claim=config.get("OIDC_ROLE_CLAIM") or "groups", role_map=config.get("OIDC_ROLE_MAP") or {},
-                   clinic_claim=config.get("OIDC_CLINIC_CLAIM") or "clinic")
+                   clinic_claim=config.get("OIDC_CLINIC_CLAIM") or "clinic",
+                   email_verified_claim=config.get("OIDC_EMAIL_VERIFIED_CLAIM") or "email_verified")
 
 
 def _claim_values(claims: Mapping[str, Any], name: str) -> list[str]:
@@ -55,9 +57,9 @@ def _claim_values(claims: Mapping[str, Any], name: str) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
 
 
-def _email_is_verified(claims: Mapping[str, Any]) -> bool:
+def _email_is_verified(claims: Mapping[str, Any], rules: SsoRules) -> bool:
     # Some providers send the boolean as a string.
-    return claims.get("email_verified") in (True, "true")
+    return claims.get(rules.email_verified_claim) in (True, "true")
 
 
 def roles_from_claims(claims: Mapping[str, Any], rules: SsoRules) -> list[str]:
@@ -143,7 +145,7 @@ def _sign_in(claims: Mapping[str, Any], issuer: str, subject: str, address: str,
     if user is None:
         email, user = _account_by_email(claims)
         how = "email"
-        if user is not None and not _email_is_verified(claims):
+        if user is not None and not _email_is_verified(claims, rules):
             raise _refuse(user.id, address, "email not verified",
                           f"Your organisation has not verified the email {email}, so it cannot be linked to the "
                           "account with that email. Sign in with your password, or ask your organisation to verify it.")
@@ -151,7 +153,7 @@ def _sign_in(claims: Mapping[str, Any], issuer: str, subject: str, address: str,
             if not rules.create_accounts:
                 raise _refuse(None, address, "no account",
                               "There is no account here for you yet. Ask your clinic manager to add you.")
-            if email is None or not _email_is_verified(claims):
+            if email is None or not _email_is_verified(claims, rules):
                 raise _refuse(None, address, "email not verified",
                               "Your organisation did not give a verified email address, so no account could be made.")
             try:
