@@ -37,8 +37,15 @@ $(AXE):
 	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4; \
 	else echo "npm not found: the axe-core accessibility tests will be skipped"; fi
 
+OIDC_PROVIDER := .cache/oidc/node_modules/oidc-provider/package.json
+
+# npm's certified oidc-provider, the identity provider the single sign-on tests sign in through; without npm they are skipped.
+$(OIDC_PROVIDER):
+	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix .cache/oidc oidc-provider@9; \
+	else echo "npm not found: the single sign-on tests will be skipped"; fi
+
 ## make test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set; browser tests when Chromium is installed).
-test: $(VENV)/.dev $(AXE)
+test: $(VENV)/.dev $(AXE) $(OIDC_PROVIDER)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: page ratios to bare Flask (wrk), the 5,000-staff export, the 1,000-learner spike (README).

@@ -64,8 +64,9 @@ def _init_extensions(app: Flask) -> None:
     def _back_to_write_transactions(_exc):
         read_mostly(False)
 
-    from trainer import sessions
+    from trainer import sessions, sso
     sessions.init_app(app)
+    sso.init_app(app)
     from trainer import task_queue
     task_queue.init_app(app)
 

@@ -1,6 +1,7 @@
 """Settings from the environment (see README, "Configuration")."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -47,6 +48,66 @@ def _positive_int(name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}.")
     return int(raw)
+
+
+def _on_off(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name} must be 'on' or 'off', not {raw!r}.")
+    return raw == "on"
+
+
+def _role_map(raw: str | None) -> dict[str, list[str]]:
+    """OIDC_ROLE_MAP: a JSON object from a claim value (an IdP group) to a role or a list of roles."""
+    from trainer.models.accounts import ROLES
+
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise ConfigError('OIDC_ROLE_MAP must be a JSON object such as {"trainer-managers": "manager"}.') from None
+    if not isinstance(parsed, dict):
+        raise ConfigError('OIDC_ROLE_MAP must be a JSON object such as {"trainer-managers": "manager"}.')
+    mapping = {}
+    for value, roles in parsed.items():
+        roles = [roles] if isinstance(roles, str) else roles
+        if not isinstance(roles, list) or not roles or any(role not in ROLES for role in roles):
+            raise ConfigError(f"OIDC_ROLE_MAP maps {value!r} to {roles!r}; roles are {', '.join(ROLES)}.")
+        mapping[str(value)] = sorted(set(roles))
+    return mapping
+
+
+def sso_settings() -> dict:
+    """Single sign-on with an OpenID Connect provider; off unless OIDC_ISSUER is set."""
+    issuer = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/")
+    password_signin = _on_off("PASSWORD_SIGNIN", True)
+    if issuer:
+        missing = [name for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not os.environ.get(name)]
+        if missing:
+            raise ConfigError(f"OIDC_ISSUER is set, so {' and '.join(missing)} must be set too.")
+    elif not password_signin:
+        raise ConfigError("PASSWORD_SIGNIN=off needs single sign-on: set OIDC_ISSUER, OIDC_CLIENT_ID and "
+                          "OIDC_CLIENT_SECRET.")
+    return {
+        "OIDC_ISSUER": issuer or None,
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid email profile",
+        # The words on the sign-in page's button ("Sign in with Contoso").
+        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME") or "your organisation's account",
+        # Unknown people with a verified email get an account on first sign-in (else they are refused).
+        "OIDC_CREATE_ACCOUNTS": _on_off("OIDC_CREATE_ACCOUNTS", False),
+        "OIDC_ROLE_CLAIM": os.environ.get("OIDC_ROLE_CLAIM") or "groups",
+        "OIDC_ROLE_MAP": _role_map(os.environ.get("OIDC_ROLE_MAP")),
+        "OIDC_CLINIC_CLAIM": os.environ.get("OIDC_CLINIC_CLAIM") or "clinic",
+        # The claim saying the provider verified the email (Entra ID: xms_edov); only a verified email links or creates.
+        "OIDC_EMAIL_VERIFIED_CLAIM": os.environ.get("OIDC_EMAIL_VERIFIED_CLAIM") or "email_verified",
+        # Off: the sign-in page offers single sign-on only, and POST /login is refused.
+        "PASSWORD_SIGNIN": password_signin,
+    }
 
 
 def settings_from_environment(instance_path: str) -> dict:
@@ -114,4 +175,5 @@ def settings_from_environment(instance_path: str) -> dict:
         "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "trainer-jobs",
         "JOBS_STALE_SECONDS": _positive_int("JOBS_STALE_SECONDS", 120),
         "JOBS_KEEP_DAYS": _positive_int("JOBS_KEEP_DAYS", 7),
+        **sso_settings(),
     }

@@ -32,6 +32,17 @@ def role_required(*roles: str):
     return decorator
 
 
+def sign_in_refusal(user) -> str | None:
+    """Why `user` may not sign in at all, whatever their password or identity provider says; None if they may."""
+    if not user.is_enabled:
+        return "This account has been deactivated. Ask your clinic manager."
+    clinic = user.clinic
+    # Admins keep their way in, so an archived clinic can always be restored.
+    if clinic is not None and clinic.archived_dt is not None and "admin" not in user.roles:
+        return f"{clinic.name} is archived, so its accounts cannot sign in. Ask an admin."
+    return None
+
+
 def can_manage_clinic(user, clinic_id: int | None) -> bool:
     """Managers act on their own clinic only; admins on every clinic."""
     if has_role(user, "admin"):

@@ -1,6 +1,7 @@
 """In a real browser, with CSRF and the CSP on: an admin adds a clinic and its manager, the manager
 chooses a password from the e-mailed link and imports 20 staff from a CSV, and one of them, having
-never kept the first link, resets a forgotten password from the e-mail in the outbox and signs in."""
+never kept the first link, resets a forgotten password from the e-mail in the outbox and signs in, and
+another signs in with single sign-on through a real OpenID Connect provider (npm's oidc-provider)."""
 from __future__ import annotations
 
 import re
@@ -9,10 +10,23 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_user
+from tests.oidc import running_provider
+from trainer import sso
 from trainer.extensions import db
-from trainer.models import OutboxMessage
+from trainer.models import AuditEvent, ExternalIdentity, OutboxMessage, User
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_sso(live_app, live_server, monkeypatch):
+    """Single sign-on on the live app through a provider that knows its address; switched off afterwards."""
+    with running_provider([f"{live_server}/login/sso/callback"]) as provider:
+        for name, value in {**provider.app_config(), "TRAINER_BASE_URL": live_server}.items():
+            monkeypatch.setitem(live_app.config, name, value)
+        sso.init_app(live_app)
+        yield provider
+        live_app.extensions.pop("authlib.integrations.flask_client", None)
 
 
 def _latest_link(in_app, email: str) -> str:
@@ -38,7 +52,8 @@ def _choose_password(page, path, password):
     page.get_by_text("Sign in with the new password").wait_for()
 
 
-def test_admin_adds_a_clinic_and_manager_who_imports_staff_and_one_resets_a_forgotten_password(in_app, new_context):
+def test_admin_adds_a_clinic_and_manager_who_imports_staff_and_one_resets_a_forgotten_password(in_app, new_context,
+                                                                                            live_sso):
     with in_app():
         admin = make_user("admin", email="root.admin@example.org")
         admin_email = admin.email
@@ -82,3 +97,22 @@ def test_admin_adds_a_clinic_and_manager_who_imports_staff_and_one_resets_a_forg
     _choose_password(pat_page, _latest_link(in_app, "pat@example.org"), "meadow copper lantern quill")
     _sign_in(pat_page, "pat@example.org", "meadow copper lantern quill")
     pat_page.wait_for_url(re.compile(r".*/learn$"))
+
+    # Another of the imported staff never chooses a password: they sign in with their organisation's account.
+    sso_page = new_context().new_page()
+    sso_page.goto("/login")
+    sso_page.get_by_role("link", name="Sign in with Test Identity").click()
+    sso_page.wait_for_url(f"{live_sso.issuer}/**")
+    sso_page.locator("input[name=login]").fill("staff2")
+    sso_page.locator("input[name=password]").fill("any password")
+    sso_page.get_by_role("button", name="Sign-in").click()
+    sso_page.wait_for_url(re.compile(r".*/learn$"))
+    sso_page.goto("/account")
+    sso_page.get_by_role("heading", name="Your account").wait_for()
+    with in_app():
+        staff2 = db.session.scalar(select(User).where(User.email == "staff2@example.org"))
+        link = db.session.scalar(select(ExternalIdentity).where(ExternalIdentity.user_id == staff2.id))
+        sign_in = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.sign_in",
+                                                              AuditEvent.actor_id == staff2.id)).one()
+        assert (link.issuer, link.subject) == (live_sso.issuer, "staff2")
+        assert sign_in.details["method"] == "sso"

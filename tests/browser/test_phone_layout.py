@@ -13,6 +13,7 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -91,12 +92,14 @@ def _build_world() -> SimpleNamespace:
     revoke_certificate(admin, to_revoke, "Trained on a device the clinic no longer uses.")
     assign_course(manager, course, [failed, manager], date.today() + timedelta(days=30))
     _, token = invite_staff(manager, clinic.id, "new.starter@harbour.example", "New Starter", ["learner"])
+    from trainer.services.password_reset import operator_reset_link
+    reset_path = urlsplit(operator_reset_link(failed.email)).path
     return SimpleNamespace(
         course=course, modules=[(m.id, m.slug) for m in modules], question_id=modules[1].questions[0].id,
         manager=manager.email, learner=learner.email, failed=failed.email, trainer=trainer.email, admin=admin.email,
         failed_id=failed.id, learner_id=learner.id, revoked_id=revoked.id, code=certificate.code,
         revoked_code=to_revoke.code, passed_attempt=passed_attempt.id, failed_attempt=failed_attempt.id,
-        invitation=token)
+        invitation=token, reset_path=reset_path)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +110,10 @@ def world(tmp_path_factory, browser):
     if not AXE.exists():
         pytest.skip(f"axe-core is missing at {AXE}: run `make test` (npm install --prefix .cache/axe axe-core@4)")
     tmp = tmp_path_factory.mktemp("phone")
-    app = make_app(f"sqlite:///{tmp / 'phone.db'}", WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    # Single sign-on configured (its provider is never contacted here): the sign-in page shows its button.
+    app = make_app(f"sqlite:///{tmp / 'phone.db'}", WTF_CSRF_ENABLED=True, SERVER_NAME=None,
+                   OIDC_ISSUER="http://127.0.0.1:9", OIDC_CLIENT_ID="phone", OIDC_CLIENT_SECRET="phone",
+                   OIDC_PROVIDER_NAME="Harbour Skin Group account")
     with app.app_context():
         db.create_all()
         data = _build_world()
@@ -151,6 +157,7 @@ def _module_id(world, slug: str) -> int:
 # (name, who, path or a function of the world giving the path); `who` is a world attribute or None
 PAGES = [
     ("login", None, "/login"),
+    ("single sign-on not completed", None, "/login/sso/callback?state=stale&code=x"),
     ("verify valid", None, lambda w: f"/verify/{w.code}"),
     ("verify revoked", None, lambda w: f"/verify/{w.revoked_code}"),
     ("verify unknown", None, "/verify/NOSUCHCODE"),
@@ -187,6 +194,15 @@ PAGES = [
     ("admin audit", "admin", "/admin/audit"),
     ("admin outbox", "admin", "/admin/outbox"),
     ("admin register", "admin", "/manage/?clinic=all"),
+    # The account pages of issue 13: clinics and accounts, a person, staff import, passwords.
+    ("admin add account", "admin", "/manage/people/new"),
+    ("person edit", "manager", lambda w: f"/manage/people/{w.failed_id}/edit"),
+    ("person (admin)", "admin", lambda w: f"/manage/people/{w.failed_id}"),
+    ("staff import", "manager", "/manage/people/import"),
+    ("account", "learner", "/account"),
+    ("forgot password", None, "/password/forgot"),
+    ("reset password", None, lambda w: w.reset_path),
+    ("reset link closed", None, "/password/reset/no-such-link"),
 ]
 
 
@@ -265,6 +281,26 @@ def test_revocation_confirmation_reflows_and_passes_axe(world):
         page.get_by_role("button", name="Revoke…").click()
         page.get_by_role("heading", name="Revoke this certificate?").wait_for()
         _check(page, "revoke confirmation")
+    finally:
+        page.close()
+
+
+def test_staff_import_preview_reflows_and_passes_axe(world):
+    """The preview of a staff file: people to create and to update, a refused line."""
+    context = world.signed_in(world.manager)
+    page = context.new_page()
+    staff = ("email,name,roles,course,due\n"
+             "aisha.rahman-whitfield@harbour.example,Aisha Rahman-Whitfield,learner;manager,"
+             f"{COURSE},2027-03-31\n"
+             "staff1@harbour.example,Staff Member One,learner,,\n"
+             "not-an-email,Someone,learner,,\n")
+    try:
+        page.goto("/manage/people/import")
+        page.get_by_label("Staff file (CSV or XLSX)").set_input_files(
+            files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": staff.encode()}])
+        page.get_by_role("button", name="Preview").click()
+        page.get_by_text("1 to create, 1 to update, 1 refused.").wait_for()
+        _check(page, "staff import preview")
     finally:
         page.close()
 

@@ -105,6 +105,9 @@ def _urls(w):
         "auth.accept_invitation": ("GET", "/invitations/no-such-token", dict.fromkeys(ROLES, 404)),
         "auth.forgot_password": ("GET", "/password/forgot", dict.fromkeys(ROLES, 200)),
         "auth.reset_password": ("GET", "/password/reset/no-such-token", dict.fromkeys(ROLES, 404)),
+        # Single sign-on is not configured here: its routes do not exist (tests/security/test_sso.py covers them).
+        "auth.sso_start": ("GET", "/login/sso", dict.fromkeys(ROLES, 404)),
+        "auth.sso_callback": ("GET", "/login/sso/callback", dict.fromkeys(ROLES, 404)),
         "manage.new_person": ("GET", "/manage/people/new", {"anonymous": 302, "learner": 403, "other_learner": 403,
                                                             "manager": 200, "foreign_manager": 200, "trainer": 403, "admin": 200}),
         "manage.edit_person": ("GET", f"/manage/people/{w['people']['other_learner'].id}/edit", {

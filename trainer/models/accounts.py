@@ -147,3 +147,21 @@ class PasswordReset(db.Model):
     closed_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ExternalIdentity(db.Model):
+    """An account's identity at an OpenID Connect provider: single sign-on finds the account by it."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_external_identities_issuer_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The provider's issuer identifier (`iss`), exactly as in its ID tokens.
+    issuer: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: The provider's stable identifier of the person (`sub`); unlike the email it never changes.
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
+    created_dt: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    last_sign_in_dt: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship()

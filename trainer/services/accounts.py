@@ -15,7 +15,7 @@ from zxcvbn import zxcvbn
 from trainer import clock
 from trainer.extensions import db
 from trainer.models import ROLES, Clinic, PasswordReset, User, UserRole
-from trainer.security import can_administer, is_operator
+from trainer.security import can_administer, is_operator, sign_in_refusal
 from trainer.services import Forbidden, NotFound, ServiceError
 from trainer.services.audit import record_event
 from trainer.services.rate_limit import count_hits, delete_expired_counters, forget_hits, refund_hits
@@ -143,12 +143,19 @@ def rename_clinic(actor, clinic: Clinic, name: str) -> Clinic:
 
 
 def set_clinic_archived(actor, clinic: Clinic, archived: bool) -> Clinic:
-    """Archive a clinic (no new accounts or invitations; its people and records stay) or restore it. Audited."""
+    """Archive a clinic (no new accounts or invitations, its people shut out; records stay) or restore it. Audited."""
     _require_admin(actor)
     if clinic is None:
         raise NotFound("There is no such clinic.")
     if (clinic.archived_dt is not None) != archived:
         clinic.archived_dt = clock.now() if archived else None
+        if archived:
+            # Its people are shut out until it is restored (sign_in_refusal): end their open sessions too.
+            # Admins stay in, so someone can always restore it.
+            admins = select(UserRole.user_id).where(UserRole.role == "admin")
+            db.session.execute(update(User).where(User.clinic_id == clinic.id, User.id.not_in(admins))
+                               .values(session_generation=User.session_generation + 1)
+                               .execution_options(synchronize_session=False))
         record_event(actor, "clinics.archive" if archived else "clinics.restore", f"clinic:{clinic.id}",
                      name=clinic.name)
         db.session.commit()
@@ -303,16 +310,19 @@ def authenticate(email: str, password: str, address: str) -> User:
 
     user = db.session.scalar(select(User).where(User.email == email))
     user_id, password_hash, enabled = (user.id, user.password_hash, user.is_enabled) if user else (None, _DUMMY_HASH, False)
+    refusal = sign_in_refusal(user) if user else None
     db.session.commit()  # nothing to write: ends the transaction before the slow part
 
     password_matches = check_password(password or "", password_hash)
-    if user_id is None or not password_matches or not enabled:
-        reason = "deactivated" if user_id is not None and password_matches else "wrong email or password"
+    if user_id is None or not password_matches or refusal:
+        reason = "wrong email or password"
+        if user_id is not None and password_matches:
+            reason = "deactivated" if not enabled else "clinic archived"
         record_event(None, "auth.sign_in_failed", f"user:{user_id}" if user_id else "user:unknown",
                      address=address, reason=reason)
         db.session.commit()
-        if reason == "deactivated":
-            raise SignInRefused("This account has been deactivated. Ask your clinic manager.")
+        if refusal and password_matches:
+            raise SignInRefused(refusal)
         raise SignInRefused("That email and password do not match an account.")
     forget_hits(pair_counters, now)
     refund_hits(address_counters, now)

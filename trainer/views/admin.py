@@ -100,6 +100,6 @@ def archive_clinic_view(clinic_id: int):
     if ActionForm().validate_on_submit():
         archived = request.form.get("archived") == "1"
         set_clinic_archived(current_user, clinic, archived)
-        flash(f"{clinic.name} is archived: no new people; its people and records stay." if archived
-              else f"{clinic.name} is open again.", "success")
+        flash(f"{clinic.name} is archived: no new people, and its people cannot sign in until it is restored; "
+              "their records stay." if archived else f"{clinic.name} is open again: its people can sign in.", "success")
     return redirect(url_for("admin.index"))

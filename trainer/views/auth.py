@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+import requests
+from authlib.common.errors import AuthlibBaseError
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from joserfc.errors import JoseError
 
 from trainer.security import has_role
 from trainer.services import NotFound, ServiceError
@@ -15,9 +18,11 @@ from trainer.services.password_reset import (
     open_password_reset,
     request_password_reset,
 )
+from trainer.services.sso import SsoRefused, sign_in_with_provider
 from trainer.services.staff import accept_invitation as accept_invitation_service
 from trainer.services.staff import open_invitation
 from trainer.sessions import close_session, open_session
+from trainer.sso import callback_url, sso_client
 from trainer.views.errors import wants_json
 from trainer.views.forms import (
     AcceptInvitationForm,
@@ -95,6 +100,11 @@ def login():
         return redirect(home_url_for(current_user))
     form = LoginForm()
     status = 200
+    if not current_app.config["PASSWORD_SIGNIN"]:
+        if request.method == "POST":
+            flash(f"Password sign-in is turned off here. Sign in with {current_app.config['OIDC_PROVIDER_NAME']}.")
+            status = 403
+        return _login_page(form), status
     if form.validate_on_submit():
         try:
             user = authenticate(form.email.data, form.password.data, request.remote_addr)
@@ -106,7 +116,62 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return _login_page(form), status
+
+
+def _login_page(form) -> str:
+    return render_template("auth/login.html", form=form, password_signin=current_app.config["PASSWORD_SIGNIN"],
+                           sso_name=current_app.config["OIDC_PROVIDER_NAME"] if sso_client() else None)
+
+
+# Errors of the provider round trip: Authlib's (state, token endpoint), joserfc's (ID token), the network's.
+_PROVIDER_ERRORS = (AuthlibBaseError, JoseError, requests.RequestException)
+
+
+def _sso_failed(message: str, status: int):
+    return render_template("auth/sso_failed.html", message=message), status
+
+
+@bp.route("/login/sso")
+def sso_start():
+    """Send the browser to the identity provider (authorization code flow with PKCE, state and nonce)."""
+    client = sso_client()
+    if client is None:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    session["sso_next"] = _safe_next(request.args.get("next"))
+    try:
+        return client.authorize_redirect(callback_url())
+    except _PROVIDER_ERRORS:
+        current_app.logger.exception("single sign-on: the identity provider could not be reached")
+        return _sso_failed("The identity provider could not be reached. Try again in a minute.", 503)
+
+
+@bp.route("/login/sso/callback")
+def sso_callback():
+    """The provider sends the browser back here: check state, exchange the code, validate the ID token, sign in."""
+    client = sso_client()
+    if client is None:
+        abort(404)
+    try:
+        token = client.authorize_access_token()
+    except _PROVIDER_ERRORS as exc:
+        # A stale or replayed link (state not in this browser's session), a refusal at the provider,
+        # or an ID token that fails validation: nothing is signed in.
+        current_app.logger.warning("single sign-on refused: %s", exc)
+        return _sso_failed("The sign-in could not be completed (it may have been used already, or started in "
+                           "another browser). Start again from the sign-in page.", 400)
+    claims = token.get("userinfo")
+    if not claims:
+        return _sso_failed("The identity provider did not send an ID token. Start again from the sign-in page.", 400)
+    try:
+        user = sign_in_with_provider(dict(claims), request.remote_addr)
+    except SsoRefused as exc:
+        return _sso_failed(str(exc), 403)
+    next_path = session.get("sso_next")
+    open_session(user)
+    return redirect(next_path or home_url_for(user))
 
 
 @bp.route("/logout", methods=["POST"])
