@@ -56,7 +56,7 @@ def pages(spec: dict) -> dict:
         latencies, errors = [], []
         stop = time.monotonic() + spec["seconds"]
 
-        def worker():
+        def worker(path: str, stop: float, latencies: list, errors: list) -> None:
             client = Client(spec["host"], spec["port"])
             if spec.get("email"):
                 client.login(spec["email"], spec["password"])
@@ -67,7 +67,8 @@ def pages(spec: dict) -> dict:
                 if status != 200:
                     errors.append(status)
 
-        threads = [threading.Thread(target=worker) for _ in range(spec["clients"])]
+        threads = [threading.Thread(target=worker, args=(path, stop, latencies, errors))
+                   for _ in range(spec["clients"])]
         t_start = time.monotonic()
         for t in threads:
             t.start()

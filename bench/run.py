@@ -122,10 +122,12 @@ def check_acknowledged(env: dict, acknowledged: list) -> int:
         newest[(attempt_id, position)] = max(seq, newest.get((attempt_id, position), 0))
     script = (
         "import json,sys\n"
-        "from trainer import create_app\nfrom trainer.extensions import db\nfrom trainer.models import AttemptQuestion\n"
+        "from trainer import create_app\nfrom trainer.extensions import db\n"
+        "from trainer.models import AttemptQuestion\n"
         "app=create_app()\n"
         "with app.app_context():\n"
-        "    rows=db.session.query(AttemptQuestion.attempt_id,AttemptQuestion.position,AttemptQuestion.response_seq).all()\n"
+        "    rows=db.session.query(AttemptQuestion.attempt_id,AttemptQuestion.position,\n"
+        "                          AttemptQuestion.response_seq).all()\n"
         "    print(json.dumps([[a,p,s] for a,p,s in rows]))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     stored = {(a, p): s for a, p, s in json.loads(done.stdout)}

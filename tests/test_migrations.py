@@ -113,7 +113,8 @@ def test_upgrade_resolves_duplicate_current_certificates_left_by_old_races(datab
             for cid, issued, by, revoked in certificates:
                 conn.execute(text(
                     "INSERT INTO certificates (id, code, user_id, course_id, issued_dt, expires_dt, score_percent, "
-                    "superseded_by_id, revoked_dt) VALUES (:id, :code, 1, 1, :issued, '2027-01-01', 90, :by, :revoked)"),
+                    "superseded_by_id, revoked_dt) "
+                    "VALUES (:id, :code, 1, 1, :issued, '2027-01-01', 90, :by, :revoked)"),
                     {"id": cid, "code": f"code{cid}", "issued": issued, "by": by, "revoked": revoked})
         upgrade()
         with db.engine.connect() as conn:

@@ -63,7 +63,8 @@ def _load_all(paths: tuple[str, ...]):
             problems.extend(exc.problems)
     slugs = [s.slug for s in specs]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
-        problems.append(BankProblem(str(paths[0] if paths else "question_banks"), 1, f"two course folders use the slug '{slug}'"))
+        problems.append(BankProblem(str(paths[0] if paths else "question_banks"), 1,
+                                    f"two course folders use the slug '{slug}'"))
     return specs, problems
 
 
@@ -200,7 +201,7 @@ def _import_bank_files(paths, file_format: str, into: str | None) -> None:
     except BankFormatError as exc:
         _print_problems(exc.problems)
         click.echo("Nothing was imported.", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from exc
     for line in report.lines():
         click.echo(line, err=True)
     click.echo(report.summary())
@@ -336,7 +337,7 @@ def demo_setup(show_password):
         for email, link in links:
             click.echo(f"  {email:32} {link}")
         return
-    click.echo("Demo accounts (password for all: %s):" % password)
+    click.echo(f"Demo accounts (password for all: {password}):")
     for user in created:
         click.echo(f"  {user.email:32} {', '.join(sorted(user.roles))}")
 

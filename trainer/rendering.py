@@ -119,7 +119,8 @@ def markdown_problems(text: str) -> list[MarkdownProblem]:
         if token.map is None or token.nesting == -1:
             continue
         if token.type == "html_block" or any(c.type == "html_inline" for c in token.children or []):
-            problems.append(MarkdownProblem(token.map[0] + 1, "raw HTML is not allowed in Markdown; it would be removed"))
+            problems.append(MarkdownProblem(token.map[0] + 1,
+                                            "raw HTML is not allowed in Markdown; it would be removed"))
     if not problems:
         html = _render_html(md, text)
         # nh3 re-escapes entities its own way (&quot; -> "), so compare the text they stand for.

@@ -85,7 +85,8 @@ class _Checker:
             self.add(*line_ref, "files must be inside the course folder")
             return None
         if not path.is_file():
-            self.add(*line_ref, f"file not found: {path.relative_to(self.folder) if path.is_relative_to(self.folder) else path}")
+            self.add(*line_ref,
+                     f"file not found: {path.relative_to(self.folder) if path.is_relative_to(self.folder) else path}")
             return None
         try:
             return path.read_text(encoding="utf-8")
@@ -99,8 +100,8 @@ def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], modu
         checker.add(path, module_line, "module needs a 'quiz' mapping (draw, pass_percent ...)")
         return None
     ok = True
-    allowed = {"draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown", "cooldown_hours",
-               "show_answers"}
+    allowed = {"draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown",
+               "cooldown_hours", "show_answers"}
     for key in quiz:
         if key not in allowed:
             checker.add(path, lines.get(key, module_line), f"unknown quiz setting '{key}'")
@@ -112,7 +113,8 @@ def _check_quiz(checker: _Checker, path: Path, quiz, lines: dict[str, int], modu
         "attempts_before_cooldown": (lambda v: _is_int(v, 1, 100), "attempts_before_cooldown must be 1 to 100"),
         "cooldown_hours": (lambda v: _is_int(v, 0, 24 * 365), "cooldown_hours must be 0 or more"),
         "show_answers": (lambda v: v in ("after_pass", "always"), "show_answers must be 'after_pass' or 'always'"),
-        "draw_by_tag": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_int(n, 1) for k, n in v.items()),
+        "draw_by_tag": (lambda v: isinstance(v, dict)
+                        and all(isinstance(k, str) and _is_int(n, 1) for k, n in v.items()),
                         "draw_by_tag must map tags to whole numbers"),
     }
     for key in ("draw", "pass_percent"):
@@ -143,10 +145,12 @@ def _check_draw(checker: _Checker, path: Path, line: int, quiz: QuizSettings, qu
     usable = [pq.data for pq in questions if isinstance(pq.data, dict)]
     if quiz.draw > len(usable):
         checker.add(path, line, f"quiz draws {quiz.draw} questions but its bank has {len(usable)}")
-    tag_counts = Counter(tag for q in usable if isinstance(q.get("tags"), list) for tag in q["tags"] if isinstance(tag, str))
+    tag_counts = Counter(tag for q in usable if isinstance(q.get("tags"), list)
+                         for tag in q["tags"] if isinstance(tag, str))
     for tag, minimum in quiz.draw_by_tag.items():
         if tag_counts[tag] < minimum:
-            checker.add(path, line, f"draw_by_tag asks for {minimum} '{tag}' questions but the bank has {tag_counts[tag]}")
+            checker.add(path, line,
+                        f"draw_by_tag asks for {minimum} '{tag}' questions but the bank has {tag_counts[tag]}")
     if sum(quiz.draw_by_tag.values()) > quiz.draw:
         checker.add(path, line, "draw_by_tag asks for more questions than the quiz draws")
 
@@ -211,20 +215,21 @@ def load_course(folder: str | Path) -> CourseSpec:
         checker.add(course_path, lines.get("title", 1), "missing title")
     cert = data.get("certificate") or {}
     cert_lines = mapping_key_lines(child_node(node, "certificate"))
-    if not isinstance(cert, dict) or not _is_int(cert.get("valid_for_days"), 1) or not _is_int(cert.get("renewal_window_days"), 0):
+    if (not isinstance(cert, dict) or not _is_int(cert.get("valid_for_days"), 1)
+            or not _is_int(cert.get("renewal_window_days"), 0)):
         checker.add(course_path, lines.get("certificate", 1),
                     "certificate needs valid_for_days (1 or more) and renewal_window_days (0 or more)")
         cert = {}
     elif cert["renewal_window_days"] >= cert["valid_for_days"]:
-        checker.add(course_path, cert_lines.get("renewal_window_days", 1), "renewal_window_days must be shorter than valid_for_days")
+        checker.add(course_path, cert_lines.get("renewal_window_days", 1),
+                    "renewal_window_days must be shorter than valid_for_days")
     sources = data.get("sources")
-    if sources is not None:
-        if not isinstance(sources, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("citation"), str) and v.get("tier") in ("A", "B", "C")
-            for v in sources.values()
-        ):
-            checker.add(course_path, lines.get("sources", 1), "each source needs a 'citation' and a 'tier' of A, B or C")
-            sources = {}
+    if sources is not None and (not isinstance(sources, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("citation"), str) and v.get("tier") in ("A", "B", "C")
+        for v in sources.values()
+    )):
+        checker.add(course_path, lines.get("sources", 1), "each source needs a 'citation' and a 'tier' of A, B or C")
+        sources = {}
     media = _read_media(checker)
     modules_data = data.get("modules")
     modules_node = child_node(node, "modules")
@@ -233,7 +238,7 @@ def load_course(folder: str | Path) -> CourseSpec:
         checker.add(course_path, lines.get("modules", 1), "a course needs a list of modules")
         modules_data = []
     seen_slugs, seen_ids = set(), {}
-    for mod, mod_node in zip(modules_data, getattr(modules_node, "value", [])):
+    for mod, mod_node in zip(modules_data, getattr(modules_node, "value", []), strict=False):
         mline = mod_node.start_mark.line + 1
         if not isinstance(mod, dict):
             checker.add(course_path, mline, "each module must be a mapping")
@@ -244,7 +249,8 @@ def load_course(folder: str | Path) -> CourseSpec:
                 checker.add(course_path, mlines.get(key, mline), f"unknown module key '{key}'")
         slug = mod.get("slug")
         if not (isinstance(slug, str) and SLUG_PATTERN.match(slug)):
-            checker.add(course_path, mlines.get("slug", mline), "module slug must be lower-case letters, digits and '-'")
+            checker.add(course_path, mlines.get("slug", mline),
+                        "module slug must be lower-case letters, digits and '-'")
         elif slug in seen_slugs:
             checker.add(course_path, mlines.get("slug", mline), f"module slug '{slug}' is used twice")
         else:
@@ -257,7 +263,8 @@ def load_course(folder: str | Path) -> CourseSpec:
             content_md = checker.read_text(content_path, (course_path, mlines.get("content", mline))) or ""
             _check_markdown(checker, content_path, content_md, media)
         else:
-            checker.add(course_path, mlines.get("content", mline), "module needs 'content': the path of its Markdown file")
+            checker.add(course_path, mlines.get("content", mline),
+                        "module needs 'content': the path of its Markdown file")
         questions: list[ParsedQuestion] = []
         bank_readable = False
         if isinstance(mod.get("questions"), str):
@@ -276,8 +283,10 @@ def load_course(folder: str | Path) -> CourseSpec:
                         else:
                             seen_ids[qid] = f"{pq.path}:{pq.line}"
         else:
-            checker.add(course_path, mlines.get("questions", mline), "module needs 'questions': the path of its bank file")
-        quiz = _check_quiz(checker, course_path, mod.get("quiz"), mapping_key_lines(child_node(mod_node, "quiz")), mlines.get("quiz", mline))
+            checker.add(course_path, mlines.get("questions", mline),
+                        "module needs 'questions': the path of its bank file")
+        quiz = _check_quiz(checker, course_path, mod.get("quiz"), mapping_key_lines(child_node(mod_node, "quiz")),
+                           mlines.get("quiz", mline))
         if quiz is not None and bank_readable:
             _check_draw(checker, course_path, mlines.get("quiz", mline), quiz, questions)
             modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions,

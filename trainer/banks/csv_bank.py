@@ -27,7 +27,8 @@ case-insensitive, and unused optional columns may be deleted; id, type and stem 
                      to pass
 
 A cell a question's type does not use must be empty; a row with a problem is skipped and the
-next rows are still read. Empty columns after the last header (Excel leaves them) are ignored. Cells are trimmed and in-cell line breaks read as "\\n". Excel's
+next rows are still read. Empty columns after the last header (Excel leaves them) are ignored.
+Cells are trimmed and in-cell line breaks read as "\\n". Excel's
 quoting ("" inside quoted cells, quoted line breaks), a UTF-8 byte order mark, CRLF, and ";"
 or tab separators (European Excel, pasted sheets) are accepted; a quote left open is a
 problem at the row where it opens. Cells starting with = + - @ are written with a leading
@@ -252,7 +253,7 @@ class _RowReader:
         lefts, rights = self._items("choice"), self._items("match")
         if len(lefts) != len(rights):
             self.problem("each choice_N of a matching question needs its match_N, and no more")
-        return {"pairs": [{"left": left, "right": right} for left, right in zip(lefts, rights)]}
+        return {"pairs": [{"left": left, "right": right} for left, right in zip(lefts, rights, strict=False)]}
 
 
 def parse_csv(text: str, path: str = "<csv>") -> tuple[list[ParsedQuestion], list[BankProblem]]:
@@ -286,7 +287,7 @@ def _read_records(records, path: str, questions: list, problems: list) -> None:
         if any(cells[len(columns):]):
             problems.append(BankProblem(path, line, "the row has more cells than the header"))
             continue
-        reader = _RowReader(dict(zip(columns, cells)), line, path)
+        reader = _RowReader(dict(zip(columns, cells, strict=False)), line, path)
         question = reader.read()
         problems.extend(reader.problems)
         if question is not None:

@@ -370,7 +370,7 @@ class _QuestionReader:
             return {"type": "single", "choices": choices}
         if _partial_equivalent(weights):
             return {"type": "multiple", "choices": choices, "scoring": "partial"}
-        for choice, weight in zip(choices, weights):
+        for choice, weight in zip(choices, weights, strict=True):
             choice["weight"] = _weight_value(weight)
         return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 
@@ -402,7 +402,7 @@ class _QuestionReader:
         cuts = list(_positions(body, "#"))[:2]
         ends = cuts + [len(body)]
         value = body[:ends[0]].strip()
-        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])] + ["", ""]
+        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:], strict=True)] + ["", ""]
         question = {"type": "true_false", "answer": _TRUE_FALSE[value]}
         # Moodle: the first #feedback is shown for a wrong answer, the second for a right one.
         wrong, right = parts[0], parts[1]

@@ -68,11 +68,13 @@ _UNSUPPORTED = {
     "essay": "essay questions are not gradable here",
     "description": "description items are not questions",
     "multianswer": "embedded-answer (cloze) questions are not supported",
-    "calculated": "calculated questions are not supported", "calculatedsimple": "calculated questions are not supported",
+    "calculated": "calculated questions are not supported",
+    "calculatedsimple": "calculated questions are not supported",
     "calculatedmulti": "calculated questions are not supported",
     "randomsamatch": "random short-answer matching questions are not supported",
     "ddwtos": "drag-and-drop questions are not supported", "ddimageortext": "drag-and-drop questions are not supported",
-    "ddmarker": "drag-and-drop questions are not supported", "gapselect": "select-missing-word questions are not supported",
+    "ddmarker": "drag-and-drop questions are not supported",
+    "gapselect": "select-missing-word questions are not supported",
 }
 
 
@@ -265,7 +267,7 @@ class _MoodleXmlReader:
             return {"type": "single", "choices": choices}
         if _partial_equivalent(weights):
             return {"type": "multiple", "choices": choices, "scoring": "partial"}
-        for choice, weight in zip(choices, weights):
+        for choice, weight in zip(choices, weights, strict=True):
             choice["weight"] = _weight_value(round(weight, 5))
         return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 

@@ -264,13 +264,14 @@ def authenticate(email: str, password: str, address: str) -> User:
     delete_expired_counters(now)  # counters of unknown emails go too
     counts = count_hits(pair_counters + address_counters, now)
     limits = [limit for _, limit in ACCOUNT_ADDRESS_TIERS] + [limit for _, limit in ADDRESS_TIERS]
-    waits = [(end - now).total_seconds() for (count, end), limit in zip(counts, limits) if count > limit]
+    waits = [(end - now).total_seconds() for (count, end), limit in zip(counts, limits, strict=True) if count > limit]
     db.session.commit()
     if waits:
         raise SignInRefused(f"Too many sign-in attempts from this address. Try again in {_wait_text(max(waits))}.")
 
     user = db.session.scalar(select(User).where(User.email == email))
-    user_id, password_hash, enabled = (user.id, user.password_hash, user.is_enabled) if user else (None, _DUMMY_HASH, False)
+    user_id, password_hash, enabled = ((user.id, user.password_hash, user.is_enabled) if user
+                                       else (None, _DUMMY_HASH, False))
     db.session.commit()  # nothing to write: ends the transaction before the slow part
 
     password_matches = check_password(password or "", password_hash)

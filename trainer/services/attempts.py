@@ -51,7 +51,8 @@ def current_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
     rows = db.session.execute(
         select(Question, QuestionVersion)
         .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .join(QuestionVersion,
+              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
         .where(Question.module_id == module.id, Question.retired.is_(False))
         .order_by(Question.position)
     ).all()
@@ -135,7 +136,8 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         pass_percent=module.pass_percent,
         questions=[
             AttemptQuestion(position=pos, question_version_id=by_key[key].id,
-                            display_order=question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng))
+                            display_order=question_type(by_key[key].content["type"]).display_order(
+                                by_key[key].content, rng))
             for pos, key in enumerate(keys, start=1)
         ],
     )
@@ -174,7 +176,8 @@ class SaveResult:
     message: str
 
 
-def save_answer(user, attempt_id: int, position: int, form, seq: int | None, grace_seconds: int | None = None) -> SaveResult:
+def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
+                grace_seconds: int | None = None) -> SaveResult:
     """Store one answer unless a newer save for the same question already arrived."""
     results = save_answers(user, attempt_id, {position: seq}, form, grace_seconds)
     return results[position]
@@ -251,7 +254,7 @@ def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime
     ).rowcount
     if not moved:
         return False
-    for aq, fraction in zip(items, grade.fractions):
+    for aq, fraction in zip(items, grade.fractions, strict=True):
         aq.fraction = fraction
     db.session.flush()
     db.session.refresh(attempt)
@@ -291,7 +294,8 @@ def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = Non
     attempt = db.session.get(Attempt, attempt_id)
     if not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
-    if attempt.state == OPEN and attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds):
+    if (attempt.state == OPEN and attempt.deadline_dt is not None
+            and clock.now() > attempt.deadline_dt + _grace(grace_seconds)):
         attempt = _locked_attempt_for(user, attempt_id)
         close_if_expired(attempt, grace_seconds)
         db.session.commit()

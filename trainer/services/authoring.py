@@ -113,7 +113,8 @@ def newest_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
     rows = db.session.execute(
         select(Question, QuestionVersion)
         .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .join(QuestionVersion,
+              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
         .where(Question.module_id == module.id, Question.retired.is_(False))
         .order_by(Question.position, Question.id)
     ).all()
@@ -286,7 +287,8 @@ def save_question(actor, question: Question, data: Mapping, based_on: int | None
         record_event(actor, "author.question_save", _question_subject(question), version=number)
         db.session.commit()
     except IntegrityError:
-        _refuse(EditConflict("Someone saved this question at the same moment; nothing was saved. Reload and try again."))
+        _refuse(EditConflict(
+            "Someone saved this question at the same moment; nothing was saved. Reload and try again."))
     return version
 
 
@@ -372,7 +374,8 @@ def review_queue() -> list[tuple[Module, list[ReviewItem]]]:
     rows = db.session.execute(
         select(Question, QuestionVersion, Module)
         .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .join(QuestionVersion,
+              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
         .join(Module, Module.id == Question.module_id)
         .where(QuestionVersion.published_dt.is_(None), Question.retired.is_(False), Module.retired.is_(False))
         .order_by(Module.course_id, Module.position, Question.position, Question.id)
@@ -414,7 +417,8 @@ def module_questions(module: Module) -> list[QuestionRow]:
             newest = newest.where(QuestionVersion.published_dt.is_not(None))
         newest = newest.group_by(QuestionVersion.question_id).subquery()
         return {v.question_id: v for v in db.session.scalars(select(QuestionVersion).join(
-            newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
+            newest,
+            (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
 
     newest, published = newest_by_question(False), newest_by_question(True)
     return [QuestionRow(q, newest[q.id], published.get(q.id)) for q in questions if q.id in newest]

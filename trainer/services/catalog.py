@@ -18,7 +18,8 @@ from trainer.services.audit import record_event
 
 
 def content_hash(question: dict) -> str:
-    """A stable fingerprint of JSON content: a question, a module's Markdown or quiz settings (key order does not matter)."""
+    """A stable fingerprint of JSON content: a question, a module's Markdown or quiz settings
+    (key order does not matter)."""
     return hashlib.sha256(json.dumps(question, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -126,7 +127,8 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
     """
     data = normalise_question(data)
     if questions is None:
-        questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
+        questions = {q.key: q
+                     for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
     question = questions.get(data["id"])
     if question is None:
         question = Question(course_id=module.course_id, key=data["id"], module_id=module.id, position=position)
@@ -207,7 +209,8 @@ def _import_from_folder(module: Module, parsed: ParsedQuestion, position: int, r
             question.file_hash = digest
             report.questions_unchanged += 1
         else:
-            report.conflicts.append(Conflict(parsed.path, parsed.line, question.key, current.origin, current.created_dt))
+            report.conflicts.append(Conflict(parsed.path, parsed.line, question.key,
+                                             current.origin, current.created_dt))
         return
     restored = question is not None and question.retired
     question = apply_question(module, data, position, report, questions, latest, origin="folder")
@@ -315,7 +318,8 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
             else:
                 apply_question(module, parsed.data, qpos, report, questions, latest, origin=origin)
     _retire_removed(spec, questions, latest, in_bank, report, origin, prefer_files)
-    existing_media = {m.name: m for m in db.session.scalars(select(CourseMedia).where(CourseMedia.course_id == course.id))}
+    existing_media = {m.name: m
+                      for m in db.session.scalars(select(CourseMedia).where(CourseMedia.course_id == course.id))}
     for name, (content_type, data) in spec.media.items():
         media = existing_media.get(name) or CourseMedia(course_id=course.id, name=name)
         media.content_type, media.data = content_type, data

@@ -283,7 +283,8 @@ def export_course(course_slug: str, file_format: str, out_dir: Path) -> CourseEx
         text, left_out = bank_file_text(questions, file_format, course)
         result.left_out.extend(f"{module.slug}/{why}" for why in left_out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8-sig" if file_format == "csv" and not text.startswith("\ufeff") else "utf-8")
+        target.write_text(text,
+                          encoding="utf-8-sig" if file_format == "csv" and not text.startswith("\ufeff") else "utf-8")
         result.files.append(target)
     if file_format == "yaml":
         (out_dir / "course.yaml").write_text(yaml.safe_dump(_course_yaml(course), sort_keys=False, allow_unicode=True),

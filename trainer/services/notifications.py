@@ -20,7 +20,8 @@ from trainer.services.audit import record_event
 from trainer.services.mail import deliver, send_unsent
 from trainer.services.register import CourseProgress, all_courses, course_progress
 
-EXPIRY_REMINDER, EXPIRY_NOTICE, OVERDUE, MANAGER_DIGEST = "expiry-reminder", "expiry-notice", "overdue", "manager-digest"
+EXPIRY_REMINDER, EXPIRY_NOTICE = "expiry-reminder", "expiry-notice"
+OVERDUE, MANAGER_DIGEST = "overdue", "manager-digest"
 #: A reminder also goes out this many days before expiry, after the one at the renewal window's start.
 FINAL_REMINDER_DAYS = 7
 #: The managers' digest lists certificates expiring within this many days.
@@ -153,7 +154,8 @@ def _digest_message(manager: User, rows: list[CourseProgress], week: str, url: _
         lines.append("")
     if overdue:
         lines.append(f"Overdue ({len(overdue)}):")
-        lines += [f"- {r.person.name} <{r.person.email}>: {r.course.title}, was due {r.assignment.due_date.isoformat()} "
+        lines += [f"- {r.person.name} <{r.person.email}>: {r.course.title}, "
+                  f"was due {r.assignment.due_date.isoformat()} "
                   f"({r.status}) - {url('manage.person', person_id=r.person.id)}" for r in overdue]
         lines.append("")
     lines.append(f"Follow up with each person through the link beside their name, or open the staff register at "

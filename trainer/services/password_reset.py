@@ -120,12 +120,15 @@ def request_password_reset(email: str, address: str) -> None:
     delete_expired_counters(now)
     counts = count_hits(address_counters + email_counters, now)
     db.session.commit()
-    address_waits = [(end - now).total_seconds() for (count, end), (_, limit) in zip(counts, ADDRESS_TIERS)
+    # counts holds the address tiers first, then the e-mail tiers: zip stops after the address ones.
+    address_waits = [(end - now).total_seconds()
+                     for (count, end), (_, limit) in zip(counts, ADDRESS_TIERS, strict=False)
                      if count > limit]
     if address_waits:
         raise ResetThrottled(f"Too many password reset requests from this address. Try again in "
                              f"{_wait_text(max(address_waits))}.")
-    email_over = any(count > limit for (count, _), (_, limit) in zip(counts[len(ADDRESS_TIERS):], EMAIL_TIERS))
+    email_over = any(count > limit
+                     for (count, _), (_, limit) in zip(counts[len(ADDRESS_TIERS):], EMAIL_TIERS, strict=True))
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_enabled or email_over:
         reason = "throttled" if email_over else "no account" if user is None else "deactivated"

@@ -125,7 +125,8 @@ def _parse_areas(text: str, problems: dict) -> list[dict]:
             continue
         match = AREA_LINE.match(raw.strip())
         if not match:
-            problems["areas"] = f"Write each area as 'area: depth in mm', e.g. 'cheeks: 1.0' (not '{raw.strip()[:40]}')."
+            problems["areas"] = (f"Write each area as 'area: depth in mm', e.g. 'cheeks: 1.0' "
+                                 f"(not '{raw.strip()[:40]}').")
             return []
         depth = float(match["depth"])
         if not 0.1 <= depth <= MAX_DEPTH_MM:
@@ -324,10 +325,12 @@ def practical_progress(user_id: int, course: Course, since: datetime | None = No
     count, = db.session.execute(select(func.count(LogbookCase.id)).where(*verified)).one()
     indications = frozenset(db.session.scalars(select(LogbookCase.indication).where(*verified).distinct()))
     observed = db.session.scalar(
-        select(func.count(distinct(DopsObservation.case_id))).join(LogbookCase, LogbookCase.id == DopsObservation.case_id)
+        select(func.count(distinct(DopsObservation.case_id))).join(LogbookCase,
+                                                                   LogbookCase.id == DopsObservation.case_id)
         .where(*verified, DopsObservation.user_id == user_id))
     final = db.session.scalar(
-        select(DopsObservation.overall).where(DopsObservation.user_id == user_id, DopsObservation.course_id == course.id,
+        select(DopsObservation.overall).where(DopsObservation.user_id == user_id,
+                                              DopsObservation.course_id == course.id,
                                               DopsObservation.is_final.is_(True))
         .order_by(DopsObservation.signed_dt.desc(), DopsObservation.id.desc()).limit(1))
     observed_since = 0

@@ -122,7 +122,8 @@ def course_progress(people: list[User], course: Course, now: datetime | None = N
             renewal_window_days=course.renewal_window_days, now=now)
         result.append(CourseProgress(
             person, course, standing.status, standing.overdue, standing.days_to_expiry,
-            [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts) for m, r in zip(modules, module_recs)],
+            [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts)
+             for m, r in zip(modules, module_recs, strict=True)],
             cert, assignment))
     return result
 
@@ -193,7 +194,8 @@ def register_summary(rows: list[CourseProgress]) -> RegisterSummary:
         expiring_30=expiring_within(30), expiring_60=expiring_within(60),
         expired=sum(1 for r in rows if r.status == EXPIRED), overdue=sum(1 for r in rows if r.overdue),
         not_started=sum(1 for r in rows if r.status == NOT_STARTED), total=len(rows),
-        revoked=sum(1 for r in rows if r.status == REVOKED), in_progress=sum(1 for r in rows if r.status == IN_PROGRESS),
+        revoked=sum(1 for r in rows if r.status == REVOKED),
+        in_progress=sum(1 for r in rows if r.status == IN_PROGRESS),
         failed=sum(1 for r in rows if r.status == FAILED),
     )
 

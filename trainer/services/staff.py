@@ -50,7 +50,8 @@ def day_in_words(day: date) -> str:
 
 def _assignment_mail(actor, person: User, course: Course, due: date, home_url: str | None) -> OutboxMessage:
     """The e-mail telling a person what was assigned, by whom, and by when (one per assignment and date)."""
-    body = (f"Hello {person.name},\n\n{actor.name if actor is not None else 'An administrator'} assigned you the course \"{course.title}\", due "
+    body = (f"Hello {person.name},\n\n{actor.name if actor is not None else 'An administrator'} "
+            f"assigned you the course \"{course.title}\", due "
             f"{day_in_words(due)}.\n\n" + (f"Open your training here:\n\n{home_url}\n" if home_url else
                                            "Sign in to Trainer and open \"My training\".\n"))
     return OutboxMessage(recipient_id=person.id, recipient_email=person.email, kind="assignment",
@@ -65,7 +66,8 @@ def check_due_date(due: date) -> None:
     if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
     if due > latest_due_date(today):
-        raise ServiceError(f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
+        raise ServiceError(
+            f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
 
 
 def set_assignments(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> None:
@@ -78,7 +80,8 @@ def set_assignments(actor, course: Course, people: list[User], due: date, home_u
         select(Assignment).where(Assignment.course_id == course.id, Assignment.user_id.in_([p.id for p in people])))}
     for person in people:
         assignment = existing.get(person.id) or Assignment(user_id=person.id, course_id=course.id)
-        assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, getattr(actor, "id", None), clock.now()
+        assignment.due_date, assignment.assigned_dt = due, clock.now()
+        assignment.assigned_by_id = getattr(actor, "id", None)
         db.session.add(assignment)
     already_mailed = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(
         [f"assignment:{p.id}:{course.id}:{due.isoformat()}" for p in people]))))

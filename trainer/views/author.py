@@ -213,7 +213,8 @@ def _question_form_from_content(content: dict) -> dict:
         "feedback": text(content.get("feedback")), "source": text(content.get("source")),
         "tags": ", ".join(text(t) for t in content.get("tags") or []), "difficulty": text(content.get("difficulty")),
         "critical": content.get("critical") is True,
-        "choices": [{"text": text(c.get("text")), "correct": c.get("correct") is True, "feedback": text(c.get("feedback"))}
+        "choices": [{"text": text(c.get("text")), "correct": c.get("correct") is True,
+                     "feedback": text(c.get("feedback"))}
                     for c in content.get("choices") or [] if isinstance(c, dict)],
         "scoring": text(content.get("scoring") or "all_or_nothing"),
         "answer": {True: "true", False: "false"}.get(content.get("answer"), ""),
@@ -339,7 +340,8 @@ def _editor_page(module: Module, fields: dict, problems: dict, question: Questio
         "author/question.html", module=module, course=module.course, question=question, newest=newest,
         fields=_with_blank_rows(fields), problems=problems, based_on=based_on, message=message,
         # Numerical answers are written in a bank file (GIFT, Moodle XML, YAML); the editor only keeps them.
-        types=[(t.name, t.label) for t in QUESTION_TYPES.values() if t.name != "numerical" or fields["type"] == "numerical"],
+        types=[(t.name, t.label) for t in QUESTION_TYPES.values()
+               if t.name != "numerical" or fields["type"] == "numerical"],
         sources=sorted((module.course.sources or {}).items()),
     ), status
 
@@ -570,7 +572,7 @@ def grade_preview(module_id: int):
         return _preview_page(module, items, drafts, [], result.responses, result.problems, status=400)
     media = media_url(module.course)
     reviews = []
-    for item, fraction in zip(items, result.grade.fractions):
+    for item, fraction in zip(items, result.grade.fractions, strict=True):
         content = item.version.content
         qtype = question_type(content["type"])
         reviews.append({

@@ -30,7 +30,8 @@ def _grace() -> int:
 
 def _module_or_404(course_slug: str, module_slug: str) -> Module:
     module = db.session.scalar(
-        select(Module).join(Course).where(Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False))
+        select(Module).join(Course).where(Course.slug == course_slug, Module.slug == module_slug,
+                                          Module.retired.is_(False))
     )
     if module is None:
         abort(404)
@@ -219,7 +220,8 @@ def result(attempt_id: int):
         certificate = current_certificate(attempt.user_id, course.id)
     return render_template("learn/result.html", attempt=attempt, module=attempt.module, course=course,
                            reviews=reviews,
-                           show_answers=bool(attempt.passed) or attempt.module.show_answers == "always", missed_topics=missed_topics,
+                           show_answers=bool(attempt.passed) or attempt.module.show_answers == "always",
+                           missed_topics=missed_topics,
                            certificate=certificate, rule=rule, form=ActionForm())
 
 

@@ -82,7 +82,8 @@ def clinic_in_scope() -> Clinic | None:
         chosen = request.values.get("clinic", "")
         if chosen == "all":
             return None
-        clinic_id = int(chosen) if chosen.isdigit() else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1))
+        clinic_id = (int(chosen) if chosen.isdigit()
+                     else db.session.scalar(select(Clinic.id).order_by(Clinic.name).limit(1)))
     else:
         clinic_id = current_user.clinic_id
     clinic = db.session.get(Clinic, clinic_id) if clinic_id is not None else None
@@ -113,7 +114,8 @@ def register():
     status = request.args.get("status") if request.args.get("status") in STATUS_FILTERS else None
     sort = request.args.get("sort") if request.args.get("sort") in ("name", "status", "expiry") else "name"
     descending = request.args.get("dir") == "desc"
-    shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100], sort=sort, descending=descending)
+    shown = filter_register(rows, status=status, search=request.args.get("q", "")[:100],
+                            sort=sort, descending=descending)
     practical = register_practical(shown, course)
     practical_filter = request.args.get("practical") if request.args.get("practical") in PRACTICAL_FILTERS else None
     if practical_filter:
@@ -319,7 +321,8 @@ def person(person_id: int):
         select(Certificate).where(Certificate.user_id == person.id).order_by(Certificate.issued_dt.desc())
     ).all()
     progress = [course_progress([person], course)[0] for course in all_courses()]
-    accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}", extra_attempts=person.extra_attempts)
+    accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}",
+                                        extra_attempts=person.extra_attempts)
     return render_template(
         "manage/person.html", person=person, attempts=attempts, progress=progress,
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
@@ -329,7 +332,8 @@ def person(person_id: int):
         can_edit=can_change_account(current_user, person),
         activity=account_activity(current_user, person) if can_change_account(current_user, person) else None,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
-        practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
+        practical={p.course.id: register_practical([p], p.course)[person.id][1]
+                   for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
         time_zones=time_zone_names(), can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
 

@@ -146,7 +146,8 @@ def dops(course_slug: str, person_id: int):
         ratings = {s["id"]: request.form.get(f"rating-{s['id']}", "") for s in steps}
         case_id = request.form.get("case", "")
         case = next((c for c in cases if str(c.id) == case_id), None)
-        chosen = {"ratings": ratings, "overall": request.form.get("overall", ""), "feedback": request.form.get("feedback", ""),
+        chosen = {"ratings": ratings, "overall": request.form.get("overall", ""),
+                  "feedback": request.form.get("feedback", ""),
                   "case": case_id, "final": bool(request.form.get("final"))}
         try:
             practical_service.sign_dops(current_user, person, course, competency_id, ratings, chosen["overall"],
