@@ -306,3 +306,62 @@ LOST_ON_DOWNGRADE = {
 
 def _without(rows: list[tuple], table: str, lost: set[tuple[str, str]]) -> list[tuple]:
     return [tuple((name, value) for name, value in row if (table, name) not in lost) for row in rows]
+
+
+NAMING_CONVENTION_REVISION = "3b9c1e5d7a20"
+
+
+def _constraint_names(conn) -> dict[str, set[str | None]]:
+    """Per table, the names of its primary key, foreign keys, unique and check constraints and indexes."""
+    inspector = inspect(conn)
+    names = {}
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        names[table] = ({inspector.get_pk_constraint(table).get("name")}
+                        | {fk.get("name") for fk in inspector.get_foreign_keys(table)}
+                        | {uq.get("name") for uq in inspector.get_unique_constraints(table)}
+                        | {ck.get("name") for ck in inspector.get_check_constraints(table)}
+                        | {ix.get("name") for ix in inspector.get_indexes(table)
+                           if not ix.get("duplicates_constraint")})
+    return names
+
+
+def _model_constraint_names() -> dict[str, set[str | None]]:
+    return {table.name: {c.name for c in table.constraints} | {i.name for i in table.indexes}
+            for table in db.metadata.sorted_tables}
+
+
+def test_a_database_made_before_the_naming_convention_gets_its_names_and_keeps_its_rows(database_url, tmp_path,
+                                                                                        monkeypatch):
+    """Constraints named by PostgreSQL (users_pkey) or left unnamed by SQLite are renamed as the models name them."""
+    from alembic.script import ScriptDirectory
+
+    from tests.conftest import ROOT
+
+    before = ScriptDirectory(str(ROOT / "migrations")).get_revision(NAMING_CONVENTION_REVISION).down_revision
+    with _migrated_database(database_url, tmp_path, "old_names"):
+        with monkeypatch.context() as old_code:  # migrations ran with SQLAlchemy's default names until then
+            old_code.setattr(db.metadata, "naming_convention", {"ix": "ix_%(column_0_label)s"})
+            upgrade(revision=before)
+        with db.engine.begin() as conn:
+            filled = _one_row_everywhere(conn)
+            old_names = _constraint_names(conn)
+        assert "pk_users" not in old_names["users"] and "uq_users_email" not in old_names["users"]
+        upgrade()
+        with db.engine.connect() as conn:
+            names = _constraint_names(conn)
+            counts = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() for name in filled}
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            # The rebuilt SQLite tables keep their partial unique indexes and the signed-DOPS trigger.
+            postgresql = conn.dialect.name == "postgresql"
+            one_open = conn.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_attempts_one_open'" if postgresql
+                else "SELECT sql FROM sqlite_master WHERE name = 'uq_attempts_one_open'")).scalar()
+            triggers = conn.execute(text(
+                "SELECT tgname FROM pg_trigger" if postgresql
+                else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+    assert names == _model_constraint_names()
+    assert counts == dict.fromkeys(filled, 1)
+    assert diff == []
+    assert "WHERE" in one_open.upper() and "dops_observations_locked" in triggers

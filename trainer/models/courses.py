@@ -101,7 +101,7 @@ class QuestionVersion(db.Model):
     __tablename__ = "question_versions"
     __table_args__ = (
         UniqueConstraint("question_id", "number", name="uq_question_versions_question_number"),
-        CheckConstraint("origin IN ('folder', 'browser', 'upload')", name="ck_question_versions_origin"),
+        CheckConstraint("origin IN ('folder', 'browser', 'upload')", name="origin"),  # ck_question_versions_origin
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
