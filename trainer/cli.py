@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -31,7 +32,7 @@ BANK_FILE_FORMATS = ("yaml", "gift", "csv", "moodlexml")
 BANK_EXPORT_FORMATS = ("yaml", "gift", "csv", "moodlexml")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 

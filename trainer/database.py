@@ -11,9 +11,12 @@ that must write during a page view calls `begin_write()` first.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql import Executable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _immediate = ContextVar("sqlite_begin_immediate", default=True)
@@ -57,3 +60,8 @@ def begin_write(session) -> None:
         return
     _immediate.set(True)
     session.rollback()  # a no-op when no transaction has begun
+
+
+def execute_dml(session: Session | scoped_session[Any], statement: Executable) -> CursorResult[Any]:
+    """Run an INSERT, UPDATE or DELETE; its rowcount says how many rows it changed (a guarded write's answer)."""
+    return cast(CursorResult[Any], session.execute(statement))

@@ -107,7 +107,7 @@ def image_references(text: str) -> list[ImageReference]:
         for child in token.children or []:
             if child.type == "image":
                 line = (token.map[0] + 1) if token.map else 1
-                refs.append(ImageReference(child.attrGet("src") or "", child.content.strip(), line))
+                refs.append(ImageReference(str(child.attrGet("src") or ""), child.content.strip(), line))
     return refs
 
 

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from trainer.banks.practical import check_practical
 from trainer.banks.publish_rules import SOURCE_TIERS_FOR_KEYS, cited_source_keys, publish_problems  # noqa: F401
@@ -23,8 +24,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
-QUIZ_DEFAULTS = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2, "cooldown_hours": 24,
-                 "show_answers": "after_pass"}
+QUIZ_DEFAULTS: dict[str, Any] = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2,
+                                 "cooldown_hours": 24, "show_answers": "after_pass"}
 
 
 @dataclass
@@ -169,7 +170,7 @@ def _check_markdown(checker: _Checker, path: Path, text: str, media: dict) -> No
 
 
 def _read_media(checker: _Checker) -> dict[str, tuple[str, bytes]]:
-    media = {}
+    media: dict[str, tuple[str, bytes]] = {}
     media_dir = checker.folder / "media"
     if not media_dir.is_dir():
         return media
@@ -237,7 +238,8 @@ def load_course(folder: str | Path) -> CourseSpec:
     if not isinstance(modules_data, list) or not modules_data:
         checker.add(course_path, lines.get("modules", 1), "a course needs a list of modules")
         modules_data = []
-    seen_slugs, seen_ids = set(), {}
+    seen_slugs: set[str] = set()
+    seen_ids: dict[str, str] = {}
     for mod, mod_node in zip(modules_data, getattr(modules_node, "value", []), strict=False):
         mline = mod_node.start_mark.line + 1
         if not isinstance(mod, dict):
@@ -289,14 +291,16 @@ def load_course(folder: str | Path) -> CourseSpec:
                            mlines.get("quiz", mline))
         if quiz is not None and bank_readable:
             _check_draw(checker, course_path, mlines.get("quiz", mline), quiz, questions)
-            modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions,
+            # An invalid slug is a problem already: this spec is never returned.
+            modules.append(ModuleSpec(slug if isinstance(slug, str) else "", mod.get("title", ""), content_md, quiz,
+                                      questions,
                                       content_at=(str(content_path) if content_path else "", 1),
                                       quiz_at=(str(course_path), mlines.get("quiz", mline))))
     practical = None
     if "practical" in data:
         practical, practical_problems = check_practical(
             data["practical"], child_node(node, "practical"), str(course_path),
-            {m.get("slug") for m in modules_data if isinstance(m, dict)},
+            {m["slug"] for m in modules_data if isinstance(m, dict) and isinstance(m.get("slug"), str)},
             set(sources) if sources is not None else None)
         checker.problems.extend(practical_problems)
     if checker.problems:

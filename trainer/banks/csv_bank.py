@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from trainer.banks.records import BankProblem, ParsedQuestion
 
@@ -172,7 +173,7 @@ class _RowReader:
     def _common(self) -> dict:
         if not self.row.get("id"):
             self.problem("id is empty; every question needs a stable id")
-        question = {key: self.row[column] for key, column in
+        question: dict[str, Any] = {key: self.row[column] for key, column in
                     (("id", "id"), ("stem", "stem"), ("explanation", "explanation"),
                      ("feedback", "general_feedback"), ("source", "source"))
                     if self.row.get(column)}
@@ -231,7 +232,7 @@ class _RowReader:
         for number in range(len(texts) + 1, MAX_ITEMS + 1):
             if self.row.get(f"feedback_{number}"):
                 self.problem(f"feedback_{number} is filled but choice_{number} is empty")
-        question = {"choices": choices}
+        question: dict[str, Any] = {"choices": choices}
         if kind == "multiple" and self.row.get("scoring"):
             question["scoring"] = self.row["scoring"]
         return question

@@ -286,6 +286,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     forget_hits(pair_counters, now)
     refund_hits(address_counters, now)
     user = db.session.get(User, user_id)
+    assert user is not None  # the password matched this account's hash a moment ago
     record_event(user, "auth.sign_in", f"user:{user_id}", address=address)
     db.session.commit()
     return user

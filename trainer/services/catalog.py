@@ -17,7 +17,7 @@ from trainer.quiz.types import normalise_question
 from trainer.services.audit import record_event
 
 
-def content_hash(question: dict) -> str:
+def content_hash(question: dict | str) -> str:
     """A stable fingerprint of JSON content: a question, a module's Markdown or quiz settings
     (key order does not matter)."""
     return hashlib.sha256(json.dumps(question, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -202,7 +202,7 @@ def _import_from_folder(module: Module, parsed: ParsedQuestion, position: int, r
         report.questions_unchanged += 1
         return
     current = latest.get(question.id) if question is not None else None
-    if current is not None and current.content_hash != digest and not prefer_files \
+    if question is not None and current is not None and current.content_hash != digest and not prefer_files \
             and not _is_the_files_own(question, current):
         if _made_elsewhere(question, digest):
             # The file caught up with an earlier browser version (an export); the newer edit stays.
@@ -233,7 +233,7 @@ def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport,
     folder gave before, but a newer studio edit is kept (a conflict) unless `prefer_files`.
     """
     exists = module.id is not None
-    parts = (
+    parts: tuple[tuple[str, str | dict, str | dict | None, tuple[str, int]], ...] = (
         ("content", mspec.content_md, module.content_md if exists else None, mspec.content_at),
         ("quiz", {k: getattr(mspec.quiz, k) for k in QUIZ_FIELDS},
          {k: getattr(module, k) for k in QUIZ_FIELDS} if exists else None, mspec.quiz_at),
@@ -250,7 +250,7 @@ def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport,
             continue
         if exists and current_hash != given_hash:  # a new module is reported with its course
             report.modules_updated.append(f"{module.slug} {part}")
-        if part == "content":
+        if isinstance(given, str):  # the Markdown
             module.content_md = given
         else:
             for key, value in given.items():
@@ -273,7 +273,7 @@ def _retire_removed(spec: CourseSpec, questions: dict, latest: dict, in_bank: se
     for key, question in questions.items():
         if key in in_bank or question.retired or question.file_hash is None:
             continue
-        current = latest.get(question.id)
+        current = latest[question.id]  # every question has a version
         if origin == "folder" and not prefer_files and not _is_the_files_own(question, current):
             report.conflicts.append(Conflict(_bank_path(spec, question.module.slug), 1, key, current.origin,
                                              current.created_dt, removed=True))
@@ -300,8 +300,8 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
     questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == course.id))}
     latest = _newest_versions(course.id)
     # Park existing modules at positions past the end so re-ordering never collides.
-    for offset, module in enumerate(modules.values(), start=1):
-        module.position, module.retired = 1000 + offset, True
+    for offset, parked in enumerate(modules.values(), start=1):
+        parked.position, parked.retired = 1000 + offset, True
     in_bank = set()
     for position, mspec in enumerate(spec.modules, start=1):
         module = modules.get(mspec.slug)

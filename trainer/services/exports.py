@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -70,6 +71,7 @@ def register_xlsx(records: list[dict], columns: Sequence[str] | None = None) -> 
     columns = _export_columns(records, columns)
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook starts with one worksheet
     sheet.title = "Register"
     for col, name in enumerate(columns, start=1):
         _set_xlsx_value(sheet.cell(row=1, column=col), name)

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -96,7 +97,7 @@ def decode_bank_bytes(data: bytes, path: str) -> tuple[str, list[BankProblem]]:
     on Windows) is converted with a notice; anything else is refused at the first line that is
     neither. A replacement character (U+FFFD) is refused: it means text was lost before."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text, notes = data.decode("utf-16"), []
+        text, notes = data.decode("utf-16"), list[BankProblem]()
     else:
         try:
             text, notes = data.decode("utf-8-sig"), []
@@ -218,7 +219,7 @@ def import_bank_file(actor, module: Module, read: BankRead | list[ParsedQuestion
 def _course_yaml(course: Course) -> dict:
     modules = []
     for number, module in enumerate(course.modules, start=1):
-        quiz = {"draw": module.draw, "pass_percent": module.pass_percent}
+        quiz: dict[str, Any] = {"draw": module.draw, "pass_percent": module.pass_percent}
         if module.draw_by_tag:
             quiz["draw_by_tag"] = module.draw_by_tag
         if module.time_limit_minutes:
@@ -228,8 +229,9 @@ def _course_yaml(course: Course) -> dict:
             quiz["show_answers"] = module.show_answers
         modules.append({"slug": module.slug, "title": module.title, "content": f"modules/{number:02d}-{module.slug}.md",
                         "questions": f"questions/{module.slug}.yaml", "quiz": quiz})
-    data = {"format": "trainer-course/1", "slug": course.slug, "title": course.title, "summary": course.summary,
-            "certificate": {"valid_for_days": course.valid_for_days, "renewal_window_days": course.renewal_window_days}}
+    data: dict[str, Any] = {
+        "format": "trainer-course/1", "slug": course.slug, "title": course.title, "summary": course.summary,
+        "certificate": {"valid_for_days": course.valid_for_days, "renewal_window_days": course.renewal_window_days}}
     if course.sources:
         data["sources"] = course.sources
     data["modules"] = modules

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from trainer import clock
+from trainer.database import execute_dml
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import PasswordReset, User
@@ -192,7 +193,7 @@ def complete_password_reset(token: str, password: str) -> User:
         raise ServiceError(problem)
     now = clock.now()
     # The conditional update makes the link single-use even when two requests race.
-    used = db.session.execute(
+    used = execute_dml(db.session,
         update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.closed_dt.is_(None),
                                     PasswordReset.expires_dt >= now)
         .values(closed_dt=now).execution_options(synchronize_session=False)).rowcount

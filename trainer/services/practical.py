@@ -13,6 +13,7 @@ from sqlalchemy import distinct, func, select, update
 from trainer import clock
 from trainer.certification.practical import PracticalProgress, progress_summary, requirements_met
 from trainer.certification.status import PASSED
+from trainer.database import execute_dml
 from trainer.extensions import db
 from trainer.models import Clinic, Course, User, UserRole
 from trainer.models.practical import (
@@ -222,6 +223,7 @@ def _assessor_registration(assessor, person) -> AssessorRegistration:
             raise Forbidden("You cannot assess your own practice.")
         raise Forbidden("Only a verified assessor attached to this person's clinic, with a registration "
                         "that has not expired, can do this.")
+    assert registration is not None  # can_assess admits only a registered assessor
     return registration
 
 
@@ -235,7 +237,7 @@ def review_case(assessor, case: LogbookCase, verified: bool, comment: str) -> No
         raise ServiceError(f"Keep the comment under {MAX_TEXT} characters.")
     status = CASE_VERIFIED if verified else CASE_RETURNED
     # Guarded transition: two assessors reviewing at once cannot both succeed.
-    result = db.session.execute(
+    result = execute_dml(db.session,
         update(LogbookCase).where(LogbookCase.id == case.id, LogbookCase.status == CASE_SUBMITTED)
         .values(status=status, reviewed_by_id=assessor.id, reviewed_dt=clock.now(), review_comment=comment or None)
         .execution_options(synchronize_session=False))
@@ -333,7 +335,7 @@ def practical_progress(user_id: int, course: Course, since: datetime | None = No
                                               DopsObservation.course_id == course.id,
                                               DopsObservation.is_final.is_(True))
         .order_by(DopsObservation.signed_dt.desc(), DopsObservation.id.desc()).limit(1))
-    observed_since = 0
+    observed_since: int | None = 0
     if since is not None:
         observed_since = db.session.scalar(
             select(func.count(DopsObservation.id)).where(DopsObservation.user_id == user_id,
@@ -391,7 +393,8 @@ def practical_progress_many(user_ids: list[int], course: Course) -> dict[int, Pr
     """user id -> progress, in three grouped queries whatever the number of people (for the register)."""
     if not user_ids or not course.practical:
         return {}
-    cases, indications = {}, {}
+    cases: dict[int, int] = {}
+    indications: dict[int, set[str]] = {}
     for user_id, indication, count in db.session.execute(
             select(LogbookCase.user_id, LogbookCase.indication, func.count())
             .where(LogbookCase.user_id.in_(user_ids), LogbookCase.course_id == course.id,

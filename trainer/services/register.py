@@ -24,7 +24,7 @@ from trainer.certification.status import (
     module_status,
 )
 from trainer.extensions import db
-from trainer.models import Assignment, Attempt, Certificate, Course, User
+from trainer.models import Assignment, Attempt, Certificate, Course, Module, User
 from trainer.models.attempts import OPEN, SUBMITTED
 
 
@@ -38,7 +38,7 @@ def module_records(user_ids: list[int], module_ids: list[int]) -> dict[tuple[int
                func.max(func.coalesce(Attempt.passed, False).cast(db.Integer)))
         .where(*scope, Attempt.state == SUBMITTED).group_by(Attempt.user_id, Attempt.module_id)
     ).all()
-    open_pairs = {tuple(p) for p in db.session.execute(
+    open_pairs = {(user_id, module_id) for user_id, module_id in db.session.execute(
         select(Attempt.user_id, Attempt.module_id).where(*scope, Attempt.state == OPEN)).all()}
     records = {}
     for user_id, module_id, count, best, passed in submitted:
@@ -73,7 +73,7 @@ def end_of_day(day) -> datetime:
 
 @dataclass
 class ModuleProgress:
-    module: object
+    module: Module
     status: str
     best_score: float | None
     attempts: int

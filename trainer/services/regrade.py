@@ -78,6 +78,7 @@ def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
         if grade.score_percent == attempt.score_percent and grade.passed == attempt.passed:
             report.unchanged += 1
             continue
+        assert attempt.score_percent is not None and attempt.passed is not None  # submitted attempts are graded
         report.changes.append(RegradeChange(attempt.id, f"{attempt.user.name} <{attempt.user.email}>", attempt.number,
                                             attempt.score_percent, grade.score_percent, attempt.passed, grade.passed))
         if dry_run:

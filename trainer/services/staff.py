@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
+from trainer.database import execute_dml
 from trainer.extensions import db
 from trainer.models import ROLES, Assignment, AuditEvent, Clinic, Course, Invitation, OutboxMessage, User, UserRole
 from trainer.security import can_change_account, can_grant_roles, can_manage_clinic, can_set_accommodations, has_role
@@ -233,7 +234,7 @@ def accept_invitation(token: str, password: str) -> User:
     problem = password_problem(password, invitation.email, invitation.name)
     if problem:
         raise ServiceError(problem)
-    used = db.session.execute(
+    used = execute_dml(db.session,
         update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_dt.is_(None))
         .values(accepted_dt=clock.now()).execution_options(synchronize_session=False)
     ).rowcount

@@ -182,7 +182,7 @@ def apply_staff_import(actor, plan: StaffImportPlan, home_url: str | None = None
             else:
                 person = row.person
                 updated += change_account(actor, row.person, row.email, row.name, row.roles, row.clinic)
-            if row.course is not None:
+            if row.course is not None and row.due is not None:  # the preview asks for a due date with a course
                 set_assignments(actor, row.course, [person], row.due, home_url)
         record_event(actor, "users.import", "users", created=len(welcome), updated=updated)
         db.session.commit()

@@ -217,7 +217,7 @@ def _question_form_from_content(content: dict) -> dict:
                      "feedback": text(c.get("feedback"))}
                     for c in content.get("choices") or [] if isinstance(c, dict)],
         "scoring": text(content.get("scoring") or "all_or_nothing"),
-        "answer": {True: "true", False: "false"}.get(content.get("answer"), ""),
+        "answer": {True: "true", False: "false"}.get(content["answer"], "") if "answer" in content else "",
         "pairs": [{"left": text(p.get("left")), "right": text(p.get("right"))}
                   for p in content.get("pairs") or [] if isinstance(p, dict)],
         "order": [text(i) for i in content.get("order") or []],
@@ -495,7 +495,7 @@ def question_history(question_id: int):
 # --- quiz preview ----------------------------------------------------------------------------------
 
 def _preview_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="quiz-preview")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="quiz-preview")
 
 
 def _drawn_token(module: Module, items: list[authoring.PreviewItem], drafts: bool) -> str:
@@ -570,6 +570,7 @@ def grade_preview(module_id: int):
     result = authoring.grade_preview(module, items, request.form)
     if result.problems:
         return _preview_page(module, items, drafts, [], result.responses, result.problems, status=400)
+    assert result.grade is not None  # graded whenever there are no problems
     media = media_url(module.course)
     reviews = []
     for item, fraction in zip(items, result.grade.fractions, strict=True):

@@ -1,6 +1,8 @@
 """The learner's pages: courses, reading a module, taking a quiz, the result and certificates."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -194,7 +196,7 @@ def result(attempt_id: int):
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     course = attempt.module.course
     media = media_url(course)
-    reviews = []
+    reviews: list[dict[str, Any]] = []
     for aq in attempt.questions:
         # Review what was shown; after a regrade, the key and explanation of the version it was graded against.
         content = (aq.graded_version or aq.version).content
