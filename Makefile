@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 3
 export FLASK_APP := wsgi.py
 
-.PHONY: run test bench serve clean-venv
+.PHONY: run test lint bench serve clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,13 @@ $(AXE):
 	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4; \
 	else echo "npm not found: the axe-core accessibility tests will be skipped"; fi
 
-## make test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set; browser tests when Chromium is installed).
-test: $(VENV)/.dev $(AXE)
+## make lint: ruff (style, likely bugs) and mypy (types of trainer/), as configured in pyproject.toml.
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## make test: lint, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set; browser tests when Chromium is installed).
+test: $(VENV)/.dev $(AXE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: request rates of the main pages against a bare Flask route, under the same gunicorn.
