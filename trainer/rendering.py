@@ -27,9 +27,6 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
 ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
 ALLOWED_CLASSES = {"th": ALIGN_CLASSES, "td": ALIGN_CLASSES}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-#: The fields of a question that are Markdown; every channel (editor, course folder, GIFT, CSV,
-#: any other upload) checks them with question_markdown_problems before anything is stored.
-QUESTION_MARKDOWN_FIELDS = ("stem", "explanation", "feedback")
 
 
 def _parser() -> MarkdownIt:
@@ -127,11 +124,3 @@ def markdown_problems(text: str) -> list[MarkdownProblem]:
         if unescape(_clean(html, link_rel=None)) != unescape(html):
             problems.append(MarkdownProblem(1, "some of this Markdown would be removed by the sanitiser"))
     return problems
-
-
-def question_markdown_problems(question) -> list[tuple[str, MarkdownProblem]]:
-    """(field, problem) for each Markdown field of a question dict that the sanitiser would change."""
-    if not isinstance(question, dict):
-        return []
-    return [(key, problem) for key in QUESTION_MARKDOWN_FIELDS if isinstance(question.get(key), str)
-            for problem in markdown_problems(question[key])]

@@ -41,7 +41,6 @@ READERS = {"gift": parse_gift, "csv": parse_csv, "yaml": parse_bank, "moodlexml"
 WRITERS = {"gift": (gift_unsupported, write_gift), "csv": (csv_unsupported, write_csv),
            "moodlexml": (moodle_xml_unsupported, write_moodle_xml)}
 EXTENSIONS = {"yaml": "yaml", "gift": "gift", "csv": "csv", "moodlexml": "xml"}
-FORMATS = ("yaml", "gift", "csv", "moodlexml")
 #: Formats whose ids come from Moodle's question names, which Moodle does not keep unique.
 MOODLE_FORMATS = ("gift", "moodlexml")
 

@@ -97,10 +97,6 @@ class CourseProgress:
     certificate: Certificate | None = None
     assignment: Assignment | None = None
 
-    @property
-    def status_label(self) -> str:
-        return f"{self.status}, overdue" if self.overdue else self.status
-
 
 def course_progress(people: list[User], course: Course, now: datetime | None = None) -> list[CourseProgress]:
     """Each person's standing in the course, in a fixed number of queries."""
