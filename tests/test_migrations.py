@@ -273,8 +273,8 @@ def test_every_migration_downgrades_and_upgrades_again_without_changing_the_data
                 before = _every_row(conn)
             try:
                 downgrade(revision=script.down_revision)
-            except SystemExit:  # `flask db downgrade` prints the reason and exits 1
-                assert script.revision == DRAFTS, f"{script.revision} refused to downgrade"
+            except SystemExit as refused:  # `flask db downgrade` prints the reason and exits 1
+                assert script.revision == DRAFTS and refused.code == 1, f"{script.revision} refused to downgrade"
                 assert "1 question version is a draft or has an author" in capfd.readouterr().err
                 with db.engine.connect() as conn:
                     assert _every_row(conn) == before  # refused: nothing changed
@@ -355,13 +355,14 @@ def test_a_database_made_before_the_naming_convention_gets_its_names_and_keeps_i
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
             # The rebuilt SQLite tables keep their partial unique indexes and the signed-DOPS trigger.
             postgresql = conn.dialect.name == "postgresql"
-            one_open = conn.execute(text(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_attempts_one_open'" if postgresql
-                else "SELECT sql FROM sqlite_master WHERE name = 'uq_attempts_one_open'")).scalar()
+            partial = [conn.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = :name" if postgresql
+                else "SELECT sql FROM sqlite_master WHERE name = :name"), {"name": name}).scalar()
+                for name in ("uq_attempts_one_open", "uq_certificates_one_current")]
             triggers = conn.execute(text(
                 "SELECT tgname FROM pg_trigger" if postgresql
                 else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
     assert names == _model_constraint_names()
     assert counts == dict.fromkeys(filled, 1)
     assert diff == []
-    assert "WHERE" in one_open.upper() and "dops_observations_locked" in triggers
+    assert all("WHERE" in sql.upper() for sql in partial) and "dops_observations_locked" in triggers
