@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 3
 export FLASK_APP := wsgi.py
 
-.PHONY: run test bench serve clean-venv
+.PHONY: run test lint bench serve clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)

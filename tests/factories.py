@@ -78,7 +78,8 @@ def wrong_form(aq) -> FormData:
         return FormData({name: "false" if q["answer"] else "true"})
     if kind == "matching":
         n = len(order["left"])
-        return FormData({f"{name}-{pos}": str(order["right"].index((left + 1) % n)) for pos, left in enumerate(order["left"])})
+        return FormData({f"{name}-{pos}": str(order["right"].index((left + 1) % n))
+                         for pos, left in enumerate(order["left"])})
     if kind == "ordering":
         n = len(order)
         return FormData({f"{name}-{pos}": str(n - idx) for pos, idx in enumerate(order)})

@@ -27,7 +27,8 @@ def test_import_is_all_or_nothing_and_versions_changes(runner, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 9
 
     bank = good / "questions" / "care.yaml"
-    bank.write_text(bank.read_text().replace("Sun protection matters after treatment.", "Daily SPF matters after treatment."))
+    bank.write_text(bank.read_text().replace("Sun protection matters after treatment.",
+                                             "Daily SPF matters after treatment."))
     result = runner.invoke(args=["banks", "import", str(good)])
     assert "1 new versions, 8 unchanged" in result.output
     versions = db.session.scalars(select(QuestionVersion).join(Question).where(Question.key == "care-spf")
@@ -73,7 +74,8 @@ def test_clinics_and_users_create(runner, monkeypatch):
 def test_demo_setup_only_on_an_empty_database(runner, monkeypatch):
     monkeypatch.setenv("TRAINER_DEMO_PASSWORD", "demo-password-123")
     result = runner.invoke(args=["demo", "setup"])
-    assert result.exit_code == 0 and "practitioner@demo.clinic" in result.output and "demo-password-123" in result.output
+    assert result.exit_code == 0
+    assert "practitioner@demo.clinic" in result.output and "demo-password-123" in result.output
     assert {r for u in db.session.scalars(select(User)) for r in u.roles} == {"learner", "manager", "trainer", "admin",
                                                                              "assessor"}
     again = runner.invoke(args=["demo", "setup"])
@@ -99,13 +101,16 @@ def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):
     assert result.exit_code == 0 and (out / "care.csv").is_file()
     csv_text = (out / "care.csv").read_text(encoding="utf-8-sig")
     (out / "care.csv").write_text(csv_text.replace("Fever with spreading redness can mean infection.",
-                                                   "Fever with spreading redness can mean an infection."), encoding="utf-8")
-    result = runner.invoke(args=["banks", "import", str(out / "care.csv"), "--format", "csv", "--into", "tiny-course/care"])
+                                                   "Fever with spreading redness can mean an infection."),
+                                  encoding="utf-8")
+    result = runner.invoke(args=["banks", "import", str(out / "care.csv"), "--format", "csv",
+                                 "--into", "tiny-course/care"])
     assert result.exit_code == 0 and "1 new versions" in result.output, result.output
     result = runner.invoke(args=["banks", "import", str(out / "care.csv"), "--format", "csv"])
     assert result.exit_code == 1 and "--into COURSE/MODULE" in result.output
     result = runner.invoke(args=["banks", "export", "tiny-course", "--format", "gift", "--out", str(tmp_path / "g")])
-    assert result.exit_code == 0 and "left out basics/basics-phases: ordering questions have no GIFT form" in result.output
+    assert result.exit_code == 0
+    assert "left out basics/basics-phases: ordering questions have no GIFT form" in result.output
     assert "1 question(s) left out" in result.output and (tmp_path / "g" / "basics.gift").is_file()
 
     bank = folder / "questions" / "care.yaml"

@@ -19,8 +19,10 @@ def test_moodle_xml_imports_with_drafts_and_refusals_by_line_and_exports_again(r
 
     assert result.exit_code == 0, result.output
     assert f"{source}:18: imported as a draft: no source" in result.output
-    assert f"{source}:290: essay questions are not gradable here; 'Consultation routine' was not imported" in result.output
-    assert "7 new questions" in result.output and "7 imported as drafts that need review; 2 not imported" in result.output
+    assert (f"{source}:290: essay questions are not gradable here; 'Consultation routine' was not imported"
+            in result.output)
+    assert "7 new questions" in result.output
+    assert "7 imported as drafts that need review; 2 not imported" in result.output
     assert db.session.scalar(select(CourseMedia).where(CourseMedia.name == "depth.png")) is not None
 
     out = tmp_path / "xml"
@@ -63,7 +65,8 @@ def test_validate_shows_what_importing_a_moodle_file_would_do_and_changes_nothin
     assert result.exit_code == 1
     assert f"{source}:2: essay questions ({{}}) are not gradable here; not imported" in result.output
     assert f"{source}:22: imported as a draft: no explanation; no source" in result.output
-    assert f"{source}: 0 would be published, 8 would be drafts that need review, 1 would not be imported" in result.output
+    assert (f"{source}: 0 would be published, 8 would be drafts that need review, 1 would not be imported"
+            in result.output)
     assert db.session.query(QuestionVersion).count() == before
 
     fine = MOODLE.parent / "tiny-course" / "questions" / "care.yaml"

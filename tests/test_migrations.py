@@ -113,7 +113,8 @@ def test_upgrade_resolves_duplicate_current_certificates_left_by_old_races(datab
             for cid, issued, by, revoked in certificates:
                 conn.execute(text(
                     "INSERT INTO certificates (id, code, user_id, course_id, issued_dt, expires_dt, score_percent, "
-                    "superseded_by_id, revoked_dt) VALUES (:id, :code, 1, 1, :issued, '2027-01-01', 90, :by, :revoked)"),
+                    "superseded_by_id, revoked_dt) "
+                    "VALUES (:id, :code, 1, 1, :issued, '2027-01-01', 90, :by, :revoked)"),
                     {"id": cid, "code": f"code{cid}", "issued": issued, "by": by, "revoked": revoked})
         upgrade()
         with db.engine.connect() as conn:
@@ -219,3 +220,149 @@ def test_upgrading_keys_an_intact_audit_trail_and_still_flags_a_tampered_one(dat
             upgrade()
             broken = first_broken_event()
             assert (broken is not None and broken[0] == 2) if tampered else broken is None, broken
+
+
+def _revisions_newest_first() -> list:
+    from alembic.script import ScriptDirectory
+
+    from tests.conftest import ROOT
+
+    return list(ScriptDirectory(str(ROOT / "migrations")).walk_revisions())
+
+
+def _every_row(conn) -> dict[str, list[tuple]]:
+    """Every table's rows, in primary-key order, as plain values (what a round trip must give back)."""
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(conn)
+    rows = {}
+    for table in metadata.sorted_tables:
+        if table.name == "alembic_version":
+            continue
+        columns = sorted(table.columns, key=lambda c: c.name)
+        ordered = conn.execute(table.select().with_only_columns(*columns).order_by(*table.primary_key.columns))
+        rows[table.name] = [tuple(zip([c.name for c in columns], row, strict=True)) for row in ordered]
+    return rows
+
+
+def test_every_migration_downgrades_and_upgrades_again_without_changing_the_data(database_url, tmp_path, capfd):
+    """Rolling back one migration and applying it again gives back the same rows, step by step from the head.
+
+    The rows are an installation in use: one row in every table, the question version among them
+    a draft written in the browser. A step that cannot keep what the rows say (a draft and its author
+    have no place in the schema before drafts existed) must refuse to downgrade rather than change it.
+    """
+    from flask_migrate import downgrade
+
+    revisions = _revisions_newest_first()
+    with _migrated_database(database_url, tmp_path, "round_trip"):
+        upgrade()
+        with db.engine.begin() as conn:
+            _one_row_everywhere(conn)
+            # The filler points every reference at row 1; a certificate superseded by itself is no real row,
+            # and a version with an author is one a trainer wrote in the browser.
+            conn.execute(text("UPDATE certificates SET superseded_by_id = NULL"))
+            conn.execute(text("UPDATE question_versions SET origin = 'browser'"))
+            conn.execute(text("UPDATE modules SET content_file_hash = 'h1', quiz_file_hash = 'h2'"))
+            assert conn.execute(text("SELECT published_dt FROM question_versions")).scalar() is None  # a draft
+        for script in revisions:
+            if script.down_revision is None:
+                break  # below the first migration there is no schema left to keep rows in
+            with db.engine.connect() as conn:
+                before = _every_row(conn)
+            try:
+                downgrade(revision=script.down_revision)
+            except SystemExit as refused:  # `flask db downgrade` prints the reason and exits 1
+                assert script.revision == DRAFTS and refused.code == 1, f"{script.revision} refused to downgrade"
+                assert "1 question version is a draft or has an author" in capfd.readouterr().err
+                with db.engine.connect() as conn:
+                    assert _every_row(conn) == before  # refused: nothing changed
+                with db.engine.begin() as conn:  # what the older schema can hold, so that the walk goes on
+                    conn.execute(text("UPDATE question_versions SET published_dt = created_dt, author_id = NULL"))
+                    before = _every_row(conn)
+                downgrade(revision=script.down_revision)
+            with db.engine.connect() as conn:
+                kept = set(inspect(conn).get_table_names())
+            upgrade(revision=script.revision)
+            with db.engine.connect() as conn:
+                after = _every_row(conn)
+            # Rows of a table the downgrade drops are gone by design; every other row comes back as it was.
+            lost = LOST_ON_DOWNGRADE.get(script.revision, set())
+            changed = {t: (_without(before[t], t, lost), _without(after[t], t, lost)) for t in kept if t in before}
+            assert {t: pair for t, pair in changed.items() if pair[0] != pair[1]} == {}, script.revision
+            downgrade(revision=script.down_revision)
+
+
+DRAFTS = "aad08140e6d2"
+# Columns a downgrade drops whose values the upgrade cannot rebuild: what that revision added is lost, as
+# its dropped tables are. Everything else, and above all whether a question version is a draft, comes back.
+LOST_ON_DOWNGRADE = {
+    # what the course folder last gave for a module's text and quiz settings (the next import compares)
+    "0c662e612e4e": {("modules", "content_file_hash"), ("modules", "quiz_file_hash")},
+    "7e7799820ee7": {("attempt_questions", "graded_version_id")},  # which version a regrade graded against
+}
+
+
+def _without(rows: list[tuple], table: str, lost: set[tuple[str, str]]) -> list[tuple]:
+    return [tuple((name, value) for name, value in row if (table, name) not in lost) for row in rows]
+
+
+NAMING_CONVENTION_REVISION = "3b9c1e5d7a20"
+
+
+def _constraint_names(conn) -> dict[str, set[str | None]]:
+    """Per table, the names of its primary key, foreign keys, unique and check constraints and indexes."""
+    inspector = inspect(conn)
+    names = {}
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        names[table] = ({inspector.get_pk_constraint(table).get("name")}
+                        | {fk.get("name") for fk in inspector.get_foreign_keys(table)}
+                        | {uq.get("name") for uq in inspector.get_unique_constraints(table)}
+                        | {ck.get("name") for ck in inspector.get_check_constraints(table)}
+                        | {ix.get("name") for ix in inspector.get_indexes(table)
+                           if not ix.get("duplicates_constraint")})
+    return names
+
+
+def _model_constraint_names() -> dict[str, set[str | None]]:
+    return {table.name: {c.name for c in table.constraints} | {i.name for i in table.indexes}
+            for table in db.metadata.sorted_tables}
+
+
+def test_a_database_made_before_the_naming_convention_gets_its_names_and_keeps_its_rows(database_url, tmp_path,
+                                                                                        monkeypatch):
+    """Constraints named by PostgreSQL (users_pkey) or left unnamed by SQLite are renamed as the models name them."""
+    from alembic.script import ScriptDirectory
+
+    from tests.conftest import ROOT
+
+    before = ScriptDirectory(str(ROOT / "migrations")).get_revision(NAMING_CONVENTION_REVISION).down_revision
+    with _migrated_database(database_url, tmp_path, "old_names"):
+        with monkeypatch.context() as old_code:  # migrations ran with SQLAlchemy's default names until then
+            old_code.setattr(db.metadata, "naming_convention", {"ix": "ix_%(column_0_label)s"})
+            upgrade(revision=before)
+        with db.engine.begin() as conn:
+            filled = _one_row_everywhere(conn)
+            old_names = _constraint_names(conn)
+        assert "pk_users" not in old_names["users"] and "uq_users_email" not in old_names["users"]
+        upgrade()
+        with db.engine.connect() as conn:
+            names = _constraint_names(conn)
+            counts = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() for name in filled}
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            # The rebuilt SQLite tables keep their partial unique indexes and the signed-DOPS trigger.
+            postgresql = conn.dialect.name == "postgresql"
+            partial = [conn.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = :name" if postgresql
+                else "SELECT sql FROM sqlite_master WHERE name = :name"), {"name": name}).scalar()
+                for name in ("uq_attempts_one_open", "uq_certificates_one_current")]
+            triggers = conn.execute(text(
+                "SELECT tgname FROM pg_trigger" if postgresql
+                else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+    assert names == _model_constraint_names()
+    assert counts == dict.fromkeys(filled, 1)
+    assert diff == []
+    assert all("WHERE" in sql.upper() for sql in partial) and "dops_observations_locked" in triggers

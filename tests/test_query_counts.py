@@ -17,7 +17,7 @@ def _later():
 
 
 def _populate(course, clinic, people, attempts_each):
-    for i in range(people):
+    for _ in range(people):
         learner = make_user("learner", clinic=clinic)
         for n in range(attempts_each):
             _later()

@@ -3,7 +3,8 @@ from trainer.rendering import render_markdown
 
 
 def test_script_and_event_handlers_are_removed():
-    html = render_markdown("Hi <script>alert(1)</script> <img src=x onerror=alert(1)> <a href=\"javascript:alert(1)\">x</a>")
+    html = render_markdown(
+        "Hi <script>alert(1)</script> <img src=x onerror=alert(1)> <a href=\"javascript:alert(1)\">x</a>")
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
 
 

@@ -22,7 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         # Only as many hops as the deployer vouches for; the Host header is never taken from them.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -32,7 +33,7 @@ BANK_FILE_FORMATS = ("yaml", "gift", "csv", "moodlexml")
 BANK_EXPORT_FORMATS = ("yaml", "gift", "csv", "moodlexml")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -64,7 +65,8 @@ def _load_all(paths: tuple[str, ...]):
             problems.extend(exc.problems)
     slugs = [s.slug for s in specs]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
-        problems.append(BankProblem(str(paths[0] if paths else "question_banks"), 1, f"two course folders use the slug '{slug}'"))
+        problems.append(BankProblem(str(paths[0] if paths else "question_banks"), 1,
+                                    f"two course folders use the slug '{slug}'"))
     return specs, problems
 
 
@@ -201,7 +203,7 @@ def _import_bank_files(paths, file_format: str, into: str | None) -> None:
     except BankFormatError as exc:
         _print_problems(exc.problems)
         click.echo("Nothing was imported.", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from exc
     for line in report.lines():
         click.echo(line, err=True)
     click.echo(report.summary())
@@ -337,7 +339,7 @@ def demo_setup(show_password):
         for email, link in links:
             click.echo(f"  {email:32} {link}")
         return
-    click.echo("Demo accounts (password for all: %s):" % password)
+    click.echo(f"Demo accounts (password for all: {password}):")
     for user in created:
         click.echo(f"  {user.email:32} {', '.join(sorted(user.roles))}")
 

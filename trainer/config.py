@@ -121,7 +121,8 @@ def settings_from_environment(instance_path: str) -> dict:
             raise ConfigError("SECRET_KEY must be set when TRAINER_ENV=production.")
         secret_key = _instance_secret_key(instance_path)
     if env == "production" and len(secret_key) < MIN_PRODUCTION_KEY_CHARS:
-        raise ConfigError(f"SECRET_KEY must be at least {MIN_PRODUCTION_KEY_CHARS} characters when TRAINER_ENV=production; "
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_PRODUCTION_KEY_CHARS} characters "
+                          "when TRAINER_ENV=production; "
                           "make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'")
     audit_key = os.environ.get("AUDIT_KEY")
     if not audit_key:
@@ -129,7 +130,8 @@ def settings_from_environment(instance_path: str) -> dict:
             raise ConfigError("AUDIT_KEY must be set when TRAINER_ENV=production (keep it outside the database).")
         audit_key = _instance_secret_key(instance_path, "audit_key")
     if env == "production" and len(audit_key) < MIN_PRODUCTION_KEY_CHARS:
-        raise ConfigError(f"AUDIT_KEY must be at least {MIN_PRODUCTION_KEY_CHARS} characters when TRAINER_ENV=production.")
+        raise ConfigError(
+            f"AUDIT_KEY must be at least {MIN_PRODUCTION_KEY_CHARS} characters when TRAINER_ENV=production.")
     base_url = os.environ.get("TRAINER_BASE_URL")
     if not base_url:
         if env == "production":

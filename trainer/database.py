@@ -14,9 +14,12 @@ lock only for its writes.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql import Executable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _immediate = ContextVar("sqlite_begin_immediate", default=True)

@@ -27,9 +27,6 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
 ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
 ALLOWED_CLASSES = {"th": ALIGN_CLASSES, "td": ALIGN_CLASSES}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-#: The fields of a question that are Markdown; every channel (editor, course folder, GIFT, CSV,
-#: any other upload) checks them with question_markdown_problems before anything is stored.
-QUESTION_MARKDOWN_FIELDS = ("stem", "explanation", "feedback")
 
 
 def _parser() -> MarkdownIt:
@@ -107,7 +104,7 @@ def image_references(text: str) -> list[ImageReference]:
         for child in token.children or []:
             if child.type == "image":
                 line = (token.map[0] + 1) if token.map else 1
-                refs.append(ImageReference(child.attrGet("src") or "", child.content.strip(), line))
+                refs.append(ImageReference(str(child.attrGet("src") or ""), child.content.strip(), line))
     return refs
 
 
@@ -119,18 +116,11 @@ def markdown_problems(text: str) -> list[MarkdownProblem]:
         if token.map is None or token.nesting == -1:
             continue
         if token.type == "html_block" or any(c.type == "html_inline" for c in token.children or []):
-            problems.append(MarkdownProblem(token.map[0] + 1, "raw HTML is not allowed in Markdown; it would be removed"))
+            problems.append(MarkdownProblem(token.map[0] + 1,
+                                            "raw HTML is not allowed in Markdown; it would be removed"))
     if not problems:
         html = _render_html(md, text)
         # nh3 re-escapes entities its own way (&quot; -> "), so compare the text they stand for.
         if unescape(_clean(html, link_rel=None)) != unescape(html):
             problems.append(MarkdownProblem(1, "some of this Markdown would be removed by the sanitiser"))
     return problems
-
-
-def question_markdown_problems(question) -> list[tuple[str, MarkdownProblem]]:
-    """(field, problem) for each Markdown field of a question dict that the sanitiser would change."""
-    if not isinstance(question, dict):
-        return []
-    return [(key, problem) for key in QUESTION_MARKDOWN_FIELDS if isinstance(question.get(key), str)
-            for problem in markdown_problems(question[key])]

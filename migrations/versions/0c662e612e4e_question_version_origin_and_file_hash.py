@@ -18,7 +18,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('question_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('origin', sa.String(length=10), server_default='folder', nullable=False))
-        batch_op.create_check_constraint('ck_question_versions_origin', "origin IN ('folder', 'browser', 'upload')")
+        batch_op.create_check_constraint(op.f('ck_question_versions_origin'),
+                                         "origin IN ('folder', 'browser', 'upload')")
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('file_hash', sa.String(length=64), nullable=True))
     with op.batch_alter_table('modules', schema=None) as batch_op:
@@ -44,5 +45,5 @@ def downgrade():
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.drop_column('file_hash')
     with op.batch_alter_table('question_versions', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_question_versions_origin', type_='check')
+        batch_op.drop_constraint(op.f('ck_question_versions_origin'), type_='check')
         batch_op.drop_column('origin')

@@ -27,7 +27,8 @@ def upgrade():
     with op.batch_alter_table('clinics', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name_key', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('archived_dt', sa.DateTime(), nullable=True))
-    clinics = sa.table('clinics', sa.column('id', sa.Integer), sa.column('name', sa.String), sa.column('name_key', sa.String))
+    clinics = sa.table('clinics', sa.column('id', sa.Integer), sa.column('name', sa.String),
+                       sa.column('name_key', sa.String))
     connection = op.get_bind()
     taken = set()
     for clinic_id, name in connection.execute(sa.select(clinics.c.id, clinics.c.name).order_by(clinics.c.id)).all():

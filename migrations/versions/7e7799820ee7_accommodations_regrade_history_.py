@@ -108,10 +108,12 @@ def upgrade():
 
     with op.batch_alter_table('attempt_questions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('graded_version_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_attempt_questions_graded_version_id', 'question_versions', ['graded_version_id'], ['id'])
+        batch_op.create_foreign_key('fk_attempt_questions_graded_version_id', 'question_versions',
+                                    ['graded_version_id'], ['id'])
 
     with op.batch_alter_table('modules', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('show_answers', sa.String(length=20), server_default='after_pass', nullable=False))
+        batch_op.add_column(sa.Column('show_answers', sa.String(length=20),
+                                      server_default='after_pass', nullable=False))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('time_multiplier', sa.Double(), server_default='1', nullable=False))

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 9943b4c9cda8
-Revises: 
+Revises:
 Create Date: 2026-11-25 01:50:20.865584
 
 """
@@ -117,7 +117,8 @@ def upgrade():
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attempts_module_id'), ['module_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_user_id'), ['user_id'], unique=False)
-        batch_op.create_index('uq_attempts_one_open', ['user_id', 'module_id'], unique=True, sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
+        batch_op.create_index('uq_attempts_one_open', ['user_id', 'module_id'], unique=True,
+                              sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -218,7 +219,8 @@ def upgrade():
     )
     with op.batch_alter_table('attempt_questions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attempt_questions_attempt_id'), ['attempt_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attempt_questions_question_version_id'), ['question_version_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attempt_questions_question_version_id'),
+                              ['question_version_id'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -255,7 +257,8 @@ def downgrade():
 
     op.drop_table('audit_events')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
-        batch_op.drop_index('uq_attempts_one_open', sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
+        batch_op.drop_index('uq_attempts_one_open', sqlite_where=sa.text("state = 'open'"),
+                            postgresql_where=sa.text("state = 'open'"))
         batch_op.drop_index(batch_op.f('ix_attempts_user_id'))
         batch_op.drop_index(batch_op.f('ix_attempts_module_id'))
 

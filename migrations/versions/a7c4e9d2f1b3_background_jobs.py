@@ -1,7 +1,7 @@
 """background jobs: kind, requester, clinic, status, progress, result file
 
 Revision ID: a7c4e9d2f1b3
-Revises: 5e1d7c0a9b42
+Revises: 3b9c1e5d7a20
 Create Date: 2026-12-01 06:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c4e9d2f1b3'
-down_revision = '5e1d7c0a9b42'
+down_revision = '3b9c1e5d7a20'
 branch_labels = None
 depends_on = None
 

@@ -30,7 +30,8 @@ GENESIS_HASH = "0" * 64
 
 
 def _body(prev_hash, row) -> bytes:
-    occurred = row.occurred_dt if isinstance(row.occurred_dt, datetime) else datetime.fromisoformat(str(row.occurred_dt))
+    occurred = (row.occurred_dt if isinstance(row.occurred_dt, datetime)
+                else datetime.fromisoformat(str(row.occurred_dt)))
     details = row.details if not isinstance(row.details, str) else json.loads(row.details)
     return json.dumps([prev_hash, occurred.isoformat(), row.actor_id, row.action, row.subject, details],
                       sort_keys=True, separators=(",", ":"), default=str).encode()

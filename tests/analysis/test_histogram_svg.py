@@ -34,7 +34,7 @@ def test_bar_heights_are_proportional_to_the_counts():
     assert len(heights) == 10
     tallest = max(heights)
     assert tallest > 0
-    for height, count in zip(heights, counts):
+    for height, count in zip(heights, counts, strict=True):
         assert height / tallest == pytest.approx(count / 8, abs=0.001)
 
 

@@ -340,7 +340,7 @@ def wuensch_matrix_rows():
 def test_published_kr20_example_reproduces_the_published_intermediate_values():
     rows = wuensch_matrix_rows()
     assert [sum(row) for row in rows] == [8, 7, 7, 2, 2, 9, 8, 9, 7, 7]
-    assert [statistics.fmean(column) for column in zip(*rows)] == pytest.approx(WUENSCH_P)
+    assert [statistics.fmean(column) for column in zip(*rows, strict=True)] == pytest.approx(WUENSCH_P)
     assert sum(p * (1 - p) for p in WUENSCH_P) == pytest.approx(2.18)
     assert statistics.pvariance([sum(row) for row in rows]) == pytest.approx(5.84)
 
@@ -364,7 +364,7 @@ def test_alpha_does_not_depend_on_the_variance_convention_if_it_is_the_same_thro
     # for both items and totals; the n/(n - 1) factors cancel.
     rows = wuensch_matrix_rows()
     k = len(rows[0])
-    item_variances = sum(statistics.variance(column) for column in zip(*rows))
+    item_variances = sum(statistics.variance(column) for column in zip(*rows, strict=True))
     total_variance = statistics.variance([sum(row) for row in rows])
     with_sample_variances = k / (k - 1) * (1 - item_variances / total_variance)
     assert cronbach_alpha(rows) == pytest.approx(with_sample_variances)
@@ -431,7 +431,7 @@ def flag_quiz(q1_responses, *, rest=None, questions=None, min_attempts=10):
     rest = rest if rest is not None else [i / len(q1_responses) for i in range(len(q1_responses))]
     attempts = [
         attempt(i, q1=response, **{key: rest_fraction for key in FILLERS})
-        for i, (response, rest_fraction) in enumerate(zip(q1_responses, rest))
+        for i, (response, rest_fraction) in enumerate(zip(q1_responses, rest, strict=True))
     ]
     return analyse_quiz(
         attempts,

@@ -52,7 +52,8 @@ def test_rows_have_exactly_the_fields_and_values_of_register_record(app, clinics
     expected = [as_json_values(register_record(row))
                 for row in filter_register(course_progress(clinic_staff(clinics["home"].id), clinics["course"]))]
     assert body["rows"] == expected
-    assert len(expected) == 4 and all(set(row) == set(record) for row, record in zip(body["rows"], expected))
+    assert len(expected) == 4
+    assert all(set(row) == set(record) for row, record in zip(body["rows"], expected, strict=True))
     assert {"basics_best_score", "care_best_score"} <= set(body["rows"][0])
 
 

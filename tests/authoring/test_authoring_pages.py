@@ -128,7 +128,8 @@ def test_editing_through_the_form_saves_a_draft_and_publishing_puts_it_in_use(cl
     makeup = question(course, "care-makeup")
     page = client.get(f"/author/questions/{makeup.id}").get_data(as_text=True)
     assert 'value="After about a day, per the clinic&#39;s protocol"' in page and 'name="based_on" value="1"' in page
-    form = {"type": "single", "stem": "When may make-up go back on?\r\n", "explanation": "Give the channels time to close.",
+    form = {"type": "single", "stem": "When may make-up go back on?\r\n",
+            "explanation": "Give the channels time to close.",
             "source": "S1", "tags": "", "difficulty": "", "based_on": "1",
             "choices-0-text": "After about a day, per the clinic's protocol", "choices-0-correct": "1",
             "choices-1-text": "Straight away", "choices-1-feedback": "The channels are still open.",
@@ -169,14 +170,16 @@ def test_a_stale_editor_gets_a_conflict_and_keeps_its_text(client, course, train
 NEW_QUESTIONS = {
     "single": ({"choices-0-text": "Yes", "choices-0-correct": "1", "choices-1-text": "No"},
                {"choices": [{"text": "Yes", "correct": True}, {"text": "No"}]}),
-    "multiple": ({"choices-0-text": "Pus", "choices-0-correct": "1", "choices-1-text": "Fever", "choices-1-correct": "1",
+    "multiple": ({"choices-0-text": "Pus", "choices-0-correct": "1", "choices-1-text": "Fever",
+                  "choices-1-correct": "1",
                   "choices-2-text": "Tightness", "choices-2-feedback": "Normal", "scoring": "partial"},
                  {"choices": [{"text": "Pus", "correct": True}, {"text": "Fever", "correct": True},
                               {"text": "Tightness", "feedback": "Normal"}], "scoring": "partial"}),
     "true_false": ({"answer": "false"}, {"answer": False}),
     "matching": ({"pairs-0-left": "Pen", "pairs-0-right": "Depth", "pairs-1-left": "Roller", "pairs-1-right": "Drum"},
                  {"pairs": [{"left": "Pen", "right": "Depth"}, {"left": "Roller", "right": "Drum"}]}),
-    "ordering": ({"order-0": "Cleanse", "order-1": "Numb", "order-2": "Treat"}, {"order": ["Cleanse", "Numb", "Treat"]}),
+    "ordering": ({"order-0": "Cleanse", "order-1": "Numb", "order-2": "Treat"},
+                 {"order": ["Cleanse", "Numb", "Treat"]}),
     "short_answer": ({"answers-0": "collagen", "answers-1": "Collagen I"}, {"answers": ["collagen", "Collagen I"]}),
 }
 
@@ -212,7 +215,8 @@ def test_changing_the_type_refreshes_the_form_without_saving(client, course, tra
     assert response.status_code == 200 and 'name="pairs-0-left"' in html and ">\nTyped stem</textarea>" in html
     assert question(course, "care-x") is None
     response = client.post(f"/author/modules/{care.id}/questions", data={"id": "care-spf", "type": "true_false",
-                                                                        "stem": "s", "explanation": "e", "answer": "true"})
+                                                                        "stem": "s",
+                                                                         "explanation": "e", "answer": "true"})
     assert response.status_code == 400
     assert "duplicate id &#39;care-spf&#39;" in field_error(response.get_data(as_text=True), "id")
 
@@ -271,7 +275,8 @@ def test_history_page_shows_the_change_and_escapes_html(client, course, trainer)
     authoring.save_question(trainer, makeup, {**content, "choices": [
         {**content["choices"][0]}, {"text": '<script>alert("owned")</script>'}]})
     html = client.get(f"/author/questions/{makeup.id}/history").get_data(as_text=True)
-    assert "Version 2" in html and "Version 1" in html and f"in the browser by {trainer.name}" in html and "from the course folder" in html
+    assert "Version 2" in html and "Version 1" in html
+    assert f"in the browser by {trainer.name}" in html and "from the course folder" in html
     assert "&lt;script&gt;alert(&#34;owned&#34;)&lt;/script&gt;" in html
     assert "<script>alert" not in html
     assert re.search(r'<span class="add">\+- text: .*&lt;script&gt;', html)
@@ -317,7 +322,8 @@ def test_preview_draws_like_an_attempt_and_grades_without_writing_anything(app, 
     assert drawn["module"] == basics.id and len(drawn["items"]) == 4
     answers = {}
     for position, (version_id, order) in enumerate(drawn["items"], start=1):
-        item = SimpleNamespace(version=db.session.get(QuestionVersion, version_id), display_order=order, position=position)
+        item = SimpleNamespace(version=db.session.get(QuestionVersion, version_id),
+                               display_order=order, position=position)
         answers.update(correct_form(item))
     response = client.post(f"/author/modules/{basics.id}/preview", data={"drawn": token, **answers})
     result = response.get_data(as_text=True)

@@ -127,7 +127,8 @@ def test_invalid_questions_are_refused_with_the_validate_messages_and_nothing_is
     assert caught.value.problems["id"] == ["duplicate id 'care-spf' (already used in the module 'Care')"]
     assert caught.value.problems["source"] == ["source S7 is not listed in course.yaml 'sources'"]
     assert db.session.scalar(select(func.count()).select_from(Question)) == 9
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("author.%"))) == 0
+    assert db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("author.%"))) == 0
 
 
 def test_markdown_with_script_is_refused_in_questions_and_module_content(course, trainer):
@@ -164,12 +165,14 @@ def test_quiz_settings_follow_the_course_rules_and_the_published_bank(course, tr
     good = {"draw": 5, "draw_by_tag": {"safety": 2}, "pass_percent": 80, "time_limit_minutes": None,
             "attempts_before_cooldown": 3, "cooldown_hours": 0, "show_answers": "always"}
     assert authoring.update_quiz_settings(trainer, basics, good)
-    assert (basics.draw, basics.draw_by_tag, basics.time_limit_minutes, basics.show_answers) == (5, {"safety": 2}, None, "always")
+    assert (basics.draw, basics.draw_by_tag, basics.time_limit_minutes, basics.show_answers) == (
+        5, {"safety": 2}, None, "always")
     (event,) = events("author.quiz_settings")
     assert event.details["changes"]["draw"] == [4, 5]
     with pytest.raises(authoring.InvalidInput) as caught:
         authoring.update_quiz_settings(trainer, basics, {**good, "draw": 7, "pass_percent": 0, "cooldown_hours": "x",
-                                                         "draw_by_tag": {"safety": 3, "nope": 1}, "show_answers": "never"})
+                                                         "draw_by_tag": {"safety": 3, "nope": 1},
+                                                         "show_answers": "never"})
     problems = caught.value.problems
     assert problems["pass_percent"] == ["pass_percent must be a whole number from 1 to 100"]
     assert problems["cooldown_hours"] == ["cooldown_hours must be 0 or more"]

@@ -24,7 +24,8 @@ def problems_of(folder):
 def test_tiny_course_loads_with_all_types():
     spec = load_course(TINY_COURSE)
     assert spec.slug == "tiny-course" and [m.slug for m in spec.modules] == ["basics", "care"]
-    assert {q.data["type"] for q in spec.modules[0].questions} == {"single", "multiple", "true_false", "ordering", "matching", "short_answer"}
+    assert {q.data["type"] for q in spec.modules[0].questions} == {"single", "multiple", "true_false", "ordering",
+                                                                   "matching", "short_answer"}
     assert spec.modules[0].quiz.draw_by_tag == {"safety": 1} and spec.modules[1].quiz.time_limit_minutes is None
     assert "layers.svg" in spec.media
 
@@ -91,7 +92,8 @@ def test_markdown_that_the_sanitiser_would_strip_is_reported(course_dir):
 def test_images_need_alt_text(course_dir):
     md = course_dir / "modules" / "02-care.md"
     md.write_text("# Care\n\n![](../media/layers.svg)\n")
-    assert problems_of(course_dir) == [f"{md}:3: image ../media/layers.svg needs alt text: ![what it shows](../media/layers.svg)"]
+    assert problems_of(course_dir) == [
+        f"{md}:3: image ../media/layers.svg needs alt text: ![what it shows](../media/layers.svg)"]
 
 
 def test_unknown_keys_and_missing_files(course_dir):

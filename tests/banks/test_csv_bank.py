@@ -396,7 +396,8 @@ def test_an_unknown_boolean_gets_a_clear_message():
 
 
 @pytest.mark.parametrize("question, reason", [
-    ({"id": "n", "type": "numerical", "stem": "S", "answers": [{"value": 1}]}, "numerical questions have no CSV columns"),
+    ({"id": "n", "type": "numerical", "stem": "S", "answers": [{"value": 1}]},
+     "numerical questions have no CSV columns"),
     ({"id": "w", "type": "single", "stem": "S", "choices": [{"text": "a", "correct": True},
                                                            {"text": "b", "weight": 50}]},
      "Moodle answer weights have no CSV column"),

@@ -494,4 +494,5 @@ def test_a_short_answer_feedback_with_an_arrow_is_listed_not_misread_as_matching
     question = {"id": "q", "type": "short_answer", "stem": "S", "answers": ["a", {"text": "b", "weight": 50,
                                                                                   "feedback": "see -> c"}]}
 
-    assert gift_unsupported(question) == "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"
+    assert gift_unsupported(question) == (
+        "GIFT would read a short answer (or its feedback) containing '->' as a matching pair")

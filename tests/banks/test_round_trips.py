@@ -82,7 +82,7 @@ def other_questions(draw) -> dict:
     elif kind == "matching":
         lefts = draw(st.lists(LINE.filter(lambda t: "->" not in t), min_size=2, max_size=4).filter(distinct))
         rights = draw(st.lists(LINE, min_size=len(lefts), max_size=len(lefts) + 2).filter(distinct))
-        question["pairs"] = [{"left": a, "right": b} for a, b in zip(lefts, rights)]
+        question["pairs"] = [{"left": a, "right": b} for a, b in zip(lefts, rights, strict=False)]
         if rights[len(lefts):]:
             question["distractors"] = rights[len(lefts):]
     elif kind == "short_answer":
@@ -137,7 +137,8 @@ def test_ordering_questions_travel_as_moodles_ordering_plugin():
     assert [q.data for q in parse_moodle_xml(text)[0]] == [question]
 
 
-@pytest.mark.parametrize("name", ["gift/examples.txt", "gift/questions.gift.txt", "gift/questions_in_category.gift.txt"])
+@pytest.mark.parametrize("name",
+                         ["gift/examples.txt", "gift/questions.gift.txt", "gift/questions_in_category.gift.txt"])
 def test_moodles_gift_files_import_export_and_import_again_unchanged(name):
     first, _ = parse_gift((MOODLE / name).read_text(encoding="utf-8"))
     data = [q.data for q in first]

@@ -5,6 +5,7 @@ playwright package) is missing, every test in this directory is reported as skip
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from contextlib import contextmanager
@@ -144,10 +145,8 @@ def new_context(browser, live_server):
 
     yield open_context
     for context in contexts:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the test
             context.close()
-        except Exception:  # already closed by the test
-            pass
 
 
 @pytest.fixture

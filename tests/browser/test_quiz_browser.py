@@ -277,7 +277,8 @@ def test_quiz_page_carries_no_answer_key(page, learner, in_app):
     assert inputs and not [a for a in inputs if "correct" in a.lower()]
 
     # The autosave reply says only whether the answer was stored, never whether it was right.
-    first_choice = page.locator("fieldset.question:has(input[type=radio]), fieldset.question:has(input[type=checkbox])").first
+    first_choice = page.locator(
+        "fieldset.question:has(input[type=radio]), fieldset.question:has(input[type=checkbox])").first
     with page.expect_response(re.compile(r"/answers/\d+$")) as reply:
         first_choice.locator("input[type=radio], input[type=checkbox]").first.check()
     assert reply.value.status == 200

@@ -13,7 +13,8 @@ PHONE = {"width": 375, "height": 667}
 COVERED = """() => {
   const el = document.activeElement, bar = document.getElementById('quiz-status').getBoundingClientRect();
   const r = el.getBoundingClientRect();
-  return {tag: el.tagName + ' ' + (el.name || el.textContent.trim()), covered: r.top < bar.bottom - 1 || r.bottom > innerHeight + 1};
+  return {tag: el.tagName + ' ' + (el.name || el.textContent.trim()),
+          covered: r.top < bar.bottom - 1 || r.bottom > innerHeight + 1};
 }"""
 
 

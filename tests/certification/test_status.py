@@ -41,7 +41,8 @@ def test_module_status():
     assert module_status(ModuleRecord()) == NOT_STARTED
     assert module_status(ModuleRecord(has_open_attempt=True)) == IN_PROGRESS
     assert module_status(ModuleRecord(submitted_attempts=2, best_score=40)) == FAILED
-    assert module_status(ModuleRecord(submitted_attempts=1, best_score=90, passed=True, has_open_attempt=True)) == PASSED
+    assert module_status(ModuleRecord(submitted_attempts=1, best_score=90,
+                                      passed=True, has_open_attempt=True)) == PASSED
 
 
 from trainer.certification.status import CERTIFIED, CourseRecord, course_standing  # noqa: E402

@@ -253,7 +253,7 @@ def test_the_xlsx_register_has_typed_cells_and_no_formulas(app, world):
     header = [c.value for c in sheet[1]]
     csv_header = list(csv_rows(signed_in(app, world["people"]["manager"]).get("/manage/register.csv"))[0])
     assert header == csv_header
-    rows = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    rows = [dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(min_row=2)]
     pat = next(r for r in rows if r["name"] == "Pat Learner")
     cert = world["certs"]["pat"]
     assert hasattr(pat["issued"], "year") and pat["issued"].timetuple()[:3] == cert.issued_dt.timetuple()[:3]

@@ -63,7 +63,7 @@ def test_xlsx_has_the_same_columns_as_csv_with_real_types():
                                                        days_to_expiry=None, basics_best_score=None)]))
     header = [c.value for c in sheet[1]]
     assert header == read_csv(register_csv([record()]))[0]
-    first = dict(zip(header, [c.value for c in sheet[2]]))
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
     assert isinstance(first["issued"], (date, datetime)) and first["issued"].timetuple()[:3] == (2026, 1, 5)
     assert isinstance(first["expires"], (date, datetime)) and first["due_date"].timetuple()[:3] == (2026, 6, 30)
     assert first["active"] is True and first["overdue"] is False
@@ -71,7 +71,7 @@ def test_xlsx_has_the_same_columns_as_csv_with_real_types():
     assert first["care_best_score"] is None
     issued_cell = sheet.cell(row=2, column=header.index("issued") + 1)
     assert issued_cell.is_date and "yy" in issued_cell.number_format
-    second = dict(zip(header, [c.value for c in sheet[3]]))
+    second = dict(zip(header, [c.value for c in sheet[3]], strict=True))
     assert second["active"] is False and second["overdue"] is True and second["issued"] is None
 
 

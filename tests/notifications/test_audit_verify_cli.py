@@ -17,7 +17,8 @@ def test_an_intact_trail_passes(app, runner):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     head = db.session.scalar(select(AuditEvent.entry_hash).order_by(AuditEvent.id.desc()).limit(1))
-    assert result.output.strip() == f"Audit trail intact: {len(ids)} entries; head {head} (keep it to check later runs)."
+    assert result.output.strip() == (
+        f"Audit trail intact: {len(ids)} entries; head {head} (keep it to check later runs).")
 
 
 def test_an_empty_trail_is_intact(app, runner):

@@ -46,7 +46,8 @@ def test_messages_arrive_through_smtp_and_are_marked_sent(app, runner, expiring_
         assert sorted(m["To"] for m in sink.messages) == sorted([learner.email, manager.email])
         reminder = next(m for m in sink.messages if m["To"] == learner.email)
         assert reminder["Subject"] == "Your Tiny Course certificate expires on 2026-04-03"
-        assert "Sign in at http://trainer.test/learn and retake the module quizzes" in reminder.get_payload(decode=True).decode()
+        body = reminder.get_payload(decode=True).decode()
+        assert "Sign in at http://trainer.test/learn and retake the module quizzes" in body
         rows = db.session.scalars(select(OutboxMessage)).all()
         assert len(rows) == 2 and all(row.sent_dt == NOW for row in rows)
 

@@ -39,7 +39,8 @@ def signed_in(app, user, client=None):
 def dops_form(course, overall="competent", final=True, case_id=""):
     [competency] = course.practical["competencies"]
     form = {f"rating-{s['id']}": "competent" for s in competency["checklist"]}
-    form.update(competency=competency["id"], overall=overall, feedback="Safe, well-prepared treatment; depth within labelling.",
+    form.update(competency=competency["id"], overall=overall,
+                feedback="Safe, well-prepared treatment; depth within labelling.",
                 case=str(case_id), **({"final": "1"} if final else {}))
     return form
 
@@ -86,10 +87,12 @@ def test_journey_six_cases_verified_and_signed_issue_the_certificate(app):
                                 "judgement": "competent_with_supervision", "requires_supervision": True}
     as_learner = signed_in(app, learner, client=as_assessor)
     own_page = as_learner.get(f"/certificates/{certificate.code}").get_data(as_text=True)
-    assert "Practical competence signed off by Sam Assessor (" + registration + ") on 2026-12-01: requires supervision." in own_page
+    assert ("Practical competence signed off by Sam Assessor (" + registration
+            + ") on 2026-12-01: requires supervision.") in own_page
     document = as_learner.get(f"/certificates/{certificate.code}.pdf")
     text = " ".join(pypdf.PdfReader(io.BytesIO(document.data)).pages[0].extract_text().split())
-    assert f"Practical competence signed off by Sam Assessor ({registration}) on 2026-12-01: requires supervision." in text
+    assert (f"Practical competence signed off by Sam Assessor ({registration}) on 2026-12-01: "
+            "requires supervision.") in text
 
 
 @pytest.fixture
@@ -130,7 +133,8 @@ def test_incomplete_dops_says_what_is_missing_and_signs_nothing(app, signoff_set
     form = dops_form(course)
     del form["rating-depth"]
     response = signed_in(app, assessor).post(f"/practical/{course.slug}/people/{learner.id}/dops", data=form)
-    assert response.status_code == 422 and "Rate every step of the checklist (1 not rated)" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Rate every step of the checklist (1 not rated)" in response.get_data(as_text=True)
     assert db.session.scalars(select(DopsObservation)).all() == []
 
 
@@ -233,7 +237,7 @@ def test_register_shows_and_filters_practical_progress(app, signoff_setting, cou
     assert beginner.name in filtered
     with count_queries() as few:
         client.get(f"/manage/?course={course.slug}")
-    for i in range(5):
+    for _ in range(5):
         make_user("learner", clinic=clinic)
     client.get(f"/manage/?course={course.slug}")  # reload what the new accounts' commits expired
     with count_queries() as many:

@@ -48,7 +48,8 @@ def test_shipped_course_checklist_covers_the_procedure_and_traces_to_modules():
 @pytest.mark.parametrize("old, new, message", [
     ("    min_cases: 3\n", "    min_cases: 0\n", "min_cases must be a whole number from 1 to 500"),
     ("    min_observed: 1\n", "    min_observed: 5\n", "min_observed cannot be more than min_cases"),
-    ("          module: care\n", "          module: nowhere\n", "step must name the module that teaches it (one of basics, care)"),
+    ("          module: care\n", "          module: nowhere\n",
+     "step must name the module that teaches it (one of basics, care)"),
     ("          sources: [S1]\n", "          sources: [S77]\n", "source S77 is not listed in course.yaml 'sources'"),
     ("        - id: depth\n", "        - id: consent\n", "step id 'consent' is used twice in this checklist"),
     ("    min_indications: 2\n", "    min_indications: 2\n    grade: hard\n", "unknown logbook key 'grade'"),
@@ -64,7 +65,8 @@ def test_a_practical_section_without_competencies_is_refused(practical_dir):
     path = practical_dir / "course.yaml"
     text = path.read_text()
     path.write_text(text[: text.index("  competencies:")])
-    assert problems_of(practical_dir) == [f"{path}:{line_of(path, 'practical:') + 1}: practical needs a list of competencies"]
+    assert problems_of(practical_dir) == [
+        f"{path}:{line_of(path, 'practical:') + 1}: practical needs a list of competencies"]
 
 
 def test_yaml_export_keeps_the_practical_section(app, practical_dir, tmp_path):

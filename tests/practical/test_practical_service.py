@@ -69,7 +69,8 @@ def test_certificate_waits_for_the_logbook_and_the_final_signoff(setting):
                         "Safe; keep working under supervision on depth.", case=cases[1], final=True)
     [certificate] = certificates()
     assert signoff_for_certificate(certificate) == signoff
-    assert (signoff.assessor_name, signoff.registration_body, signoff.requires_supervision) == ("Nurse Able", "NMC", True)
+    assert (signoff.assessor_name, signoff.registration_body,
+            signoff.requires_supervision) == ("Nurse Able", "NMC", True)
 
 
 def test_a_course_without_practical_certifies_on_quizzes_alone(app):
@@ -86,7 +87,8 @@ def test_final_signoff_not_yet_competent_issues_nothing(setting):
     take_attempt(learner, module_of(course, "basics"))
     take_attempt(learner, module_of(course, "care"))
     cases = log_and_verify(learner, course, assessor, ["acne-scars", "fine-lines", "striae"])
-    sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "not_yet_competent", "Depth too deep on the forehead.",
+    sign_dops(assessor, learner, course, "facial", ALL_COMPETENT, "not_yet_competent",
+              "Depth too deep on the forehead.",
               case=cases[0], final=True)
     assert certificates() == []
 

@@ -80,7 +80,8 @@ def test_clinic_pack_is_a_zip_of_records_with_a_sha256_manifest(app, certified):
     client.post("/login", data={"email": manager.email, "password": PASSWORD})
     html = client.get("/manage/").get_data(as_text=True)
     assert "/manage/clinic-pack.zip" in html
-    assert f"/people/{learner.id}/training-record.pdf" in client.get(f"/manage/people/{learner.id}").get_data(as_text=True)
+    person_page = client.get(f"/manage/people/{learner.id}").get_data(as_text=True)
+    assert f"/people/{learner.id}/training-record.pdf" in person_page
     response = client.get("/manage/clinic-pack.zip")
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.data))
@@ -90,5 +91,6 @@ def test_clinic_pack_is_a_zip_of_records_with_a_sha256_manifest(app, certified):
     for entry in manifest["files"]:
         assert hashlib.sha256(archive.read(entry["file"])).hexdigest() == entry["sha256"]
     assert set(archive.namelist()) == {e["file"] for e in manifest["files"]} | {"manifest.json"}
-    [certificate] = [e["file"] for e in manifest["files"] if e["file"].endswith(".pdf") and "-tiny-course-" in e["file"]]
+    [certificate] = [e["file"] for e in manifest["files"]
+                     if e["file"].endswith(".pdf") and "-tiny-course-" in e["file"]]
     assert "Scan to verify" in text_of(archive.read(certificate))  # the certificate itself, with its QR code

@@ -5,7 +5,8 @@ from trainer.quiz.grading import grade_attempt
 
 
 def candidates(n, tag_every=3, seen=()):
-    return [Candidate(f"q{i}", frozenset({"safety"} if i % tag_every == 0 else {"other"}), f"q{i}" in seen) for i in range(n)]
+    return [Candidate(f"q{i}",
+                      frozenset({"safety"} if i % tag_every == 0 else {"other"}), f"q{i}" in seen) for i in range(n)]
 
 
 def test_draw_honours_count_and_tag_minimums():

@@ -11,8 +11,10 @@ SINGLE = {"id": "q-single", "type": "single", "stem": "S?", "explanation": "E.",
 MULTI = {"id": "q-multi", "type": "multiple", "stem": "M?", "explanation": "E.", "scoring": "partial",
          "choices": [{"text": "A", "correct": True}, {"text": "B", "correct": True}, {"text": "C"}, {"text": "D"}]}
 MATCH = {"id": "q-match", "type": "matching", "stem": "Match", "explanation": "E.",
-         "pairs": [{"left": "a", "right": "1"}, {"left": "b", "right": "2"}, {"left": "c", "right": "3"}, {"left": "d", "right": "4"}]}
-ORDER = {"id": "q-order", "type": "ordering", "stem": "Order", "explanation": "E.", "order": ["first", "second", "third"]}
+         "pairs": [{"left": "a", "right": "1"}, {"left": "b", "right": "2"}, {"left": "c", "right": "3"},
+                   {"left": "d", "right": "4"}]}
+ORDER = {"id": "q-order", "type": "ordering", "stem": "Order", "explanation": "E.",
+         "order": ["first", "second", "third"]}
 
 
 def messages(q):
@@ -49,10 +51,15 @@ def test_multiple_needs_scoring_and_a_correct_choice():
 
 
 def test_matching_and_ordering_validation():
-    assert any("same right side" in m for m in messages({**MATCH, "pairs": [{"left": "a", "right": "1"}, {"left": "b", "right": "1"}]}))
-    assert any("exactly 'left' and 'right'" in m for m in messages({**MATCH, "pairs": [{"left": "a"}, {"left": "b", "right": "1"}]}))
+    assert any("same right side" in m for m in messages({**MATCH,
+                                                         "pairs": [{"left": "a", "right": "1"},
+                                                                   {"left": "b", "right": "1"}]}))
+    assert any("exactly 'left' and 'right'" in m for m in messages({**MATCH,
+                                                                    "pairs": [{"left": "a"},
+                                                                              {"left": "b", "right": "1"}]}))
     assert any("are the same" in m for m in messages({**ORDER, "order": ["x", "X"]}))
-    assert any("answer: true" in m for m in messages({"id": "t", "type": "true_false", "stem": "T", "explanation": "E", "answer": "no"}))
+    assert any("answer: true" in m for m in messages({"id": "t", "type": "true_false", "stem": "T",
+                                                      "explanation": "E", "answer": "no"}))
 
 
 def test_single_reads_display_positions_not_bank_indices():
@@ -132,7 +139,8 @@ def test_short_answer_is_case_and_space_insensitive():
 def test_normalised_questions_compare_equal_whatever_wrote_them():
     from trainer.quiz.types import normalise_question
     explicit = {**SINGLE, "critical": False, "tags": [], "choices": [{"text": "Right", "correct": True},
-                                                                     {"text": "Wrong", "correct": False, "feedback": ""}]}
+                                                                     {"text": "Wrong",
+                                                                      "correct": False, "feedback": ""}]}
     implicit = {**SINGLE, "choices": [{"text": "Right", "correct": True}, {"text": "Wrong"}]}
     assert normalise_question(explicit) == normalise_question(implicit) == implicit
 

@@ -59,7 +59,8 @@ def test_the_head_file_gets_each_committed_entry_and_none_rolled_back(app):
 
     record_event(None, "test.rolled_back", "nothing")
     db.session.rollback()
-    lines = open(app.config["AUDIT_HEAD_FILE"]).read().splitlines()
+    with open(app.config["AUDIT_HEAD_FILE"]) as head:
+        lines = head.read().splitlines()
     events = db.session.execute(select(AuditEvent.id, AuditEvent.entry_hash).order_by(AuditEvent.id)).all()
     assert lines == [f"{event_id} {entry_hash}" for event_id, entry_hash in events] and len(lines) == 1
 
@@ -104,7 +105,8 @@ def test_every_export_of_personal_data_is_recorded(app):
     client.post("/login", data={"email": manager.email, "password": PASSWORD})
     for path in ("/manage/register.csv", "/manage/register.xlsx", "/manage/certificates.zip"):
         assert client.get(path).status_code == 200, path
-    assert app.test_client().get("/api/v1/register", headers={"Authorization": f"Bearer {plaintext}"}).status_code == 200
+    assert app.test_client().get("/api/v1/register",
+                                 headers={"Authorization": f"Bearer {plaintext}"}).status_code == 200
     assert [(a, actor, s, d["rows"]) for a, actor, s, d in _actions("exports.")] == [
         ("exports.register_csv", manager.id, f"clinic:{clinic_id}", 2),
         ("exports.register_xlsx", manager.id, f"clinic:{clinic_id}", 2),

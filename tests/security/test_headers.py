@@ -1,4 +1,5 @@
-"""Security headers: a CSP with no inline script, no framing, no sniffing, HSTS in production, no-store on personal pages."""
+"""Security headers: a CSP with no inline script, no framing, no sniffing, HSTS in production,
+no-store on personal pages."""
 import re
 
 import pytest

@@ -1,4 +1,5 @@
-"""Links the app sends (invitations, certificate QR codes, e-mails) come from TRAINER_BASE_URL, never the Host header."""
+"""Links the app sends (invitations, certificate QR codes, e-mails) come from TRAINER_BASE_URL,
+never the Host header."""
 import re
 
 import pytest

@@ -49,9 +49,9 @@ def test_a_trusted_proxy_gives_the_client_and_scheme_never_the_host(database_url
         return {"scheme": request.scheme, "host": request.host, "remote_addr": request.remote_addr}
 
     client = behind.test_client()
-    seen = client.get("/_seen", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
-                                         "X-Forwarded-For": "203.0.113.1"}, environ_base={"REMOTE_ADDR": PROXY})
-    assert seen.get_json() == {"scheme": "https", "host": "trainer.test", "remote_addr": "203.0.113.1"}
+    response = client.get("/_seen", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
+                                             "X-Forwarded-For": "203.0.113.1"}, environ_base={"REMOTE_ADDR": PROXY})
+    assert response.get_json() == {"scheme": "https", "host": "trainer.test", "remote_addr": "203.0.113.1"}
 
 
 def test_trusted_proxies_must_be_a_number(monkeypatch, tmp_path):

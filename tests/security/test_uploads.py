@@ -1,4 +1,5 @@
 """Uploaded course and bank files: no YAML alias bombs, wrong types and overlong text are problems, not crashes."""
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -95,10 +96,8 @@ def test_a_list_or_mapping_in_place_of_any_value_is_a_problem_not_a_crash(tmp_pa
                 target = target[key]
             target[path[-1]] = wrong
             (folder / file_name).write_text(yaml.safe_dump(data))
-            try:
+            with contextlib.suppress(BankFormatError):  # problems with file:line, as wanted
                 load_course(folder)
-            except BankFormatError:
-                pass  # problems with file:line, as wanted
             checked += 1
             shutil.rmtree(folder)
     assert checked > 20
@@ -242,7 +241,8 @@ def test_safe_svg_media_with_editor_metadata_is_accepted(tmp_path):
 
     drawing = (SVG_HEAD + '<title>Layers</title><metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
                '</metadata><defs><marker id="m"><path d="M0 0L1 1"/></marker></defs>'
-               '<g><rect width="5" height="5" fill="#eee"/><use href="#m"/><text x="1" y="2">Epidermis</text></g></svg>')
+               '<g><rect width="5" height="5" fill="#eee"/><use href="#m"/>'
+               '<text x="1" y="2">Epidermis</text></g></svg>')
     assert svg_problem(drawing.encode()) is None
     for path in (TINY_COURSE.parent.parent.parent / "question_banks").rglob("*.svg"):
         assert svg_problem(path.read_bytes()) is None, path

@@ -263,7 +263,8 @@ def test_an_export_taken_before_a_newer_draft_keeps_the_draft(client, runner, fo
         archive.extractall(tmp_path / "exported")
     exported = tmp_path / "exported" / "tiny-course"
     spf = question("care-spf")
-    draft = {"type": "true_false", "stem": "A draft saved after the export.", "explanation": "Fresh skin is sensitive to UV.",
+    draft = {"type": "true_false", "stem": "A draft saved after the export.",
+             "explanation": "Fresh skin is sensitive to UV.",
              "source": "S1", "tags": "", "difficulty": "", "answer": "true", "based_on": "2"}
     assert client.post(f"/author/questions/{spf.id}", data=draft).status_code == 302
 

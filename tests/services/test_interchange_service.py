@@ -16,7 +16,7 @@ def test_yaml_export_round_trips_the_course(app, tmp_path):
     export_course("tiny-course", "yaml", tmp_path / "out")
     original, exported = load_course(TINY_COURSE), load_course(tmp_path / "out")
     assert [m.slug for m in exported.modules] == [m.slug for m in original.modules]
-    for a, b in zip(original.modules, exported.modules):
+    for a, b in zip(original.modules, exported.modules, strict=True):
         assert [q.data for q in a.questions] == [q.data for q in b.questions]
         assert a.quiz == b.quiz and a.content_md == b.content_md
     assert exported.media == original.media and exported.sources == original.sources
@@ -49,7 +49,8 @@ def test_gift_file_imports_into_a_module_and_versions_changes(app):
     questions = read_bank_file(GIFT, "moodle.gift", "gift")
     report = import_bank_file(None, care, questions)
     assert report.questions_added == 2
-    again = import_bank_file(None, care, read_bank_file(GIFT.replace("a few days", "two or three days"), "m.gift", "gift"))
+    again = import_bank_file(None, care,
+                             read_bank_file(GIFT.replace("a few days", "two or three days"), "m.gift", "gift"))
     assert again.questions_changed == 1 and again.questions_unchanged == 1
 
 

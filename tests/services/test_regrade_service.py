@@ -39,7 +39,8 @@ def test_regrade_after_a_key_is_corrected(app, tmp_path):
     import_course(folder)
 
     preview = regrade_module(admin, care, dry_run=True)
-    assert {(c.attempt_id, c.old_score, c.new_score) for c in preview.changes} == {(first.id, 100.0, 66.67), (second.id, 66.67, 100.0)}
+    assert {(c.attempt_id, c.old_score, c.new_score) for c in preview.changes} == {(first.id, 100.0, 66.67),
+                                                                                   (second.id, 66.67, 100.0)}
     db.session.expire_all()
     assert db.session.get(Attempt, first.id).score_percent == 100.0  # a dry run changes nothing
     assert db.session.scalars(select(GradeHistory)).all() == []

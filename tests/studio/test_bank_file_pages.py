@@ -29,7 +29,8 @@ GIFT = """// imported from Moodle
 
 CSV_BANK = (
     "id,type,stem,choice_1,choice_2,correct,explanation\r\n"
-    "care-sheet-one,single,Which is a sign to stop?,Blanching that does not recover,Mild pinkness,1,Stop and reassess.\r\n"
+    "care-sheet-one,single,Which is a sign to stop?,Blanching that does not recover,Mild pinkness,1,"
+    "Stop and reassess.\r\n"
     "care-sheet-two,true_false,Clients may swim the same day.,,,false,Chlorine irritates open channels.\r\n"
 )
 
@@ -255,7 +256,8 @@ def test_a_windows_1252_csv_is_converted_with_a_notice(app, trainer_client):
 
 def test_a_file_that_is_neither_utf8_nor_windows_1252_says_how_to_save_it(app, trainer_client):
     import_course(TINY_COURSE)
-    html = upload_bank(trainer_client, "csv", CSV_BANK.encode() + b"x,\x81\r\n", name="sheet.csv").get_data(as_text=True)
+    html = upload_bank(trainer_client, "csv",
+                       CSV_BANK.encode() + b"x,\x81\r\n", name="sheet.csv").get_data(as_text=True)
     assert "sheet.csv:4: the file is not UTF-8 text" in html and "CSV UTF-8" in html
 
 
@@ -324,8 +326,10 @@ def test_course_downloads_as_csv_files_and_gift_says_what_it_cannot_express(app,
                                                                             "tiny-course/care.csv"]
     response = trainer_client.get(f"/author/files/courses/{course.id}.gift.zip")
     archive = zipfile.ZipFile(io.BytesIO(response.data))
-    assert sorted(archive.namelist()) == ["tiny-course/LEFT-OUT.txt", "tiny-course/basics.gift", "tiny-course/care.gift"]
-    assert "basics/basics-phases: ordering questions have no GIFT form" in archive.read("tiny-course/LEFT-OUT.txt").decode()
+    assert sorted(archive.namelist()) == ["tiny-course/LEFT-OUT.txt", "tiny-course/basics.gift",
+                                          "tiny-course/care.gift"]
+    left_out = archive.read("tiny-course/LEFT-OUT.txt").decode()
+    assert "basics/basics-phases: ordering questions have no GIFT form" in left_out
     basics = read_bank_file(archive.read("tiny-course/basics.gift").decode(), "basics.gift", "gift")
     assert "basics-phases" not in [q.data["id"] for q in basics.questions] and len(basics.questions) == 5
 
@@ -392,7 +396,8 @@ def test_admins_may_upload_too(app):
 
 def test_moodle_xml_uploads_into_a_module_and_downloads_again(app, trainer_client):
     course = import_course(TINY_COURSE)
-    xml = (Path(__file__).resolve().parent.parent / "fixtures" / "moodle" / "xml" / "documented_examples.xml").read_text()
+    xml = (Path(__file__).resolve().parent.parent / "fixtures" / "moodle" / "xml"
+           / "documented_examples.xml").read_text()
     response = upload_bank(trainer_client, "moodlexml", xml, name="moodle.xml")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "7 new questions" in html

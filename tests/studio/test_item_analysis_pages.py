@@ -145,7 +145,8 @@ def test_first_attempts_only_by_default_and_all_attempts_on_request(app, care, t
     everything = analyse_module(care, AttemptSelection(first_attempts_only=False))
     assert first.analysis.quiz.attempt_count == 2 and first.analysis.items[0].facility == pytest.approx(0.5)
     assert everything.analysis.quiz.attempt_count == 3 and everything.analysis.items[0].facility == pytest.approx(2 / 3)
-    assert "<strong>2</strong> attempts" in trainer_client.get(f"/author/analysis/modules/{care.id}").get_data(as_text=True)
+    page = trainer_client.get(f"/author/analysis/modules/{care.id}").get_data(as_text=True)
+    assert "<strong>2</strong> attempts" in page
     html = trainer_client.get(f"/author/analysis/modules/{care.id}?attempts=all").get_data(as_text=True)
     assert "<strong>3</strong> attempts" in html and 'checked id="attempts-1"' in html
 

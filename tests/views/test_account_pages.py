@@ -51,7 +51,8 @@ def test_a_manager_adds_people_to_their_own_clinic_only_and_no_higher_role(app):
                                                  "clinic": str(manager.clinic_id), "roles": ["learner"]})
     assert ok.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "lee@example.org")).clinic_id == manager.clinic_id
-    for data in ({"clinic": str(other.id), "roles": ["learner"]}, {"clinic": str(manager.clinic_id), "roles": ["admin"]}):
+    for data in ({"clinic": str(other.id), "roles": ["learner"]},
+                 {"clinic": str(manager.clinic_id), "roles": ["admin"]}):
         refused = client.post("/manage/people/new", data={"name": "Nope", "email": "nope@example.org", **data})
         assert refused.status_code == 400, data
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "nope@example.org")) == 0
@@ -62,8 +63,10 @@ def test_clear_messages_for_a_duplicate_email_a_long_name_and_no_role(app):
     taken = make_user("learner")
     clinic_id = taken.clinic_id
     client = _client(app, admin)
-    cases = [({"email": taken.email.upper(), "name": "Dup", "roles": ["learner"]}, f"An account for {taken.email} already exists."),
-             ({"email": "long@example.org", "name": "N" * 201, "roles": ["learner"]}, "A name has at most 200 characters."),
+    cases = [({"email": taken.email.upper(), "name": "Dup", "roles": ["learner"]},
+              f"An account for {taken.email} already exists."),
+             ({"email": "long@example.org", "name": "N" * 201, "roles": ["learner"]},
+              "A name has at most 200 characters."),
              ({"email": "none@example.org", "name": "No Role", "roles": []}, "Give the account at least one role."),
              ({"email": "bad", "name": "Bad Email", "roles": ["learner"]}, "not a valid email address")]
     for data, message in cases:
@@ -81,7 +84,8 @@ def test_an_admin_edits_name_email_clinic_and_roles_audited(app):
     client = _client(app, admin)
     assert "Edit name, email, clinic and roles" in client.get(f"/manage/people/{person.id}").get_data(as_text=True)
     response = client.post(f"/manage/people/{person.id}/edit", data={
-        "name": "Pat New", "email": "pat.new@example.org", "clinic": str(new_clinic.id), "roles": ["learner", "manager"]})
+        "name": "Pat New", "email": "pat.new@example.org", "clinic": str(new_clinic.id),
+        "roles": ["learner", "manager"]})
     assert response.status_code == 302
     db.session.expire_all()
     person = db.session.get(User, person.id)

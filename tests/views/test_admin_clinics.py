@@ -65,7 +65,8 @@ def test_an_admin_renames_a_clinic_and_its_people_stay(admin_client):
     assert admin_client.post(f"/admin/clinics/{clinic.id}", data={"name": "NORTH CLINIC LEEDS"}).status_code == 302
     make_clinic("South Clinic")
     refused = admin_client.post(f"/admin/clinics/{clinic.id}", data={"name": "south clinic"})
-    assert refused.status_code == 400 and "A clinic named &#39;South Clinic&#39; already exists." in refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "A clinic named &#39;South Clinic&#39; already exists." in refused.get_data(as_text=True)
     assert admin_client.post("/admin/clinics/9999", data={"name": "Nowhere"}).status_code == 404
 
 
@@ -83,7 +84,8 @@ def test_the_clinic_forms_need_the_csrf_token(csrf_app):
     client = csrf_app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    assert client.post("/login",
+                       data={"email": admin.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
     assert client.post("/admin/clinics", data={"name": "East", "time_zone": "UTC"}).status_code == 400
     assert client.post(f"/admin/clinics/{clinic.id}", data={"name": "West"}).status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 1
@@ -108,6 +110,8 @@ def test_an_archived_clinic_takes_no_one_new_and_keeps_its_people(admin_client, 
     assert cli.exit_code == 1 and "Closing Clinic is archived" in cli.output
     assert admin_client.post(f"/admin/clinics/{clinic.id}/archived", data={"archived": "0"}).status_code == 302
     assert admin_client.post("/manage/people/new", data={"name": "New Person", "email": "new@example.org",
-                                                        "clinic": str(clinic.id), "roles": ["learner"]}).status_code == 302
-    assert [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.subject == f"clinic:{clinic.id}")
-                                                 .order_by(AuditEvent.id))][-2:] == ["clinics.archive", "clinics.restore"]
+                                                        "clinic": str(clinic.id), "roles": ["learner"]}
+                             ).status_code == 302
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject == f"clinic:{clinic.id}")
+                                .order_by(AuditEvent.id))
+    assert [e.action for e in events][-2:] == ["clinics.archive", "clinics.restore"]

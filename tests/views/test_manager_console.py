@@ -47,7 +47,8 @@ def test_filters_search_sort_and_pagination(app, client, clinic_world):
     assert "Finn Failing" in failed and "Cara Certified" not in failed
     found = client.get("/manage/?q=cara").get_data(as_text=True)
     assert "Cara Certified" in found and "Ida Idle" not in found
-    names = re.findall(r'/manage/people/\d+">([^<]+)<', client.get("/manage/?sort=name&dir=desc").get_data(as_text=True))
+    names = re.findall(r'/manage/people/\d+">([^<]+)<',
+                       client.get("/manage/?sort=name&dir=desc").get_data(as_text=True))
     assert names == sorted(names, reverse=True)
     for n in range(30):
         make_user("learner", clinic=clinic_world["clinic"], name=f"Zed {n:02d}")
@@ -62,9 +63,11 @@ def test_assign_course_makes_people_overdue_after_the_due_date(app, client, clin
     login(client, clinic_world["manager"])
     due = clock.now().date() + timedelta(days=7)
     form = {"course": "tiny-course", "due": due.isoformat(), "whole_clinic": "chosen"}
-    client.post("/manage/assignments", data={**form, "people": [str(clinic_world["idle"].id), str(clinic_world["stranger"].id)]})
+    client.post("/manage/assignments",
+                data={**form, "people": [str(clinic_world["idle"].id), str(clinic_world["stranger"].id)]})
     assert db.session.scalars(select(Assignment)).all() == []  # another clinic's person: refused whole
-    assert client.post("/manage/assignments", data={**form, "people": [str(clinic_world["idle"].id)]}).status_code == 302
+    assert client.post("/manage/assignments",
+                       data={**form, "people": [str(clinic_world["idle"].id)]}).status_code == 302
     assignments = db.session.scalars(select(Assignment)).all()
     assert [a.user_id for a in assignments] == [clinic_world["idle"].id]
     clock.freeze(clock.now() + timedelta(days=8))
@@ -92,7 +95,8 @@ def test_invitation_link_works_once_and_expires(app, client, clinic_world):
     client.post("/logout")
     assert client.get(token_path).status_code == 410  # used
     page = client.post("/login", data={"email": clinic_world["manager"].email, "password": PASSWORD})
-    page = client.post("/manage/invitations", data={"name": "Late Larry", "email": "larry@example.org", "role": "learner"})
+    page = client.post("/manage/invitations",
+                       data={"name": "Late Larry", "email": "larry@example.org", "role": "learner"})
     late = re.search(r"/invitations/([^<\"]+)</code>", page.get_data(as_text=True)).group(1)
     clock.freeze(clock.now() + timedelta(days=8))
     client.post("/logout")
@@ -134,9 +138,11 @@ def test_revocation_needs_a_reason_and_shows_on_verification(app, client, clinic
     db.session.expire_all()
     assert db.session.get(Certificate, cert.id).revoked_dt is None
     # The first post asks for confirmation and changes nothing.
-    page = client.post(f"/manage/certificates/{cert.code}/revoke", data={"reason": "Training record found to be falsified"})
+    page = client.post(f"/manage/certificates/{cert.code}/revoke",
+                       data={"reason": "Training record found to be falsified"})
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Revoke this certificate?" in html and "Training record found to be falsified" in html
+    assert page.status_code == 200
+    assert "Revoke this certificate?" in html and "Training record found to be falsified" in html
     db.session.expire_all()
     assert db.session.get(Certificate, cert.id).revoked_dt is None
     client.post(f"/manage/certificates/{cert.code}/revoke",
@@ -272,7 +278,8 @@ def test_invitations_are_listed_and_can_be_resent_or_revoked(app, client, clinic
     pending = db.session.scalars(select(Invitation).where(Invitation.revoked_dt.is_(None))).one()
     resent = client.post(f"/manage/invitations/{pending.id}/resend")
     third = re.search(r"/invitations/([^<\"]+)</code>", resent.get_data(as_text=True)).group(1)
-    assert client.get(f"/invitations/{second}").status_code == 410 and client.get(f"/invitations/{third}").status_code == 200
+    assert client.get(f"/invitations/{second}").status_code == 410
+    assert client.get(f"/invitations/{third}").status_code == 200
 
     newest = db.session.scalars(select(Invitation).where(Invitation.revoked_dt.is_(None))).one()
     assert client.post(f"/manage/invitations/{newest.id}/revoke").status_code == 302

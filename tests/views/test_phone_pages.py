@@ -56,7 +56,8 @@ def test_header_menu_is_a_details_disclosure_without_script(app, client):
     learner = make_user("learner")
     login(client, learner)
     html = client.get("/learn").get_data(as_text=True)
-    menu = re.search(r'<details class="menu">\s*<summary>Menu</summary>\s*<nav aria-label="Main">(.*?)</nav>', html, re.S)
+    menu = re.search(r'<details class="menu">\s*<summary>Menu</summary>\s*<nav aria-label="Main">(.*?)</nav>',
+                     html, re.S)
     assert menu and "My training" in menu.group(1) and "Sign out" in menu.group(1)
 
 

@@ -59,7 +59,8 @@ def test_autosave_with_a_stale_token_says_why_so_the_page_can_fetch_a_fresh_one(
     assert db.session.get(Attempt, attempt.id).questions[0].response is None
 
 
-@pytest.mark.parametrize("action, words", [("submit", "not submitted yet"), ("save", "You were signed out when you pressed Save")])
+@pytest.mark.parametrize("action, words",
+                         [("submit", "not submitted yet"), ("save", "You were signed out when you pressed Save")])
 def test_quiz_form_posted_after_the_session_ended_lands_on_the_attempt_after_sign_in(open_attempt, action, words):
     client, learner, attempt, token = open_attempt
     aq = attempt.questions[0]

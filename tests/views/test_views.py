@@ -56,7 +56,8 @@ def test_forms_without_csrf_token_are_refused_and_change_nothing(csrf_app):
     assert response.status_code == 400 and "Reload the page" in response.get_data(as_text=True)
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    assert client.post("/login",
+                       data={"email": user.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
     course = import_course(TINY_COURSE)
     response = client.post("/learn/tiny-course/care/attempts")
     assert response.status_code == 400
@@ -109,7 +110,8 @@ class _AnswerFields(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "input" and a.get("type") in ("radio", "checkbox") and "checked" in a or tag == "input" and a.get("type") == "text" and a.get("value"):
+        if (tag == "input" and a.get("type") in ("radio", "checkbox") and "checked" in a
+                or tag == "input" and a.get("type") == "text" and a.get("value")):
             self.values.setdefault(a["name"], []).append(a["value"])
         elif tag == "select":
             self._select = a.get("name")

@@ -35,7 +35,7 @@ def score_histogram_svg(buckets: list[int], labels: list[str], title: str) -> st
         f'<text x="{MARGIN_LEFT}" y="16" font-size="13" font-weight="bold" fill="{TEXT_COLOUR}" '
         f'aria-hidden="true">{escape(title)}</text>',
     ]
-    for index, (count, label) in enumerate(zip(buckets, labels)):
+    for index, (count, label) in enumerate(zip(buckets, labels, strict=True)):
         x = MARGIN_LEFT + index * (BAR_WIDTH + BAR_GAP)
         # An empty chart (every count 0) draws no bars rather than dividing by zero.
         bar_height = PLOT_HEIGHT * count / tallest if tallest else 0
@@ -62,7 +62,7 @@ def _summary(buckets: list[int], labels: list[str], title: str) -> str:
     """Say in words what the bars show, for screen readers."""
     if not any(buckets):
         return f"{title}: no attempts yet."
-    counts = ", ".join(f"{label}: {count}" for label, count in zip(labels, buckets))
+    counts = ", ".join(f"{label}: {count}" for label, count in zip(labels, buckets, strict=True))
     return f"{title}. Attempts per score range: {counts}."
 
 

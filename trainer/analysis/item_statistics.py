@@ -147,7 +147,7 @@ def analyse_quiz(
     items = [item_statistics(info, attempts, scores) for info in infos]
     flags = [
         flag
-        for info, item in zip(infos, items)
+        for info, item in zip(infos, items, strict=True)
         for flag in flags_for_item(info, item, min_attempts=min_attempts_for_flags)
     ]
     return QuizAnalysis(items=items, quiz=quiz_statistics(attempts), flags=flags)
@@ -243,7 +243,7 @@ def corrected_item_total_correlation(
     ]
     if len(pairs) < 3:
         return None
-    item_fractions, rest_scores = zip(*pairs)
+    item_fractions, rest_scores = zip(*pairs, strict=True)
     try:
         return statistics.correlation(item_fractions, rest_scores)
     except statistics.StatisticsError:
@@ -322,7 +322,7 @@ def cronbach_alpha(matrix: Sequence[Sequence[float]]) -> float | None:
     if len(matrix) < 2 or not matrix[0] or len(matrix[0]) < 2:
         return None
     item_count = len(matrix[0])
-    item_variances = [statistics.pvariance(column) for column in zip(*matrix)]
+    item_variances = [statistics.pvariance(column) for column in zip(*matrix, strict=True)]
     total_variance = statistics.pvariance([sum(row) for row in matrix])
     if total_variance == 0:
         return None
@@ -337,7 +337,7 @@ def kr20(matrix: Sequence[Sequence[float]]) -> float | None:
         return None
     item_count = len(matrix[0])
     sum_pq = sum(
-        (p := statistics.fmean(column)) * (1 - p) for column in zip(*matrix)
+        (p := statistics.fmean(column)) * (1 - p) for column in zip(*matrix, strict=True)
     )
     total_variance = statistics.pvariance([sum(row) for row in matrix])
     if total_variance == 0:

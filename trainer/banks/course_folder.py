@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from trainer.banks.practical import check_practical
 from trainer.banks.publish_rules import SOURCE_TIERS_FOR_KEYS, cited_source_keys, publish_problems  # noqa: F401
@@ -91,7 +92,8 @@ class _Checker:
             self.add(*line_ref, "files must be inside the course folder")
             return None
         if not path.is_file():
-            self.add(*line_ref, f"file not found: {path.relative_to(self.folder) if path.is_relative_to(self.folder) else path}")
+            self.add(*line_ref,
+                     f"file not found: {path.relative_to(self.folder) if path.is_relative_to(self.folder) else path}")
             return None
         try:
             return path.read_text(encoding="utf-8")
@@ -113,7 +115,8 @@ def check_quiz_settings(quiz) -> tuple[QuizSettings | None, list[FieldProblem]]:
         "attempts_before_cooldown": (lambda v: _is_int(v, 1, 100), "attempts_before_cooldown must be 1 to 100"),
         "cooldown_hours": (lambda v: _is_int(v, 0, 24 * 365), "cooldown_hours must be 0 or more"),
         "show_answers": (lambda v: v in ("after_pass", "always"), "show_answers must be 'after_pass' or 'always'"),
-        "draw_by_tag": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_int(n, 1) for k, n in v.items()),
+        "draw_by_tag": (lambda v: isinstance(v, dict)
+                        and all(isinstance(k, str) and _is_int(n, 1) for k, n in v.items()),
                         "draw_by_tag must map tags to whole numbers"),
     }
     problems += [FieldProblem(key, f"quiz is missing '{key}'") for key in ("draw", "pass_percent") if key not in quiz]
@@ -150,10 +153,12 @@ def _check_draw(checker: _Checker, path: Path, line: int, quiz: QuizSettings, qu
     usable = [pq.data for pq in questions if isinstance(pq.data, dict)]
     if quiz.draw > len(usable):
         checker.add(path, line, f"quiz draws {quiz.draw} questions but its bank has {len(usable)}")
-    tag_counts = Counter(tag for q in usable if isinstance(q.get("tags"), list) for tag in q["tags"] if isinstance(tag, str))
+    tag_counts = Counter(tag for q in usable if isinstance(q.get("tags"), list)
+                         for tag in q["tags"] if isinstance(tag, str))
     for tag, minimum in quiz.draw_by_tag.items():
         if tag_counts[tag] < minimum:
-            checker.add(path, line, f"draw_by_tag asks for {minimum} '{tag}' questions but the bank has {tag_counts[tag]}")
+            checker.add(path, line,
+                        f"draw_by_tag asks for {minimum} '{tag}' questions but the bank has {tag_counts[tag]}")
     if sum(quiz.draw_by_tag.values()) > quiz.draw:
         checker.add(path, line, "draw_by_tag asks for more questions than the quiz draws")
 
@@ -174,7 +179,7 @@ def check_markdown(text: str, media_names: Collection[str]) -> list[MarkdownProb
 
 
 def _read_media(checker: _Checker) -> dict[str, tuple[str, bytes]]:
-    media = {}
+    media: dict[str, tuple[str, bytes]] = {}
     media_dir = checker.folder / "media"
     if not media_dir.is_dir():
         return media
@@ -220,20 +225,21 @@ def load_course(folder: str | Path) -> CourseSpec:
         checker.add(course_path, lines.get("title", 1), "missing title")
     cert = data.get("certificate") or {}
     cert_lines = mapping_key_lines(child_node(node, "certificate"))
-    if not isinstance(cert, dict) or not _is_int(cert.get("valid_for_days"), 1) or not _is_int(cert.get("renewal_window_days"), 0):
+    if (not isinstance(cert, dict) or not _is_int(cert.get("valid_for_days"), 1)
+            or not _is_int(cert.get("renewal_window_days"), 0)):
         checker.add(course_path, lines.get("certificate", 1),
                     "certificate needs valid_for_days (1 or more) and renewal_window_days (0 or more)")
         cert = {}
     elif cert["renewal_window_days"] >= cert["valid_for_days"]:
-        checker.add(course_path, cert_lines.get("renewal_window_days", 1), "renewal_window_days must be shorter than valid_for_days")
+        checker.add(course_path, cert_lines.get("renewal_window_days", 1),
+                    "renewal_window_days must be shorter than valid_for_days")
     sources = data.get("sources")
-    if sources is not None:
-        if not isinstance(sources, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("citation"), str) and v.get("tier") in ("A", "B", "C")
-            for v in sources.values()
-        ):
-            checker.add(course_path, lines.get("sources", 1), "each source needs a 'citation' and a 'tier' of A, B or C")
-            sources = {}
+    if sources is not None and (not isinstance(sources, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("citation"), str) and v.get("tier") in ("A", "B", "C")
+        for v in sources.values()
+    )):
+        checker.add(course_path, lines.get("sources", 1), "each source needs a 'citation' and a 'tier' of A, B or C")
+        sources = {}
     media = _read_media(checker)
     modules_data = data.get("modules")
     modules_node = child_node(node, "modules")
@@ -241,8 +247,9 @@ def load_course(folder: str | Path) -> CourseSpec:
     if not isinstance(modules_data, list) or not modules_data:
         checker.add(course_path, lines.get("modules", 1), "a course needs a list of modules")
         modules_data = []
-    seen_slugs, seen_ids = set(), {}
-    for mod, mod_node in zip(modules_data, getattr(modules_node, "value", [])):
+    seen_slugs: set[str] = set()
+    seen_ids: dict[str, str] = {}
+    for mod, mod_node in zip(modules_data, getattr(modules_node, "value", []), strict=False):
         mline = mod_node.start_mark.line + 1
         if not isinstance(mod, dict):
             checker.add(course_path, mline, "each module must be a mapping")
@@ -253,7 +260,8 @@ def load_course(folder: str | Path) -> CourseSpec:
                 checker.add(course_path, mlines.get(key, mline), f"unknown module key '{key}'")
         slug = mod.get("slug")
         if not (isinstance(slug, str) and SLUG_PATTERN.match(slug)):
-            checker.add(course_path, mlines.get("slug", mline), "module slug must be lower-case letters, digits and '-'")
+            checker.add(course_path, mlines.get("slug", mline),
+                        "module slug must be lower-case letters, digits and '-'")
         elif slug in seen_slugs:
             checker.add(course_path, mlines.get("slug", mline), f"module slug '{slug}' is used twice")
         else:
@@ -267,7 +275,8 @@ def load_course(folder: str | Path) -> CourseSpec:
             for mp in check_markdown(content_md, media):
                 checker.add(content_path, mp.line, mp.message)
         else:
-            checker.add(course_path, mlines.get("content", mline), "module needs 'content': the path of its Markdown file")
+            checker.add(course_path, mlines.get("content", mline),
+                        "module needs 'content': the path of its Markdown file")
         questions: list[ParsedQuestion] = []
         bank_readable = False
         if isinstance(mod.get("questions"), str):
@@ -286,18 +295,22 @@ def load_course(folder: str | Path) -> CourseSpec:
                         else:
                             seen_ids[qid] = f"{pq.path}:{pq.line}"
         else:
-            checker.add(course_path, mlines.get("questions", mline), "module needs 'questions': the path of its bank file")
-        quiz = _check_quiz(checker, course_path, mod.get("quiz"), mapping_key_lines(child_node(mod_node, "quiz")), mlines.get("quiz", mline))
+            checker.add(course_path, mlines.get("questions", mline),
+                        "module needs 'questions': the path of its bank file")
+        quiz = _check_quiz(checker, course_path, mod.get("quiz"), mapping_key_lines(child_node(mod_node, "quiz")),
+                           mlines.get("quiz", mline))
         if quiz is not None and bank_readable:
             _check_draw(checker, course_path, mlines.get("quiz", mline), quiz, questions)
-            modules.append(ModuleSpec(slug, mod.get("title", ""), content_md, quiz, questions,
+            # An invalid slug is a problem already: this spec is never returned.
+            modules.append(ModuleSpec(slug if isinstance(slug, str) else "", mod.get("title", ""), content_md, quiz,
+                                      questions,
                                       content_at=(str(content_path) if content_path else "", 1),
                                       quiz_at=(str(course_path), mlines.get("quiz", mline))))
     practical = None
     if "practical" in data:
         practical, practical_problems = check_practical(
             data["practical"], child_node(node, "practical"), str(course_path),
-            {m.get("slug") for m in modules_data if isinstance(m, dict)},
+            {m["slug"] for m in modules_data if isinstance(m, dict) and isinstance(m.get("slug"), str)},
             set(sources) if sources is not None else None)
         checker.problems.extend(practical_problems)
     if checker.problems:

@@ -46,8 +46,9 @@ def extract_course_zip(stream, root: Path) -> None:
     """Check every entry of the ZIP, then unpack it under `root`; raise UnsafeArchive on any doubt."""
     try:
         archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise UnsafeArchive("this is not a ZIP file. Zip the course folder (the one holding course.yaml) and upload that.")
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnsafeArchive(
+            "this is not a ZIP file. Zip the course folder (the one holding course.yaml) and upload that.") from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
@@ -75,9 +76,10 @@ def extract_course_zip(stream, root: Path) -> None:
                                 f"the ZIP unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB.")
                         sink.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise UnsafeArchive(f"the ZIP is damaged or uses a compression method that cannot be read ({exc}).")
-        except (IsADirectoryError, NotADirectoryError, FileExistsError):
-            raise UnsafeArchive("the ZIP holds a file and a folder with the same name.")
+            raise UnsafeArchive(
+                f"the ZIP is damaged or uses a compression method that cannot be read ({exc}).") from exc
+        except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+            raise UnsafeArchive("the ZIP holds a file and a folder with the same name.") from exc
 
 
 def course_folder_in(root: Path) -> Path:

@@ -28,7 +28,8 @@ case-insensitive, and unused optional columns may be deleted; id, type and stem 
                      to pass
 
 A cell a question's type does not use must be empty; a row with a problem is skipped and the
-next rows are still read. Empty columns after the last header (Excel leaves them) are ignored. Cells are trimmed and in-cell line breaks read as "\\n". Excel's
+next rows are still read. Empty columns after the last header (Excel leaves them) are ignored.
+Cells are trimmed and in-cell line breaks read as "\\n". Excel's
 quoting ("" inside quoted cells, quoted line breaks), a UTF-8 byte order mark, CRLF, and ";"
 or tab separators (European Excel, pasted sheets) are accepted; a quote left open is a
 problem at the row where it opens. Cells starting with = + - @ are written with a leading
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from trainer.banks.records import BankProblem, ParsedQuestion
 from trainer.quiz.types import QUESTION_TYPES, QuestionType
@@ -179,7 +181,7 @@ class _RowReader:
     def _common(self) -> dict:
         if not self.row.get("id"):
             self.problem("id is empty; every question needs a stable id")
-        question = {key: self.row[column] for key, column in
+        question: dict[str, Any] = {key: self.row[column] for key, column in
                     (("id", "id"), ("stem", "stem"), ("explanation", "explanation"),
                      ("feedback", "general_feedback"), ("source", "source"))
                     if self.row.get(column)}
@@ -263,7 +265,7 @@ def _read_records(records, path: str, questions: list, problems: list) -> None:
         if any(cells[len(columns):]):
             problems.append(BankProblem(path, line, "the row has more cells than the header"))
             continue
-        reader = _RowReader(dict(zip(columns, cells)), line, path)
+        reader = _RowReader(dict(zip(columns, cells, strict=False)), line, path)
         question = reader.read()
         problems.extend(reader.problems)
         if question is not None:

@@ -370,7 +370,7 @@ class _QuestionReader:
             return {"type": "single", "choices": choices}
         if _partial_equivalent(weights):
             return {"type": "multiple", "choices": choices, "scoring": "partial"}
-        for choice, weight in zip(choices, weights):
+        for choice, weight in zip(choices, weights, strict=True):
             choice["weight"] = _weight_value(weight)
         return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 
@@ -402,7 +402,7 @@ class _QuestionReader:
         cuts = list(_positions(body, "#"))[:2]
         ends = cuts + [len(body)]
         value = body[:ends[0]].strip()
-        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:])] + ["", ""]
+        parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:], strict=True)] + ["", ""]
         question = {"type": "true_false", "answer": _TRUE_FALSE[value]}
         # Moodle: the first #feedback is shown for a wrong answer, the second for a right one.
         wrong, right = parts[0], parts[1]
@@ -417,10 +417,8 @@ class _QuestionReader:
 
     def _short_answer(self, body: str, offset: int) -> dict:
         lead, *answers = _split_answers(body, offset, "=")
-        if not lead[1].strip():
-            lead = None
-        accepted = []
-        for _, raw, at in ([lead] if lead else []) + answers:
+        accepted: list[str | dict] = []
+        for _, raw, at in ([lead] if lead[1].strip() else []) + answers:
             weight, raw = _split_weight(raw)
             text, feedback = _split_feedback(raw)
             if not text:
@@ -478,8 +476,8 @@ class _QuestionReader:
                 self.problem(f"'{text}' is not a range of numbers (write low..high)", at)
                 return None
             # Moodle keeps a range as its middle and half its width.
-            middle, tolerance = (low_value + high_value) / 2, (high_value - low_value) / 2
-            return {"value": _number(middle), "tolerance": _number(tolerance)}
+            middle, half_width = (low_value + high_value) / 2, (high_value - low_value) / 2
+            return {"value": _number(middle), "tolerance": _number(half_width)}
         value_text, _, tolerance_text = text.partition(":")
         value = parse_number(value_text)
         tolerance = parse_number(tolerance_text) if tolerance_text.strip() else 0.0

@@ -37,6 +37,7 @@ import binascii
 import html
 import json
 import re
+from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder
 from xml.sax.saxutils import escape
 
@@ -68,11 +69,13 @@ _UNSUPPORTED = {
     "essay": "essay questions are not gradable here",
     "description": "description items are not questions",
     "multianswer": "embedded-answer (cloze) questions are not supported",
-    "calculated": "calculated questions are not supported", "calculatedsimple": "calculated questions are not supported",
+    "calculated": "calculated questions are not supported",
+    "calculatedsimple": "calculated questions are not supported",
     "calculatedmulti": "calculated questions are not supported",
     "randomsamatch": "random short-answer matching questions are not supported",
     "ddwtos": "drag-and-drop questions are not supported", "ddimageortext": "drag-and-drop questions are not supported",
-    "ddmarker": "drag-and-drop questions are not supported", "gapselect": "select-missing-word questions are not supported",
+    "ddmarker": "drag-and-drop questions are not supported",
+    "gapselect": "select-missing-word questions are not supported",
 }
 
 
@@ -186,7 +189,7 @@ class _MoodleXmlReader:
             self.problem(element, f"{_UNSUPPORTED.get(kind, f'{kind!r} questions are not supported')}; "
                                   f"'{name}' was not imported")
             return None
-        question = {}
+        question: dict[str, Any] = {}
         stem = self._text(element.find("questiontext"), element)
         if stem:
             question["stem"] = stem
@@ -211,7 +214,7 @@ class _MoodleXmlReader:
         for node in element:
             if _is_comment(node) and (node.text or "").strip().startswith("trainer:"):
                 try:
-                    meta = json.loads(node.text.strip()[len("trainer:"):])
+                    meta = json.loads((node.text or "").strip()[len("trainer:"):])
                 except ValueError as exc:
                     self.problem(element, f"trainer comment is not valid JSON: {exc}")
                     return
@@ -265,7 +268,7 @@ class _MoodleXmlReader:
             return {"type": "single", "choices": choices}
         if _partial_equivalent(weights):
             return {"type": "multiple", "choices": choices, "scoring": "partial"}
-        for choice, weight in zip(choices, weights):
+        for choice, weight in zip(choices, weights, strict=True):
             choice["weight"] = _weight_value(round(weight, 5))
         return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 
@@ -312,7 +315,7 @@ class _MoodleXmlReader:
         if (element.findtext("usecase") or "0").strip() == "1":
             self.problem(element, "case-sensitive short answers (usecase 1) cannot be graded the Moodle way here: "
                                   "answers are compared without case")
-        answers = []
+        answers: list[str | dict] = []
         for node, fraction, text, feedback in self._answers(element):
             if not text:
                 self.problem(node, "an answer has no text")
@@ -340,7 +343,7 @@ class _MoodleXmlReader:
             if value is None or tolerance is None or tolerance < 0:
                 self.problem(node, f"'{text}' is not a number with a tolerance")
                 continue
-            answer = {"value": _number(value)}
+            answer: dict[str, Any] = {"value": _number(value)}
             if tolerance:
                 answer["tolerance"] = _number(tolerance)
             if fraction not in (None, 100):

@@ -47,7 +47,8 @@ def check_practical(data, node, path: str, module_slugs: set[str], source_keys: 
     lb_lines = mapping_key_lines(lb_node)
     normal_logbook = {}
     if not isinstance(logbook, dict):
-        add(lines.get("logbook", here), "practical needs a 'logbook' mapping (min_cases, min_indications, min_observed)")
+        add(lines.get("logbook", here),
+            "practical needs a 'logbook' mapping (min_cases, min_indications, min_observed)")
     else:
         for key in logbook:
             if key not in LOGBOOK_KEYS:
@@ -61,7 +62,8 @@ def check_practical(data, node, path: str, module_slugs: set[str], source_keys: 
                 normal_logbook[key] = logbook[key]
         indications = logbook.get("indications", [])
         if not (isinstance(indications, list) and all(isinstance(i, str) and ID_PATTERN.match(i) for i in indications)):
-            add(lb_lines.get("indications", _line(lb_node)), "indications must be a list of lower-case names (letters, digits, '-')")
+            add(lb_lines.get("indications", _line(lb_node)),
+                "indications must be a list of lower-case names (letters, digits, '-')")
             indications = []
         elif len(set(indications)) != len(indications):
             add(lb_lines.get("indications", _line(lb_node)), "an indication is listed twice")
@@ -89,7 +91,7 @@ def check_practical(data, node, path: str, module_slugs: set[str], source_keys: 
         add(lines.get("competencies", here), "practical needs a list of competencies")
         competencies = []
     seen_comp = set()
-    for comp, comp_node in zip(competencies, getattr(comps_node, "value", [])):
+    for comp, comp_node in zip(competencies, getattr(comps_node, "value", []), strict=False):
         cline = _line(comp_node)
         if not isinstance(comp, dict):
             add(cline, "each competency must be a mapping with id, title and checklist")
@@ -112,7 +114,7 @@ def check_practical(data, node, path: str, module_slugs: set[str], source_keys: 
             add(clines.get("checklist", cline), "competency needs a checklist of observable steps")
             steps = []
         seen_steps, normal_steps = set(), []
-        for step, step_node in zip(steps, getattr(steps_node, "value", [])):
+        for step, step_node in zip(steps, getattr(steps_node, "value", []), strict=False):
             sline = _line(step_node)
             if not isinstance(step, dict):
                 add(sline, "each checklist step must be a mapping with id, step and module")
@@ -131,7 +133,8 @@ def check_practical(data, node, path: str, module_slugs: set[str], source_keys: 
                 add(slines.get("step", sline), "checklist step needs the 'step' to observe")
             # Traceability: every step names the module that teaches it.
             if step.get("module") not in module_slugs:
-                add(slines.get("module", sline), f"step must name the module that teaches it (one of {', '.join(sorted(module_slugs))})")
+                add(slines.get("module", sline),
+                    f"step must name the module that teaches it (one of {', '.join(sorted(module_slugs))})")
             cited = step.get("sources", [])
             if not (isinstance(cited, list) and all(isinstance(s, str) for s in cited)):
                 add(slines.get("sources", sline), "sources must be a list of source keys")

@@ -46,7 +46,8 @@ def publish_problems(question: Mapping, sources: Mapping | None) -> list[FieldPr
         if not keys:
             problems.append(FieldProblem("source", "no source"))
         elif unknown:
-            problems.append(FieldProblem("source", f"source {', '.join(unknown)} is not listed in course.yaml 'sources'"))
+            problems.append(FieldProblem("source",
+                                         f"source {', '.join(unknown)} is not listed in course.yaml 'sources'"))
         elif not any(sources[k].get("tier") in SOURCE_TIERS_FOR_KEYS for k in keys):
             problems.append(FieldProblem("source", "a question's answer must rest on a tier A or B source"))
     for field, label, text in _texts(question):

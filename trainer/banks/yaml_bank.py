@@ -103,7 +103,7 @@ def parse_bank(text: str, path: str) -> tuple[list[ParsedQuestion], list[BankPro
         problems.append(BankProblem(path, lines.get("questions", 1), "'questions' must be a list"))
         return [], problems
     parsed = []
-    for item, item_node in zip(items, items_node.value):
+    for item, item_node in zip(items, items_node.value, strict=True):
         parsed.append(ParsedQuestion(item,
                                      item_node.start_mark.line + 1, path, _key_lines(item_node)))
     return parsed, problems

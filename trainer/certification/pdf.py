@@ -10,10 +10,11 @@ import re
 import unicodedata
 import zipfile
 from datetime import date, datetime, time
+from typing import cast
 
 import segno
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import WrapMode, XPos, YPos
 
 #: A Unicode font makes names like "Zoë Ñúñez" or "Łukasz" print as written; without it, core fonts.
 UNICODE_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -136,7 +137,8 @@ class _CertificateDocument(FPDF):
         text, size, kept = whole, largest, len(whole)
         while True:
             self.use_font(size=size, bold=bold)
-            lines = self.multi_cell(TEXT_WIDTH, size * 0.45, text, align="C", dry_run=True, output="LINES")
+            lines = cast(list[str], self.multi_cell(TEXT_WIDTH, size * 0.45, text, align="C", dry_run=True,
+                                                    output="LINES"))
             if len(lines) <= 1 or (size <= smallest and len(lines) <= max_lines):
                 break
             if size > smallest:
@@ -191,10 +193,10 @@ def _draw_issuer_and_code(pdf: _CertificateDocument, organisation: str, code: st
     pdf.set_text_color(*INK)
     # Courier: every character of the code is distinct and easy to type from paper.
     pdf.set_font("Courier", "B", 11)
-    pdf.multi_cell(width, 5.5, latin1_text(code), wrapmode="CHAR", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 5.5, latin1_text(code), wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(*MUTED)
     pdf.use_font(size=9)  # read from paper: no smaller than 9 pt
-    pdf.multi_cell(width, 4.5, pdf.printable(f"Check it at {verify_url}"), wrapmode="CHAR",
+    pdf.multi_cell(width, 4.5, pdf.printable(f"Check it at {verify_url}"), wrapmode=WrapMode.CHAR,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 

@@ -39,7 +39,7 @@ class _RecordDocument(FPDF):
             self.add_font("RecordSans", "B", UNICODE_FONT_BOLD if os.path.isfile(UNICODE_FONT_BOLD) else UNICODE_FONT)
         self.family = "RecordSans" if self.unicode else "Helvetica"
 
-    def line(self, text: str, *, size: float = 10, bold: bool = False, color=INK, gap: float = 0) -> None:
+    def text_line(self, text: str, *, size: float = 10, bold: bool = False, color=INK, gap: float = 0) -> None:
         self.set_font(self.family, "B" if bold else "", size)
         self.set_text_color(*color)
         self.multi_cell(0, size * 0.5, text if self.unicode else latin1_text(text),
@@ -61,10 +61,10 @@ def training_record_pdf(record: TrainingRecord) -> bytes:
     pdf.set_creator("Trainer")
     pdf.set_creation_date(record.generated)
     pdf.add_page()
-    pdf.line("TRAINING RECORD", size=15, bold=True, color=ACCENT, gap=2)
-    pdf.line(record.name, size=18, bold=True)
-    pdf.line(f"{record.email} · {record.clinic}", color=MUTED)
-    pdf.line(f"Generated {record.generated.strftime('%Y-%m-%d %H:%M')} UTC", size=9, color=MUTED, gap=4)
+    pdf.text_line("TRAINING RECORD", size=15, bold=True, color=ACCENT, gap=2)
+    pdf.text_line(record.name, size=18, bold=True)
+    pdf.text_line(f"{record.email} · {record.clinic}", color=MUTED)
+    pdf.text_line(f"Generated {record.generated.strftime('%Y-%m-%d %H:%M')} UTC", size=9, color=MUTED, gap=4)
     sections = [
         ("Modules and quiz results", record.attempts, "No quiz attempts."),
         ("Practical logbook", ([record.logbook_summary] if record.logbook_summary else []) + record.cases,
@@ -73,8 +73,8 @@ def training_record_pdf(record: TrainingRecord) -> bytes:
         ("Certificates", record.certificates, "No certificates."),
     ]
     for title, lines, empty in sections:
-        pdf.line(title, size=12, bold=True, color=ACCENT, gap=1)
+        pdf.text_line(title, size=12, bold=True, color=ACCENT, gap=1)
         for text in lines or [empty]:
-            pdf.line(text, size=9.5, gap=0.8)
+            pdf.text_line(text, size=9.5, gap=0.8)
         pdf.ln(3)
     return bytes(pdf.output())

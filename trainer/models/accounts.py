@@ -8,13 +8,13 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model
 
 #: Every role an account may hold; one account may hold several.
 ROLES = ("learner", "manager", "trainer", "admin", "assessor")
 
 
-class Clinic(db.Model):
+class Clinic(Model):
     __tablename__ = "clinics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +32,7 @@ class Clinic(db.Model):
     staff: Mapped[list[User]] = relationship(back_populates="clinic", order_by="User.name")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +73,7 @@ class User(UserMixin, db.Model):
         return self.is_enabled
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role", name="uq_user_roles_user_role"),)
 
@@ -85,7 +85,7 @@ class UserRole(db.Model):
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A signed, single-use link that lets a new staff member set their own password."""
 
     __tablename__ = "invitations"
@@ -110,7 +110,7 @@ class Invitation(db.Model):
     clinic: Mapped[Clinic] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A manager's personal token for the JSON API; shown once, stored hashed."""
 
     __tablename__ = "api_tokens"
@@ -129,7 +129,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A single-use link, valid for 30 minutes, that lets a person choose a new password."""
 
     __tablename__ = "password_resets"

@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     __tablename__ = "assignments"
     __table_args__ = (UniqueConstraint("user_id", "course_id", name="uq_assignments_user_course"),)
 

@@ -7,13 +7,13 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model
 
 OPEN = "open"
 SUBMITTED = "submitted"
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     __tablename__ = "attempts"
     __table_args__ = (
         UniqueConstraint("user_id", "module_id", "number", name="uq_attempts_user_module_number"),
@@ -59,7 +59,7 @@ class Attempt(db.Model):
         return self.state == OPEN
 
 
-class AttemptQuestion(db.Model):
+class AttemptQuestion(Model):
     """One question as shown in one attempt, with the person's saved answer."""
 
     __tablename__ = "attempt_questions"
@@ -92,7 +92,7 @@ class AttemptQuestion(db.Model):
     graded_version = relationship("QuestionVersion", foreign_keys=[graded_version_id])
 
 
-class GradeHistory(db.Model):
+class GradeHistory(Model):
     """A result an attempt had before a regrade replaced it; results are never overwritten silently."""
 
     __tablename__ = "grade_history"

@@ -7,13 +7,13 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model
 
 #: A certificate is current until a renewal supersedes it or it is revoked.
 CURRENT = text("superseded_dt IS NULL AND revoked_dt IS NULL")
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificates"
     __table_args__ = (
         # At most one current certificate per person and course, whatever code path issues it.
@@ -44,7 +44,7 @@ class Certificate(db.Model):
     course = relationship("Course")
 
 
-class CertificationLock(db.Model):
+class CertificationLock(Model):
     """One row per person and course, locked (SELECT ... FOR UPDATE) while deciding whether to issue.
 
     Two submits finishing a course at the same moment take turns here, so the second one sees

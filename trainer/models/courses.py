@@ -7,10 +7,10 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +35,7 @@ class Course(db.Model):
     )
 
 
-class Module(db.Model):
+class Module(Model):
     __tablename__ = "modules"
     __table_args__ = (UniqueConstraint("course_id", "slug", name="uq_modules_course_slug"),)
 
@@ -72,7 +72,7 @@ class Module(db.Model):
     )
 
 
-class Question(db.Model):
+class Question(Model):
     """A question's identity; its text lives in versions, which are never changed."""
 
     __tablename__ = "questions"
@@ -97,11 +97,11 @@ class Question(db.Model):
     )
 
 
-class QuestionVersion(db.Model):
+class QuestionVersion(Model):
     __tablename__ = "question_versions"
     __table_args__ = (
         UniqueConstraint("question_id", "number", name="uq_question_versions_question_number"),
-        CheckConstraint("origin IN ('folder', 'browser', 'upload')", name="ck_question_versions_origin"),
+        CheckConstraint("origin IN ('folder', 'browser', 'upload')", name="origin"),  # ck_question_versions_origin
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,7 +124,7 @@ class QuestionVersion(db.Model):
     question: Mapped[Question] = relationship(back_populates="versions")
 
 
-class CourseMedia(db.Model):
+class CourseMedia(Model):
     """An image a course's Markdown refers to, stored so any app server can serve it."""
 
     __tablename__ = "course_media"

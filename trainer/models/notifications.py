@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +27,7 @@ class OutboxMessage(db.Model):
     sent_dt: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-class RateCounter(db.Model):
+class RateCounter(Model):
     """Requests counted per client and time window, shared by every app process."""
 
     __tablename__ = "rate_counters"

@@ -7,7 +7,7 @@ from sqlalchemy import DDL, JSON, Column, ForeignKey, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer import clock
-from trainer.extensions import db
+from trainer.extensions import Model, db
 
 #: The rating scale of every checklist step and of the overall judgement, weakest first.
 NOT_YET_COMPETENT = "not_yet_competent"
@@ -27,7 +27,7 @@ assessor_clinics = Table(
 )
 
 
-class AssessorRegistration(db.Model):
+class AssessorRegistration(Model):
     """An assessor's professional registration and the clinics they assess in."""
 
     __tablename__ = "assessor_registrations"
@@ -55,7 +55,7 @@ class AssessorRegistration(db.Model):
         return {c.id for c in self.clinics}
 
 
-class LogbookCase(db.Model):
+class LogbookCase(Model):
     """One supervised treatment a learner logged for a course's practical requirements."""
 
     __tablename__ = "logbook_cases"
@@ -97,7 +97,7 @@ class LogbookCase(db.Model):
     photos: Mapped[list[CasePhoto]] = relationship(back_populates="case", order_by="CasePhoto.id")
 
 
-class CasePhoto(db.Model):
+class CasePhoto(Model):
     """A clinical photograph attached to a case; the re-encoded file lives under the instance folder."""
 
     __tablename__ = "logbook_photos"
@@ -115,7 +115,7 @@ class CasePhoto(db.Model):
     case: Mapped[LogbookCase] = relationship(back_populates="photos")
 
 
-class DopsObservation(db.Model):
+class DopsObservation(Model):
     """A signed direct observation of a procedure; never changed once signed."""
 
     __tablename__ = "dops_observations"

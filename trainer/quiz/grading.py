@@ -20,5 +20,5 @@ def grade_attempt(items: list[tuple[dict, Any]], pass_percent: int) -> Grade:
     """Score each (question, response) pair; pass needs the pass mark and every critical question right."""
     fractions = [question_type(q["type"]).score(q, response) for q, response in items]
     score = round(100.0 * sum(fractions) / len(fractions), 2) if fractions else 0.0
-    missed = [q["id"] for (q, _), f in zip(items, fractions) if q.get("critical") and f < 1.0]
+    missed = [q["id"] for (q, _), f in zip(items, fractions, strict=True) if q.get("critical") and f < 1.0]
     return Grade(fractions, score, score >= pass_percent and not missed, missed)

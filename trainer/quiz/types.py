@@ -521,7 +521,8 @@ class Matching(QuestionType):
                 problems.append(FieldProblem("pairs", "two pairs have the same left side"))
             rights = [_normalise_answer(r) for r in self.rights(q)]
             if len(set(rights)) != len(rights):
-                problems.append(FieldProblem("pairs", "two pairs (or a pair and a distractor) have the same right side"))
+                problems.append(FieldProblem("pairs",
+                                             "two pairs (or a pair and a distractor) have the same right side"))
         return problems
 
     @staticmethod

@@ -303,7 +303,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     delete_expired_counters(now)  # counters of unknown emails go too
     counts = count_hits(pair_counters + address_counters, now)
     limits = [limit for _, limit in ACCOUNT_ADDRESS_TIERS] + [limit for _, limit in ADDRESS_TIERS]
-    waits = [(end - now).total_seconds() for (count, end), limit in zip(counts, limits) if count > limit]
+    waits = [(end - now).total_seconds() for (count, end), limit in zip(counts, limits, strict=True) if count > limit]
     db.session.commit()
     if waits:
         raise SignInRefused(f"Too many sign-in attempts from this address. Try again in {_wait_text(max(waits))}.")
@@ -327,6 +327,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     forget_hits(pair_counters, now)
     refund_hits(address_counters, now)
     user = db.session.get(User, user_id)
+    assert user is not None  # the password matched this account's hash a moment ago
     record_event(user, "auth.sign_in", f"user:{user_id}", address=address)
     db.session.commit()
     return user

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from trainer import clock
-from trainer.database import begin_write
+from trainer.database import begin_write, execute_dml
 from trainer.extensions import db
 from trainer.models import ApiToken, User
 from trainer.security import can_use_manager_api
@@ -61,7 +61,7 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != actor.id:
         raise NotFound("You have no API token with this id.")
     # A conditional update, so two concurrent clicks record one revocation.
-    revoked = db.session.execute(
+    revoked = execute_dml(db.session,
         update(ApiToken).where(ApiToken.id == token.id, ApiToken.revoked_dt.is_(None)).values(revoked_dt=clock.now())
     ).rowcount
     if revoked:
@@ -86,6 +86,7 @@ def user_for_token(plaintext: str | None) -> User | None:
         token_id = token.id
         begin_write(db.session)  # API calls are GETs: take SQLite's write lock before the update
         token = db.session.get(ApiToken, token_id)
+        assert token is not None  # tokens are revoked, never deleted
         db.session.execute(
             update(ApiToken)
             .where(ApiToken.id == token.id,

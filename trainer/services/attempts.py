@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from trainer import clock
-from trainer.database import begin_write
+from trainer.database import begin_write, execute_dml
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import OPEN, SUBMITTED
@@ -53,7 +53,8 @@ def current_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
     rows = db.session.execute(
         select(Question, QuestionVersion)
         .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .join(QuestionVersion,
+              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
         .where(Question.module_id == module.id, Question.retired.is_(False))
         .order_by(Question.position)
     ).all()
@@ -77,7 +78,7 @@ def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
     block = module.attempts_before_cooldown + (user.extra_attempts or 0)
     if not (module.cooldown_hours and block):
         return StartRule(True, block=block)
-    if count and count % block == 0:
+    if count and last_dt is not None and count % block == 0:
         opens = last_dt + timedelta(hours=module.cooldown_hours)
         if now < opens:
             local = to_local(opens, user)  # in the person's own time zone
@@ -178,7 +179,7 @@ def _locked_attempt_for(user, attempt_id: int) -> Attempt:
     # The row lock (PostgreSQL) or the write lock (SQLite) orders saves and the submit.
     begin_write(db.session)
     attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
-    if not can_take_attempt(user, attempt):
+    if attempt is None or not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     return attempt
 
@@ -245,7 +246,7 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None, gra
     return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]
 
 
-def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_seconds: int | None = None,
+def save_answers(user, attempt_id: int, seqs: Mapping[int, int | None], form, grace_seconds: int | None = None,
                  skip_invalid: bool = False) -> dict[int, SaveResult]:
     """Store the answers for the given positions (each with its sequence number) in one transaction.
 
@@ -279,7 +280,7 @@ def save_answers(user, attempt_id: int, seqs: dict[int, int], form, grace_second
                 continue
             db.session.rollback()
             raise ServiceError(f"Question {position}: {exc}") from None
-        changed = db.session.execute(
+        changed = execute_dml(db.session,
             update(AttemptQuestion)
             .where(AttemptQuestion.id == aq.id, AttemptQuestion.response_seq < seq)
             .values(response=response, response_seq=seq, answered_dt=now)
@@ -308,7 +309,7 @@ def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime
     items = _saved_items(attempt)
     grade = grade_attempt([(aq.version.content, aq.response) for aq in items], attempt.pass_percent)
     # The guarded transition is what makes submit idempotent, whatever Python did before it.
-    moved = db.session.execute(
+    moved = execute_dml(db.session,
         update(Attempt).where(Attempt.id == attempt.id, Attempt.state == OPEN)
         .values(state=SUBMITTED, submitted_dt=submitted_dt, submitted_by=submitted_by,
                 score_percent=grade.score_percent, passed=grade.passed, missed_critical=grade.missed_critical)
@@ -316,7 +317,7 @@ def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime
     ).rowcount
     if not moved:
         return False
-    for aq, fraction in zip(items, grade.fractions):
+    for aq, fraction in zip(items, grade.fractions, strict=True):
         aq.fraction = fraction
     db.session.flush()
     db.session.refresh(attempt)
@@ -337,10 +338,9 @@ def submit_attempt(user, attempt_id: int, grace_seconds: int | None = None, time
     """
     attempt = _locked_attempt_for(user, attempt_id)
     if attempt.state == OPEN:
-        at_deadline = time_up and attempt.deadline_dt is not None and \
-            clock.now() >= attempt.deadline_dt - TIME_UP_TOLERANCE
-        if at_deadline:
-            _grade_and_close(attempt, submitted_by="deadline", submitted_dt=min(clock.now(), attempt.deadline_dt))
+        deadline = attempt.deadline_dt
+        if time_up and deadline is not None and clock.now() >= deadline - TIME_UP_TOLERANCE:
+            _grade_and_close(attempt, submitted_by="deadline", submitted_dt=min(clock.now(), deadline))
         elif not close_if_expired(attempt, grace_seconds):
             _grade_and_close(attempt, submitted_by="learner", submitted_dt=clock.now())
         try:
@@ -416,7 +416,8 @@ def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = Non
                                 .options(joinedload(Attempt.module).joinedload(Module.course)))
     if not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
-    if attempt.state == OPEN and attempt.deadline_dt is not None and clock.now() > attempt.deadline_dt + _grace(grace_seconds):
+    if (attempt.state == OPEN and attempt.deadline_dt is not None
+            and clock.now() > attempt.deadline_dt + _grace(grace_seconds)):
         attempt = _locked_attempt_for(user, attempt_id)
         close_if_expired(attempt, grace_seconds)
         db.session.commit()
@@ -431,7 +432,7 @@ def close_expired_attempts(grace_seconds: int | None = None) -> int:
     closed = 0
     for attempt_id in ids:
         attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
-        if close_if_expired(attempt, grace_seconds):
+        if attempt is not None and close_if_expired(attempt, grace_seconds):
             closed += 1
         db.session.commit()
     return closed

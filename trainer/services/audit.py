@@ -74,7 +74,8 @@ def missing_head(path: str | None) -> tuple[int, str] | None:
     """The first (id, hash) of the head file that the trail no longer holds, or None."""
     if not path or not Path(path).exists():
         return None
-    stored = {event_id: entry_hash for event_id, entry_hash in db.session.execute(select(AuditEvent.id, AuditEvent.entry_hash))}
+    stored = {event_id: entry_hash
+              for event_id, entry_hash in db.session.execute(select(AuditEvent.id, AuditEvent.entry_hash))}
     for line in Path(path).read_text().splitlines():
         event_id, _, entry_hash = line.partition(" ")
         if event_id.isdigit() and stored.get(int(event_id)) != entry_hash.strip():

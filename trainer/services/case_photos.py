@@ -33,11 +33,11 @@ def _reencode(data: bytes) -> bytes:
                     raise ServiceError("Photos must be JPEG, PNG or WebP images.")
                 if image.width * image.height > MAX_PIXELS:
                     raise ServiceError("That image has too many pixels; export it at a smaller size.")
-                image = ImageOps.exif_transpose(image)  # keep it upright once the orientation tag is gone
-                image = image.convert("RGB")
-                image.thumbnail((MAX_SIDE, MAX_SIDE))
+                upright = ImageOps.exif_transpose(image)  # keep it upright once the orientation tag is gone
+                upright = upright.convert("RGB")
+                upright.thumbnail((MAX_SIDE, MAX_SIDE))
                 out = io.BytesIO()
-                image.save(out, format="JPEG", quality=85, optimize=True)
+                upright.save(out, format="JPEG", quality=85, optimize=True)
                 return out.getvalue()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning,
             SyntaxError, ValueError):

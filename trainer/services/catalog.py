@@ -20,8 +20,9 @@ from trainer.services import Forbidden
 from trainer.services.audit import record_event
 
 
-def content_hash(question: dict) -> str:
-    """A stable fingerprint of JSON content: a question, a module's Markdown or quiz settings (key order does not matter)."""
+def content_hash(question: dict | str) -> str:
+    """A stable fingerprint of JSON content: a question, a module's Markdown or quiz settings
+    (key order does not matter)."""
     return hashlib.sha256(json.dumps(question, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -156,7 +157,8 @@ def apply_question(module: Module, data: dict, position: int, report: ImportRepo
     """
     data = normalise_question(data)
     if questions is None:
-        questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
+        questions = {q.key: q
+                     for q in db.session.scalars(select(Question).where(Question.course_id == module.course_id))}
     question = questions.get(data["id"])
     if question is None:
         question = Question(course_id=module.course_id, key=data["id"], module_id=module.id, position=position)
@@ -230,14 +232,15 @@ def _import_from_folder(module: Module, parsed: ParsedQuestion, position: int, r
         report.questions_unchanged += 1
         return
     current = latest.get(question.id) if question is not None else None
-    if current is not None and current.content_hash != digest and not prefer_files \
+    if question is not None and current is not None and current.content_hash != digest and not prefer_files \
             and not _is_the_files_own(question, current):
         if _made_elsewhere(question, digest):
             # The file caught up with an earlier browser version (an export); the newer edit stays.
             question.file_hash = digest
             report.questions_unchanged += 1
         else:
-            report.conflicts.append(Conflict(parsed.path, parsed.line, question.key, current.origin, current.created_dt))
+            report.conflicts.append(Conflict(parsed.path, parsed.line, question.key,
+                                             current.origin, current.created_dt))
         return
     restored = question is not None and question.retired
     question = apply_question(module, data, position, report, questions, latest, origin="folder")
@@ -260,7 +263,7 @@ def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport,
     folder gave before, but a newer studio edit is kept (a conflict) unless `prefer_files`.
     """
     exists = module.id is not None
-    parts = (
+    parts: tuple[tuple[str, str | dict, str | dict | None, tuple[str, int]], ...] = (
         ("content", mspec.content_md, module.content_md if exists else None, mspec.content_at),
         ("quiz", {k: getattr(mspec.quiz, k) for k in QUIZ_FIELDS},
          {k: getattr(module, k) for k in QUIZ_FIELDS} if exists else None, mspec.quiz_at),
@@ -277,7 +280,7 @@ def _apply_module_files(module: Module, mspec: ModuleSpec, report: ImportReport,
             continue
         if exists and current_hash != given_hash:  # a new module is reported with its course
             report.modules_updated.append(f"{module.slug} {part}")
-        if part == "content":
+        if isinstance(given, str):  # the Markdown
             module.content_md = given
         else:
             for key, value in given.items():
@@ -300,7 +303,7 @@ def _retire_removed(spec: CourseSpec, questions: dict, latest: dict, in_bank: se
     for key, question in questions.items():
         if key in in_bank or question.retired or question.file_hash is None:
             continue
-        current = latest.get(question.id)
+        current = latest[question.id]  # every question has a version
         if origin == "folder" and not prefer_files and not _is_the_files_own(question, current):
             report.conflicts.append(Conflict(_bank_path(spec, question.module.slug), 1, key, current.origin,
                                              current.created_dt, removed=True))
@@ -327,8 +330,8 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
     questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == course.id))}
     latest = _newest_versions(course.id)
     # Park existing modules at positions past the end so re-ordering never collides.
-    for offset, module in enumerate(modules.values(), start=1):
-        module.position, module.retired = 1000 + offset, True
+    for offset, parked in enumerate(modules.values(), start=1):
+        parked.position, parked.retired = 1000 + offset, True
     in_bank = set()
     for position, mspec in enumerate(spec.modules, start=1):
         module = modules.get(mspec.slug)
@@ -345,7 +348,8 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
             else:
                 apply_question(module, parsed.data, qpos, report, questions, latest, origin=origin)
     _retire_removed(spec, questions, latest, in_bank, report, origin, prefer_files)
-    existing_media = {m.name: m for m in db.session.scalars(select(CourseMedia).where(CourseMedia.course_id == course.id))}
+    existing_media = {m.name: m
+                      for m in db.session.scalars(select(CourseMedia).where(CourseMedia.course_id == course.id))}
     for name, (content_type, data) in spec.media.items():
         media = existing_media.get(name) or CourseMedia(course_id=course.id, name=name)
         media.content_type, media.data = content_type, data

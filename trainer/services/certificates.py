@@ -107,7 +107,7 @@ def issue_certificate_if_complete(user, course: Course) -> Certificate | None:
     certificate = Certificate(
         code=new_certificate_code(), user_id=user.id, course_id=course.id, issued_dt=now,
         expires_dt=now + timedelta(days=course.valid_for_days),
-        score_percent=round(sum(best.values()) / len(best), 2),
+        score_percent=round(sum(score or 0.0 for score in best.values()) / len(best), 2),
     )
     try:
         # A savepoint: if the unique index refuses a second current certificate, only this

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -40,7 +41,6 @@ READERS = {"gift": parse_gift, "csv": parse_csv, "yaml": parse_bank, "moodlexml"
 WRITERS = {"gift": (gift_unsupported, write_gift), "csv": (csv_unsupported, write_csv),
            "moodlexml": (moodle_xml_unsupported, write_moodle_xml)}
 EXTENSIONS = {"yaml": "yaml", "gift": "gift", "csv": "csv", "moodlexml": "xml"}
-FORMATS = ("yaml", "gift", "csv", "moodlexml")
 #: Formats whose ids come from Moodle's question names, which Moodle does not keep unique.
 MOODLE_FORMATS = ("gift", "moodlexml")
 
@@ -96,7 +96,7 @@ def decode_bank_bytes(data: bytes, path: str) -> tuple[str, list[BankProblem]]:
     on Windows) is converted with a notice; anything else is refused at the first line that is
     neither. A replacement character (U+FFFD) is refused: it means text was lost before."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text, notes = data.decode("utf-16"), []
+        text, notes = data.decode("utf-16"), list[BankProblem]()
     else:
         try:
             text, notes = data.decode("utf-8-sig"), []
@@ -219,7 +219,7 @@ def import_bank_file(actor, module: Module, read: BankRead | list[ParsedQuestion
 def _course_yaml(course: Course) -> dict:
     modules = []
     for number, module in enumerate(course.modules, start=1):
-        quiz = {"draw": module.draw, "pass_percent": module.pass_percent}
+        quiz: dict[str, Any] = {"draw": module.draw, "pass_percent": module.pass_percent}
         if module.draw_by_tag:
             quiz["draw_by_tag"] = module.draw_by_tag
         if module.time_limit_minutes:
@@ -229,8 +229,9 @@ def _course_yaml(course: Course) -> dict:
             quiz["show_answers"] = module.show_answers
         modules.append({"slug": module.slug, "title": module.title, "content": f"modules/{number:02d}-{module.slug}.md",
                         "questions": f"questions/{module.slug}.yaml", "quiz": quiz})
-    data = {"format": "trainer-course/1", "slug": course.slug, "title": course.title, "summary": course.summary,
-            "certificate": {"valid_for_days": course.valid_for_days, "renewal_window_days": course.renewal_window_days}}
+    data: dict[str, Any] = {
+        "format": "trainer-course/1", "slug": course.slug, "title": course.title, "summary": course.summary,
+        "certificate": {"valid_for_days": course.valid_for_days, "renewal_window_days": course.renewal_window_days}}
     if course.sources:
         data["sources"] = course.sources
     data["modules"] = modules
@@ -284,7 +285,8 @@ def export_course(course_slug: str, file_format: str, out_dir: Path) -> CourseEx
         text, left_out = bank_file_text(questions, file_format, course)
         result.left_out.extend(f"{module.slug}/{why}" for why in left_out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8-sig" if file_format == "csv" and not text.startswith("\ufeff") else "utf-8")
+        target.write_text(text,
+                          encoding="utf-8-sig" if file_format == "csv" and not text.startswith("\ufeff") else "utf-8")
         result.files.append(target)
     if file_format == "yaml":
         (out_dir / "course.yaml").write_text(yaml.safe_dump(_course_yaml(course), sort_keys=False, allow_unicode=True),

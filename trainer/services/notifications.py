@@ -19,7 +19,8 @@ from trainer.services.audit import record_event
 from trainer.services.mail import deliver, send_unsent
 from trainer.services.register import CourseProgress, all_courses, course_progress
 
-EXPIRY_REMINDER, EXPIRY_NOTICE, OVERDUE, MANAGER_DIGEST = "expiry-reminder", "expiry-notice", "overdue", "manager-digest"
+EXPIRY_REMINDER, EXPIRY_NOTICE = "expiry-reminder", "expiry-notice"
+OVERDUE, MANAGER_DIGEST = "overdue", "manager-digest"
 #: A reminder also goes out this many days before expiry, after the one at the renewal window's start.
 FINAL_REMINDER_DAYS = 7
 #: The managers' digest lists certificates expiring within this many days.
@@ -87,6 +88,7 @@ def expiry_threshold(row: CourseProgress, now: datetime) -> int | None:
 
 def _expiry_message(row: CourseProgress, threshold: int, url: UrlBuilder) -> PlannedMessage:
     person, course, cert = row.person, row.course, row.certificate
+    assert cert is not None and row.days_to_expiry is not None  # _expiry_threshold planned it for a certificate
     key = f"expiry:cert:{cert.id}:{threshold}d"
     sign_in = url("learn.home")
     if threshold == 0:
@@ -126,21 +128,25 @@ def _expiring_soon(row: CourseProgress) -> bool:
 
 def _digest_message(manager: User, rows: list[CourseProgress], week: str, url: UrlBuilder) -> PlannedMessage | None:
     """One manager's weekly summary of their clinic's expiring and overdue people; None when all is well."""
-    expiring = sorted((r for r in rows if _expiring_soon(r)), key=lambda r: (r.days_to_expiry, r.person.name))
-    overdue = sorted((r for r in rows if r.overdue), key=lambda r: (r.assignment.due_date, r.person.name))
+    expiring = sorted((r for r in rows if _expiring_soon(r)), key=lambda r: (r.days_to_expiry or 0, r.person.name))
+    overdue = sorted((r for r in rows if r.overdue and r.assignment is not None),
+                     key=lambda r: (r.assignment.due_date if r.assignment else None, r.person.name))
     if not expiring and not overdue:
         return None
+    assert manager.clinic is not None  # digests go to the managers of a clinic
     clinic = manager.clinic.name
     lines = [f"Hello {manager.name},", "", f"This week's training summary for {clinic}.", ""]
     if expiring:
         lines.append(f"Certificates expiring in the next {DIGEST_HORIZON_DAYS} days ({len(expiring)}):")
         lines += [f"- {r.person.name} <{r.person.email}>: {r.course.title}, expires {_day(r.certificate.expires_dt)} "
-                  f"({_in_days(r.days_to_expiry)}) - {url('manage.person', person_id=r.person.id)}" for r in expiring]
+                  f"({_in_days(r.days_to_expiry)}) - {url('manage.person', person_id=r.person.id)}"
+                  for r in expiring if r.certificate is not None and r.days_to_expiry is not None]
         lines.append("")
     if overdue:
         lines.append(f"Overdue ({len(overdue)}):")
-        lines += [f"- {r.person.name} <{r.person.email}>: {r.course.title}, was due {r.assignment.due_date.isoformat()} "
-                  f"({r.status}) - {url('manage.person', person_id=r.person.id)}" for r in overdue]
+        lines += [f"- {r.person.name} <{r.person.email}>: {r.course.title}, "
+                  f"was due {r.assignment.due_date.isoformat()} "
+                  f"({r.status}) - {url('manage.person', person_id=r.person.id)}" for r in overdue if r.assignment]
         lines.append("")
     lines.append(f"Follow up with each person through the link beside their name, or open the staff register at "
                  f"{url('manage.register')} to see everyone's standing.")

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from trainer import clock
+from trainer.database import execute_dml
 from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import PasswordReset, User
@@ -112,12 +113,15 @@ def request_password_reset(email: str, address: str) -> None:
     delete_expired_counters(now)
     counts = count_hits(address_counters + email_counters, now)
     db.session.commit()
-    address_waits = [(end - now).total_seconds() for (count, end), (_, limit) in zip(counts, ADDRESS_TIERS)
+    # counts holds the address tiers first, then the e-mail tiers: zip stops after the address ones.
+    address_waits = [(end - now).total_seconds()
+                     for (count, end), (_, limit) in zip(counts, ADDRESS_TIERS, strict=False)
                      if count > limit]
     if address_waits:
         raise ResetThrottled(f"Too many password reset requests from this address. Try again in "
                              f"{_wait_text(max(address_waits))}.")
-    email_over = any(count > limit for (count, _), (_, limit) in zip(counts[len(ADDRESS_TIERS):], EMAIL_TIERS))
+    email_over = any(count > limit
+                     for (count, _), (_, limit) in zip(counts[len(ADDRESS_TIERS):], EMAIL_TIERS, strict=True))
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_enabled or email_over:
         reason = "throttled" if email_over else "no account" if user is None else "deactivated"
@@ -181,7 +185,7 @@ def complete_password_reset(token: str, password: str) -> User:
         raise ServiceError(problem)
     now = clock.now()
     # The conditional update makes the link single-use even when two requests race.
-    used = db.session.execute(
+    used = execute_dml(db.session,
         update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.closed_dt.is_(None),
                                     PasswordReset.expires_dt >= now)
         .values(closed_dt=now).execution_options(synchronize_session=False)).rowcount

@@ -13,6 +13,7 @@ from sqlalchemy import distinct, func, select, update
 from trainer import clock
 from trainer.certification.practical import PracticalProgress, progress_summary, requirements_met
 from trainer.certification.status import PASSED
+from trainer.database import execute_dml
 from trainer.extensions import db
 from trainer.models import Clinic, Course, User, UserRole
 from trainer.models.practical import (
@@ -125,7 +126,8 @@ def _parse_areas(text: str, problems: dict) -> list[dict]:
             continue
         match = AREA_LINE.match(raw.strip())
         if not match:
-            problems["areas"] = f"Write each area as 'area: depth in mm', e.g. 'cheeks: 1.0' (not '{raw.strip()[:40]}')."
+            problems["areas"] = (f"Write each area as 'area: depth in mm', e.g. 'cheeks: 1.0' "
+                                 f"(not '{raw.strip()[:40]}').")
             return []
         depth = float(match["depth"])
         if not 0.1 <= depth <= MAX_DEPTH_MM:
@@ -221,6 +223,7 @@ def _assessor_registration(assessor, person) -> AssessorRegistration:
             raise Forbidden("You cannot assess your own practice.")
         raise Forbidden("Only a verified assessor attached to this person's clinic, with a registration "
                         "that has not expired, can do this.")
+    assert registration is not None  # can_assess admits only a registered assessor
     return registration
 
 
@@ -234,7 +237,7 @@ def review_case(assessor, case: LogbookCase, verified: bool, comment: str) -> No
         raise ServiceError(f"Keep the comment under {MAX_TEXT} characters.")
     status = CASE_VERIFIED if verified else CASE_RETURNED
     # Guarded transition: two assessors reviewing at once cannot both succeed.
-    result = db.session.execute(
+    result = execute_dml(db.session,
         update(LogbookCase).where(LogbookCase.id == case.id, LogbookCase.status == CASE_SUBMITTED)
         .values(status=status, reviewed_by_id=assessor.id, reviewed_dt=clock.now(), review_comment=comment or None)
         .execution_options(synchronize_session=False))
@@ -324,13 +327,15 @@ def practical_progress(user_id: int, course: Course, since: datetime | None = No
     count, = db.session.execute(select(func.count(LogbookCase.id)).where(*verified)).one()
     indications = frozenset(db.session.scalars(select(LogbookCase.indication).where(*verified).distinct()))
     observed = db.session.scalar(
-        select(func.count(distinct(DopsObservation.case_id))).join(LogbookCase, LogbookCase.id == DopsObservation.case_id)
+        select(func.count(distinct(DopsObservation.case_id))).join(LogbookCase,
+                                                                   LogbookCase.id == DopsObservation.case_id)
         .where(*verified, DopsObservation.user_id == user_id))
     final = db.session.scalar(
-        select(DopsObservation.overall).where(DopsObservation.user_id == user_id, DopsObservation.course_id == course.id,
+        select(DopsObservation.overall).where(DopsObservation.user_id == user_id,
+                                              DopsObservation.course_id == course.id,
                                               DopsObservation.is_final.is_(True))
         .order_by(DopsObservation.signed_dt.desc(), DopsObservation.id.desc()).limit(1))
-    observed_since = 0
+    observed_since: int | None = 0
     if since is not None:
         observed_since = db.session.scalar(
             select(func.count(DopsObservation.id)).where(DopsObservation.user_id == user_id,
@@ -388,7 +393,8 @@ def practical_progress_many(user_ids: list[int], course: Course) -> dict[int, Pr
     """user id -> progress, in three grouped queries whatever the number of people (for the register)."""
     if not user_ids or not course.practical:
         return {}
-    cases, indications = {}, {}
+    cases: dict[int, int] = {}
+    indications: dict[int, set[str]] = {}
     for user_id, indication, count in db.session.execute(
             select(LogbookCase.user_id, LogbookCase.indication, func.count())
             .where(LogbookCase.user_id.in_(user_ids), LogbookCase.course_id == course.id,

@@ -7,20 +7,23 @@ the same counts.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainer import clock
-from trainer.database import begin_write
+from trainer.database import begin_write, execute_dml
 from trainer.extensions import db
 from trainer.models import RateCounter
 
 #: Share of hits that also delete the counters of past windows, so the table stays small without a cron job.
 CLEANUP_CHANCE = 0.02
 _EPOCH = datetime(1970, 1, 1)
-_INSERT_FOR_DIALECT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# Both dialects' INSERT has on_conflict_do_update; the generic sqlalchemy.insert does not.
+_INSERT_FOR_DIALECT: dict[str, Callable[..., Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def window_start(now: datetime, window_seconds: int) -> datetime:
@@ -85,5 +88,5 @@ def refund_hits(counters: list[tuple[str, int]], now: datetime) -> None:
 
 def delete_expired_counters(now: datetime | None = None) -> int:
     """Delete the counters of windows that have ended (in the caller's transaction); return how many."""
-    result = db.session.execute(delete(RateCounter).where(RateCounter.expires_dt <= (now or clock.now())))
+    result = execute_dml(db.session, delete(RateCounter).where(RateCounter.expires_dt <= (now or clock.now())))
     return result.rowcount

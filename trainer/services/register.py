@@ -42,7 +42,7 @@ def module_records(user_ids: list[int], module_ids: list[int]) -> dict[tuple[int
                func.max(func.coalesce(Attempt.passed, False).cast(db.Integer)))
         .where(*scope, Attempt.state == SUBMITTED).group_by(Attempt.user_id, Attempt.module_id)
     ).all()
-    open_pairs = {tuple(p) for p in db.session.execute(
+    open_pairs = {(user_id, module_id) for user_id, module_id in db.session.execute(
         select(Attempt.user_id, Attempt.module_id).where(*scope, Attempt.state == OPEN)).all()}
     records = {}
     for user_id, module_id, count, best, passed in submitted:
@@ -77,7 +77,7 @@ def end_of_day(day) -> datetime:
 
 @dataclass
 class ModuleProgress:
-    module: object
+    module: Module
     status: str
     best_score: float | None
     attempts: int
@@ -101,10 +101,6 @@ class CourseProgress:
     certificate: Certificate | None = None
     assignment: Assignment | None = None
 
-    @property
-    def status_label(self) -> str:
-        return f"{self.status}, overdue" if self.overdue else self.status
-
 
 def course_progress(people: list[User], course: Course, now: datetime | None = None) -> list[CourseProgress]:
     """Each person's standing in the course, in a fixed number of queries."""
@@ -126,7 +122,8 @@ def course_progress(people: list[User], course: Course, now: datetime | None = N
             renewal_window_days=course.renewal_window_days, now=now)
         result.append(CourseProgress(
             person, course, standing.status, standing.overdue, standing.days_to_expiry,
-            [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts) for m, r in zip(modules, module_recs)],
+            [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts)
+             for m, r in zip(modules, module_recs, strict=True)],
             cert, assignment))
     return result
 
@@ -229,7 +226,8 @@ def register_summary(rows: list[CourseProgress]) -> RegisterSummary:
         expiring_30=expiring_within(30), expiring_60=expiring_within(60),
         expired=sum(1 for r in rows if r.status == EXPIRED), overdue=sum(1 for r in rows if r.overdue),
         not_started=sum(1 for r in rows if r.status == NOT_STARTED), total=len(rows),
-        revoked=sum(1 for r in rows if r.status == REVOKED), in_progress=sum(1 for r in rows if r.status == IN_PROGRESS),
+        revoked=sum(1 for r in rows if r.status == REVOKED),
+        in_progress=sum(1 for r in rows if r.status == IN_PROGRESS),
         failed=sum(1 for r in rows if r.status == FAILED),
     )
 

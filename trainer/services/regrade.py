@@ -79,6 +79,7 @@ def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
         if grade.score_percent == attempt.score_percent and grade.passed == attempt.passed:
             report.unchanged += 1
             continue
+        assert attempt.score_percent is not None and attempt.passed is not None  # submitted attempts are graded
         report.changes.append(RegradeChange(attempt.id, f"{attempt.user.name} <{attempt.user.email}>", attempt.number,
                                             attempt.score_percent, grade.score_percent, attempt.passed, grade.passed))
         if dry_run:
@@ -87,11 +88,13 @@ def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:
             attempt_id=attempt.id, score_percent=attempt.score_percent, passed=attempt.passed,
             fractions={str(aq.position): aq.fraction for aq in attempt.questions},
             version_ids={str(aq.position): aq.graded_version_id or aq.question_version_id for aq in attempt.questions},
-            replaced_dt=clock.now(), replaced_by_id=getattr(actor, "id", None), reason="regrade against current versions"))
-        for (aq, target), fraction in zip(plan, grade.fractions):
+            replaced_dt=clock.now(), replaced_by_id=getattr(actor, "id", None),
+            reason="regrade against current versions"))
+        for (aq, target), fraction in zip(plan, grade.fractions, strict=True):
             aq.fraction = fraction
             aq.graded_version_id = None if target.id == aq.question_version_id else target.id
-        attempt.score_percent, attempt.passed, attempt.missed_critical = grade.score_percent, grade.passed, grade.missed_critical
+        attempt.score_percent, attempt.passed = grade.score_percent, grade.passed
+        attempt.missed_critical = grade.missed_critical
         db.session.flush()
         if grade.passed:
             passing[attempt.user_id] = attempt.user

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainer import clock
+from trainer.database import execute_dml
 from trainer.extensions import db
 from trainer.links import UrlBuilder, url_builder
 from trainer.models import ROLES, Assignment, AuditEvent, Clinic, Course, Invitation, OutboxMessage, User, UserRole
@@ -65,7 +66,8 @@ def check_due_date(due: date) -> None:
     if due < today:
         raise ServiceError("The due date is in the past; choose today or a later day.")
     if due > latest_due_date(today):
-        raise ServiceError(f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
+        raise ServiceError(
+            f"The due date is more than two years away; choose a day up to {latest_due_date(today):%d %B %Y}.")
 
 
 def set_assignments(actor, course: Course, people: list[User], due: date, home_url: str | None = None) -> None:
@@ -78,7 +80,8 @@ def set_assignments(actor, course: Course, people: list[User], due: date, home_u
         select(Assignment).where(Assignment.course_id == course.id, Assignment.user_id.in_([p.id for p in people])))}
     for person in people:
         assignment = existing.get(person.id) or Assignment(user_id=person.id, course_id=course.id)
-        assignment.due_date, assignment.assigned_by_id, assignment.assigned_dt = due, getattr(actor, "id", None), clock.now()
+        assignment.due_date, assignment.assigned_dt = due, clock.now()
+        assignment.assigned_by_id = getattr(actor, "id", None)
         db.session.add(assignment)
     already_mailed = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(
         [f"assignment:{p.id}:{course.id}:{due.isoformat()}" for p in people]))))
@@ -248,7 +251,7 @@ def accept_invitation(token: str, password: str) -> User:
     problem = password_problem(password, invitation.email, invitation.name)
     if problem:
         raise ServiceError(problem)
-    used = db.session.execute(
+    used = execute_dml(db.session,
         update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_dt.is_(None))
         .values(accepted_dt=clock.now()).execution_options(synchronize_session=False)
     ).rowcount

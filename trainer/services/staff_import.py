@@ -71,7 +71,8 @@ def read_staff_file(filename: str, data: bytes) -> list[tuple[int, dict[str, str
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ServiceError("line 1: the CSV file is not UTF-8; save it as 'CSV UTF-8' and upload it again.") from None
+            raise ServiceError(
+                "line 1: the CSV file is not UTF-8; save it as 'CSV UTF-8' and upload it again.") from None
         table = list(csv.reader(io.StringIO(text)))
     else:
         raise ServiceError("Upload a .csv or .xlsx file (the template is a CSV).")
@@ -128,7 +129,8 @@ def _plan_row(actor, line: int, values: dict[str, str], default_clinic: Clinic |
         clinic = find_clinic(values["clinic"])
         if clinic is None or (actor is not None and not has_role(actor, "admin") and clinic.id != actor.clinic_id):
             raise ServiceError(f"there is no clinic named {values['clinic']!r} that you manage.")
-    roles = [r.strip().lower() for r in values.get("roles", "").replace(",", ";").split(";") if r.strip()] or ["learner"]
+    roles = ([r.strip().lower() for r in values.get("roles", "").replace(",", ";").split(";") if r.strip()]
+             or ["learner"])
     existing = db.session.scalar(select(User).where(User.email == values.get("email", "").strip().lower()))
     if existing is not None and actor is not None and not can_change_account(actor, existing):
         raise ServiceError(f"{existing.email} has an account you cannot change (another clinic, or a higher role).")
@@ -180,7 +182,7 @@ def apply_staff_import(actor, plan: StaffImportPlan, home_url: str | None = None
             else:
                 person = row.person
                 updated += change_account(actor, row.person, row.email, row.name, row.roles, row.clinic)
-            if row.course is not None:
+            if row.course is not None and row.due is not None:  # the preview asks for a due date with a course
                 set_assignments(actor, row.course, [person], row.due, home_url)
         record_event(actor, "users.import", "users", created=len(welcome), updated=updated)
         db.session.commit()

@@ -42,7 +42,8 @@ def _areas(areas: list[dict]) -> str:
 def _record(person: User, verify_url: Callable[[Certificate], str]) -> TrainingRecord:
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.user_id == person.id, Attempt.state == SUBMITTED)
-        .options(selectinload(Attempt.module), selectinload(Attempt.questions).load_only(AttemptQuestion.question_version_id))
+        .options(selectinload(Attempt.module),
+                 selectinload(Attempt.questions).load_only(AttemptQuestion.question_version_id))
         .order_by(Attempt.submitted_dt, Attempt.id)).all()
     record = TrainingRecord(name=person.name, email=person.email,
                             clinic=person.clinic.name if person.clinic else "no clinic", generated=clock.now())
@@ -60,7 +61,8 @@ def _record(person: User, verify_url: Callable[[Certificate], str]) -> TrainingR
             continue
         summaries.append(f"{course.title}: {progress_summary(course.practical, practical_progress(person.id, course))}")
         record.cases += [
-            f"{c.treated_on.isoformat()} · {c.client_ref} · {c.indication.replace('-', ' ')} · Fitzpatrick {c.fitzpatrick} · "
+            f"{c.treated_on.isoformat()} · {c.client_ref} · {c.indication.replace('-', ' ')} · "
+            f"Fitzpatrick {c.fitzpatrick} · "
             f"{_areas(c.areas)} · {c.device}, lot {c.cartridge_lot} · "
             f"adverse events: {c.adverse_event or 'none'} · {c.status}"
             + (f" by {c.reviewed_by.name}" if c.reviewed_by else "") for c in cases]

@@ -31,7 +31,8 @@ class SelectionForm(FlaskForm):
 
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
-    attempts = RadioField("Attempts", choices=[SelectChoice("first", "First attempts only"), SelectChoice("all", "All attempts")],
+    attempts = RadioField("Attempts",
+                          choices=[SelectChoice("first", "First attempts only"), SelectChoice("all", "All attempts")],
                           default="first")
 
     def validate(self, extra_validators=None) -> bool:
@@ -102,7 +103,8 @@ def module_csv(module_id: int):
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads the file as UTF-8 only with a byte-order mark
     writer = spreadsheet_csv_writer(out)
-    writer.writerows([[defuse_formula(cell) if isinstance(cell, str) else cell for cell in row] for row in statistics_csv_rows(report.analysis)])
+    writer.writerows([[defuse_formula(cell) if isinstance(cell, str) else cell for cell in row]
+                      for row in statistics_csv_rows(report.analysis)])
     name = f"item-analysis-{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{clock.now().date()}.csv"
     response = send_file(io.BytesIO(out.getvalue().encode("utf-8")), mimetype="text/csv",
                          as_attachment=True, download_name=name)

@@ -111,10 +111,12 @@ def _page(status: int = 200, problems_for: str | None = None, problems: list[str
     for course, module in modules:
         courses.setdefault(course.id, (course, []))[1].append(module)
     return render_template("bank_files/index.html", forms=forms or _forms(), courses=list(courses.values()),
-                           problems_for=problems_for, problems=_listed(problems or []), problem_count=len(problems or []),
+                           problems_for=problems_for, problems=_listed(problems or []),
+                           problem_count=len(problems or []),
                            download_problem=download_problem, report=report, left_out=left_out,
                            formats=BANK_FORMATS, max_zip_mib=MAX_ZIP_UNCOMPRESSED_BYTES // (1024 * 1024),
-                           max_entries=MAX_ZIP_ENTRIES, max_bank_kib=min(MAX_BANK_UPLOAD_BYTES.values()) // 1024), status
+                           max_entries=MAX_ZIP_ENTRIES,
+                           max_bank_kib=min(MAX_BANK_UPLOAD_BYTES.values()) // 1024), status
 
 
 @bp.route("/")

@@ -27,7 +27,9 @@ class ActionForm(FlaskForm):
 
 
 class AccommodationsForm(FlaskForm):
-    time_multiplier = SelectField("Extra time", choices=[SelectChoice("1.0", "None"), SelectChoice("1.5", "x1.5"), SelectChoice("2.0", "x2")])
+    time_multiplier = SelectField("Extra time",
+                                  choices=[SelectChoice("1.0", "None"), SelectChoice("1.5", "x1.5"),
+                                           SelectChoice("2.0", "x2")])
     extra_attempts = IntegerField("Extra attempts before a cooldown", default=0,
                                   validators=[NumberRange(min=0, max=10, message="Choose 0 to 10.")])
 
@@ -48,15 +50,19 @@ class InviteForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    password = PasswordField("Choose a password", validators=[DataRequired(message="Choose a password."), Length(min=12, max=1000, message="Use at least 12 characters.")])
+    password = PasswordField("Choose a password",
+                             validators=[DataRequired(message="Choose a password."),
+                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password."),
+    current_password = PasswordField("Current password",
+                                     validators=[DataRequired(message="Enter your current password."),
                                                                      Length(max=1000)])
     password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
-                                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
+                                                         Length(min=12, max=1000,
+                                                                message="Use at least 12 characters.")])
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 
@@ -94,7 +100,8 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
-                                                         Length(min=12, max=1000, message="Use at least 12 characters.")])
+                                                         Length(min=12, max=1000,
+                                                                message="Use at least 12 characters.")])
     confirm = PasswordField("Type it again", validators=[EqualTo("password", message="The two passwords differ.")])
 
 
@@ -110,7 +117,8 @@ class CaseForm(FlaskForm):
     fitzpatrick = SelectField("Fitzpatrick skin type", choices=[SelectChoice("", "Choose")] + [
         SelectChoice(n, n) for n in ("I", "II", "III", "IV", "V", "VI")])
     indication = SelectField("Indication", choices=[])
-    areas = TextAreaField("Areas and needle depth (one per line, 'area: mm')", render_kw={"rows": 3, "placeholder": "cheeks: 1.0\nforehead: 0.5"})
+    areas = TextAreaField("Areas and needle depth (one per line, 'area: mm')",
+                          render_kw={"rows": 3, "placeholder": "cheeks: 1.0\nforehead: 0.5"})
     device = StringField("Device")
     cartridge_lot = StringField("Cartridge lot number")
     rescreen_done = BooleanField("Contraindications re-screened before this session")
@@ -124,7 +132,8 @@ class CaseForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    decision = SelectField("Decision", choices=[SelectChoice("verify", "Verify"), SelectChoice("return", "Return to the learner")])
+    decision = SelectField("Decision",
+                           choices=[SelectChoice("verify", "Verify"), SelectChoice("return", "Return to the learner")])
     comment = TextAreaField("Comment (required when returning)", render_kw={"rows": 2})
 
 

@@ -1,6 +1,8 @@
 """The learner's pages: courses, reading a module, taking a quiz, the result and certificates."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 

@@ -306,7 +306,8 @@ def person(person_id: int):
     person = _person_or_404(person_id)
     attempts, certificates = attempts_of(person), certificates_of(person)
     progress = [course_progress([person], course)[0] for course in all_courses()]
-    accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}", extra_attempts=person.extra_attempts)
+    accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}",
+                                        extra_attempts=person.extra_attempts)
     return render_template(
         "manage/person.html", person=person, attempts=attempts, progress=progress,
         certificates=[(c, certificate_state(c)) for c in certificates], accommodations=accommodations,
@@ -316,7 +317,8 @@ def person(person_id: int):
         can_edit=can_change_account(current_user, person),
         activity=account_activity(current_user, person) if can_change_account(current_user, person) else None,
         can_revoke=can_revoke_certificates(current_user), revoke_form=RevokeForm(), action_form=ActionForm(),
-        practical={p.course.id: register_practical([p], p.course)[person.id][1] for p in progress if p.course.practical},
+        practical={p.course.id: register_practical([p], p.course)[person.id][1]
+                   for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
         time_zones=time_zone_names(), can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
 

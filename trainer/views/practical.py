@@ -3,6 +3,7 @@ sign-off, and the admin's register of assessors."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -69,6 +70,7 @@ def logbook(course_slug: str, person_id: int):
 def new_case(course_slug: str):
     course = _course_or_404(course_slug)
     form = CaseForm()
+    assert course.practical is not None  # _course_or_404 finds practical courses only
     form.indication.choices = [SelectChoice("", "Choose")] + [
         SelectChoice(i, i.replace("-", " ")) for i in course.practical["logbook"]["indications"]]
     if form.validate_on_submit():
@@ -138,7 +140,7 @@ def dops(course_slug: str, person_id: int):
         abort(403 if person.id == current_user.id or registration is None else 404)
     form = ActionForm()
     cases = [c for c in practical_service.cases_of(current_user, person, course) if c.status == "verified"]
-    chosen = {}
+    chosen: dict[str, Any] = {}
     if request.method == "POST" and form.validate_on_submit():
         competency_id = request.form.get("competency", "")
         comp = practical_service.competency(course, competency_id)
@@ -146,7 +148,8 @@ def dops(course_slug: str, person_id: int):
         ratings = {s["id"]: request.form.get(f"rating-{s['id']}", "") for s in steps}
         case_id = request.form.get("case", "")
         case = next((c for c in cases if str(c.id) == case_id), None)
-        chosen = {"ratings": ratings, "overall": request.form.get("overall", ""), "feedback": request.form.get("feedback", ""),
+        chosen = {"ratings": ratings, "overall": request.form.get("overall", ""),
+                  "feedback": request.form.get("feedback", ""),
                   "case": case_id, "final": bool(request.form.get("final"))}
         try:
             practical_service.sign_dops(current_user, person, course, competency_id, ratings, chosen["overall"],
