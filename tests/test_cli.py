@@ -119,7 +119,8 @@ def test_bank_file_import_export_and_regrade_commands(runner, tmp_path):
     result = runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care", "--dry-run"])
     assert result.exit_code == 0 and "100% -> 66.67%" in result.output and "1 result(s) would change" in result.output
     # The person responsible must be allowed to regrade (tests/services/test_actor_checks.py): a trainer.
-    result = runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care", "--by", make_user("trainer").email])
+    trainer = make_user("trainer")
+    result = runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care", "--by", trainer.email])
     assert "1 result(s) changed" in result.output
     assert "0 result(s) would change" in runner.invoke(args=["attempts", "regrade", "--module", "tiny-course/care",
                                                               "--dry-run"]).output

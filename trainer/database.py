@@ -75,3 +75,8 @@ def begin_write(session) -> bool:
     _immediate.set(True)
     session.rollback()  # a no-op when no transaction has begun
     return True
+
+
+def execute_dml(session: Session | scoped_session[Any], statement: Executable) -> CursorResult[Any]:
+    """Run an INSERT, UPDATE or DELETE; its rowcount says how many rows it changed (a guarded write's answer)."""
+    return cast(CursorResult[Any], session.execute(statement))

@@ -397,7 +397,8 @@ def test_each_editor_problem_lands_on_the_field_it_concerns_and_others_on_top(cl
     a problem with a key the editor has no field for is listed at the top of the form."""
     care = module_of(course, "care")
     form = {"id": "Care X", "type": "multiple", "stem": "Which?", "explanation": "Why.", "source": "S1",
-            "scoring": "most", "difficulty": "7", "choices-0-text": "A", "choices-0-correct": "1", "choices-1-text": "B"}
+            "scoring": "most", "difficulty": "7",
+            "choices-0-text": "A", "choices-0-correct": "1", "choices-1-text": "B"}
     html = client.post(f"/author/modules/{care.id}/questions", data=form).get_data(as_text=True)
     assert "scoring must be" in field_error(html, "scoring") and "scoring must be" not in field_error(html, "choices")
     assert "difficulty must be 1, 2 or 3" in field_error(html, "difficulty")

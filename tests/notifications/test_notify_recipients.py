@@ -144,7 +144,8 @@ def test_bodies_say_what_to_do_with_links_into_the_app(world):
 def test_a_second_run_sends_nothing(world):
     send_notifications(NOW, None, url_builder(BASE_URL))
     count = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    events = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "notifications.send"))
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.action == "notifications.send"))
     report = send_notifications(NOW, None, url_builder(BASE_URL))
     assert report.total_sent == 0 and report.already_sent == count == 7
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == count

@@ -44,7 +44,8 @@ def world(app):
     job_id = request_job(people["manager"], "certificates_zip", home.id)
     db.session.commit()
     run_job(job_id)  # done, with its file
-    return {"job_id": job_id, "invitation": invitation, "token": token, "people": people, "attempt": attempt, "cert": cert, "subject": subject, "course": course,
+    return {"job_id": job_id, "invitation": invitation, "token": token, "people": people, "attempt": attempt,
+            "cert": cert, "subject": subject, "course": course,
             "module": module_of(course, "basics"), "clinic": home}
 
 

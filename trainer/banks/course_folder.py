@@ -28,8 +28,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
-QUIZ_DEFAULTS = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2, "cooldown_hours": 24,
-                 "show_answers": "after_pass"}
+QUIZ_DEFAULTS: dict[str, Any] = {"draw_by_tag": {}, "time_limit_minutes": None, "attempts_before_cooldown": 2,
+                                 "cooldown_hours": 24, "show_answers": "after_pass"}
 QUIZ_SETTINGS = ("draw", "pass_percent", "draw_by_tag", "time_limit_minutes", "attempts_before_cooldown",
                  "cooldown_hours", "show_answers")
 

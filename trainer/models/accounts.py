@@ -149,7 +149,7 @@ class PasswordReset(Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class ExternalIdentity(db.Model):
+class ExternalIdentity(Model):
     """An account's identity at an OpenID Connect provider: single sign-on finds the account by it."""
 
     __tablename__ = "external_identities"

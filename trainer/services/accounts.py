@@ -309,7 +309,8 @@ def authenticate(email: str, password: str, address: str) -> User:
         raise SignInRefused(f"Too many sign-in attempts from this address. Try again in {_wait_text(max(waits))}.")
 
     user = db.session.scalar(select(User).where(User.email == email))
-    user_id, password_hash, enabled = (user.id, user.password_hash, user.is_enabled) if user else (None, _DUMMY_HASH, False)
+    user_id, password_hash, enabled = ((user.id, user.password_hash, user.is_enabled) if user
+                                       else (None, _DUMMY_HASH, False))
     refusal = sign_in_refusal(user) if user else None
     db.session.commit()  # nothing to write: ends the transaction before the slow part
 

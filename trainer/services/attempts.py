@@ -5,6 +5,7 @@ import random
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,7 +98,7 @@ def _past_deadline(attempt: Attempt, grace_seconds: int | None) -> bool:
 
 def close_if_expired(attempt: Attempt, grace_seconds: int | None = None) -> bool:
     """Submit an abandoned attempt at its deadline with what was saved; True if it was closed now."""
-    if attempt.state != OPEN or not _past_deadline(attempt, grace_seconds):
+    if attempt.state != OPEN or attempt.deadline_dt is None or not _past_deadline(attempt, grace_seconds):
         return False
     _grade_and_close(attempt, submitted_by="deadline", submitted_dt=attempt.deadline_dt)
     return True
@@ -192,7 +193,8 @@ class SaveResult:
     message: str
 
 
-def save_answer(user, attempt_id: int, position: int, form, seq: int | None, grace_seconds: int | None = None) -> SaveResult:
+def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
+                grace_seconds: int | None = None) -> SaveResult:
     """Store one answer unless a newer save for the same question already arrived.
 
     The autosave: one read of that question (shared lock on the attempt row on PostgreSQL) and
@@ -232,7 +234,7 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None, gra
     still_open = select(Attempt.id).where(
         Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.state == OPEN,
         (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= cutoff))
-    changed = db.session.execute(
+    changed = execute_dml(db.session,
         update(AttemptQuestion)
         .where(AttemptQuestion.id == row.item_id, AttemptQuestion.response_seq < seq, still_open.exists())
         .values(response=response, response_seq=seq, answered_dt=clock.now())
@@ -414,7 +416,7 @@ def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = Non
     """The person's own attempt with its module and course, closed first if its deadline has passed."""
     attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id)
                                 .options(joinedload(Attempt.module).joinedload(Module.course)))
-    if not can_take_attempt(user, attempt):
+    if attempt is None or not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     if (attempt.state == OPEN and attempt.deadline_dt is not None
             and clock.now() > attempt.deadline_dt + _grace(grace_seconds)):

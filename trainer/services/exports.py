@@ -11,14 +11,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -155,8 +154,8 @@ def _xlsx_value(sheet: WriteOnlyWorksheet, value: object) -> object:
     return _xlsx_cell(sheet, text) if starts_formula(text) else text
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value)
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, font: Font | None = None) -> Any:
+    cell = WriteOnlyCell(sheet, value)  # a factory function in openpyxl, not a type
     if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT + " hh:mm"
     elif isinstance(value, date):

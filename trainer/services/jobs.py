@@ -127,6 +127,7 @@ def run_job(job_id: int) -> None:
         return
     read_mostly(True)  # the work reads; progress and the result are written in short transactions
     job = db.session.get(Job, job_id)
+    assert job is not None  # _claim just updated its row
     try:
         outcome = JOB_KINDS[job.kind](job, lambda done, total: _report_progress(job_id, done, total))
     except ServiceError as error:
@@ -168,6 +169,7 @@ def clean_job_files(days: int) -> int:
     folder = Path(current_app.config["JOBS_DIR"])
     jobs = db.session.scalars(select(Job).where(Job.finished_dt < cutoff, Job.result_path.isnot(None))).all()
     for job in jobs:
+        assert job.result_path is not None  # selected for having one
         (folder / job.result_path).unlink(missing_ok=True)
         job.result_path = None
     db.session.commit()

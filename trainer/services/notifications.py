@@ -110,6 +110,7 @@ def _expiry_message(row: CourseProgress, threshold: int, url: UrlBuilder) -> Pla
 
 
 def _overdue_message(row: CourseProgress, url: UrlBuilder) -> PlannedMessage:
+    assert row.assignment is not None  # only assigned rows are overdue
     person, course, due = row.person, row.course, row.assignment.due_date
     return PlannedMessage(
         OVERDUE, f"overdue:assignment:{row.assignment.id}:{due.isoformat()}", person.id, person.email,

@@ -16,8 +16,8 @@ from trainer.extensions import db
 from trainer.models import Module
 from trainer.security import role_required
 from trainer.services.exports import file_name_part, spreadsheet_csv_writer
-from trainer.spreadsheet_cells import defuse_formula
 from trainer.services.item_analysis import AttemptSelection, analyse_module
+from trainer.spreadsheet_cells import defuse_formula
 from trainer.views.errors import error_response
 
 bp = Blueprint("analysis", __name__, url_prefix="/author/analysis")

@@ -1,14 +1,11 @@
 """The learner's pages: courses, reading a module, taking a quiz, the result and certificates."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from trainer import clock
 from trainer.database import writes_late
-from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import Attempt, Course, Module
 from trainer.quiz.review import keys_revealed, missed_topics, question_review

@@ -90,11 +90,11 @@ def module_questions(module: Module) -> list[QuestionRow]:
         return []
 
     def newest_by_question(published_only: bool) -> dict[int, QuestionVersion]:
-        newest = select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number")) \
+        query = select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number")) \
             .where(QuestionVersion.question_id.in_(ids))
         if published_only:
-            newest = newest.where(QuestionVersion.published_dt.is_not(None))
-        newest = newest.group_by(QuestionVersion.question_id).subquery()
+            query = query.where(QuestionVersion.published_dt.is_not(None))
+        newest = query.group_by(QuestionVersion.question_id).subquery()
         return {v.question_id: v for v in db.session.scalars(select(QuestionVersion).join(
             newest,
             (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
@@ -139,7 +139,7 @@ def version_history(question: Question) -> list[HistoryEntry]:
     authors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(author_ids)))} if author_ids else {}
     entries, previous = [], None
     for version in versions:
-        entries.append(HistoryEntry(version, authors.get(version.author_id),
+        entries.append(HistoryEntry(version, authors.get(version.author_id) if version.author_id is not None else None,
                                     content_diff(previous, version.content) if previous is not None else [],
                                     content_yaml(version.content)))
         previous = version.content

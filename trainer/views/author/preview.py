@@ -20,7 +20,7 @@ from trainer.views.learn import media_url
 # --- quiz preview ----------------------------------------------------------------------------------
 
 def _preview_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="quiz-preview")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="quiz-preview")
 
 
 def _drawn_token(module: Module, items: list[authoring.PreviewItem], drafts: bool) -> str:
@@ -100,6 +100,7 @@ def grade_preview(module_id: int):
     def render(md: str):
         return render_markdown(md, media)
 
+    assert result.grade is not None  # graded whenever there are no problems
     reviews = []
     for item, fraction in zip(items, result.grade.fractions, strict=True):
         content = item.version.content
