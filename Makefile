@@ -44,8 +44,13 @@ $(OIDC_PROVIDER):
 	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix .cache/oidc oidc-provider@9; \
 	else echo "npm not found: the single sign-on tests will be skipped"; fi
 
-## make test: the whole suite (PostgreSQL too when TEST_DATABASE_URL is set; browser tests when Chromium is installed).
-test: $(VENV)/.dev $(AXE) $(OIDC_PROVIDER)
+## make lint: ruff (style, likely bugs) and mypy (types of trainer/), as configured in pyproject.toml.
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## make test: lint, then the whole suite (PostgreSQL too when TEST_DATABASE_URL is set; browser tests when Chromium is installed).
+test: $(VENV)/.dev $(AXE) $(OIDC_PROVIDER) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: page ratios to bare Flask (wrk), the 5,000-staff export, the 1,000-learner spike (README).
