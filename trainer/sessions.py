@@ -7,6 +7,7 @@ password or was deactivated) or one idle longer than the timeout no longer signs
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, session
 from sqlalchemy import select
@@ -14,6 +15,9 @@ from sqlalchemy.orm import joinedload
 
 from trainer import clock
 from trainer.extensions import db, login_manager
+
+if TYPE_CHECKING:
+    from trainer.models import User
 
 #: Rewrite the last-used time at most this often, so not every response sets a new cookie.
 _SEEN_RESOLUTION = timedelta(minutes=1)
@@ -69,7 +73,7 @@ def session_user(user_id: str):
     return user
 
 
-def _user_with_roles(user_id: int):
+def _user_with_roles(user_id: int) -> User | None:
     """The account with its roles and clinic in one statement: this runs on every signed-in request."""
     from trainer.models import User
 
