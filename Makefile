@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 3
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint bench serve clean-venv
+.PHONY: run test lint bench serve clean-venv mutants
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,12 @@ test: $(VENV)/.dev $(AXE) $(OIDC_PROVIDER) lint
 ## make bench ARGS="spike --learners 200": one scenario; BENCH_DATABASE_URL adds a PostgreSQL run.
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run $(ARGS)
+
+## make mutants: mutation testing (mutmut) of the quiz core, status rules, attempts and security.py.
+## Scope and test selection are in setup.cfg [mutmut]; MUTANTS="trainer.security.*" runs one module.
+## Results stay in mutants/ (ignored by git); `.venv/bin/mutmut browse` shows the survivors' diffs.
+MUTANTS ?=
+MUTANT_WORKERS ?= 2
+mutants: $(VENV)/.dev
+	$(BIN)/mutmut run --max-children $(MUTANT_WORKERS) $(MUTANTS)
+	$(BIN)/mutmut results

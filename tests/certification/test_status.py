@@ -86,3 +86,10 @@ def test_a_failed_module_beside_one_in_progress_shows_the_course_in_progress():
     assert standing(CourseRecord((failed, in_progress)), ISSUED).status == IN_PROGRESS
     assert standing(CourseRecord((in_progress, failed)), ISSUED).status == IN_PROGRESS
     assert standing(CourseRecord((failed, ModuleRecord())), ISSUED).status == FAILED
+
+
+def test_days_to_expiry_counts_whole_days_left_and_is_none_without_a_certificate():
+    assert standing(CourseRecord((ModuleRecord(),)), ISSUED).days_to_expiry is None
+    cert = CourseRecord((ModuleRecord(1, 100, True),), certificate_expires_dt=EXPIRES)
+    assert standing(cert, ISSUED + timedelta(hours=12)).days_to_expiry == 364  # not yet a whole 365 days
+    assert standing(cert, EXPIRES + timedelta(hours=12)).days_to_expiry == 0

@@ -481,3 +481,36 @@ def test_a_module_without_a_cooldown_never_refuses_a_retake(basics):
         take_attempt(learner, basics, correct=False, seed=seed)
     rule = start_rule(learner, basics)
     assert rule.allowed and rule.attempts_left is None
+
+
+def test_opening_an_attempt_after_the_grace_closes_it_at_its_deadline(basics):
+    learner = make_user()
+    clock.freeze(clock.now())
+    attempt = start_attempt(learner, basics, rng=random.Random(2))
+    aq = attempt.questions[0]
+    save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=1)
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=30))
+    assert get_attempt_for_owner(learner, attempt.id, grace_seconds=30).state == "open"
+    clock.freeze(attempt.deadline_dt + timedelta(seconds=30, microseconds=1))
+    closed = get_attempt_for_owner(learner, attempt.id, grace_seconds=30)
+    assert closed.state == "submitted" and closed.submitted_by == "deadline"
+    assert closed.submitted_dt == attempt.deadline_dt and closed.score_percent == 25.0
+    db.session.rollback()
+    assert db.session.get(Attempt, attempt.id).state == "submitted"  # committed, not only flushed
+
+
+def test_the_scheduler_closes_only_attempts_past_deadline_and_grace(basics):
+    early, late = make_user(), make_user()
+    clock.freeze(clock.now())
+    first = start_attempt(early, basics)
+    clock.freeze(clock.now() + timedelta(minutes=1))
+    second = start_attempt(late, basics)
+    clock.freeze(first.deadline_dt + timedelta(seconds=30))
+    assert close_expired_attempts(grace_seconds=30) == 0
+    clock.freeze(first.deadline_dt + timedelta(seconds=31))
+    assert close_expired_attempts(grace_seconds=30) == 1
+    db.session.expire_all()
+    assert db.session.get(Attempt, first.id).state == "submitted"
+    assert db.session.get(Attempt, second.id).state == "open"
+    clock.freeze(second.deadline_dt + timedelta(seconds=31))
+    assert close_expired_attempts(grace_seconds=30) == 1
