@@ -127,6 +127,9 @@ def run_job(job_id: int) -> None:
         return
     read_mostly(True)  # the work reads; progress and the result are written in short transactions
     job = db.session.get(Job, job_id)
+    if job.kind not in JOB_KINDS:  # queued by a newer release than this worker's
+        _finish(job_id, status=FAILED, error=f"This worker does not know jobs of kind {job.kind!r}; update it.")
+        return
     try:
         outcome = JOB_KINDS[job.kind](job, lambda done, total: _report_progress(job_id, done, total))
     except ServiceError as error:
