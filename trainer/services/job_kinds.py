@@ -68,7 +68,7 @@ def regrade_job(job: Job, progress: Progress) -> str:
         raise NotFound("The module of this regrade no longer exists.")
     progress(0, 1)
     begin_write(db.session)  # it writes grades: take SQLite's write lock before reading what it changes
-    report = regrade_module(_requester(job), db.session.get(Module, job.params["module_id"]), dry_run=False)
+    report = regrade_module(_requester(job), module, dry_run=False)  # reloaded after begin_write's rollback
     db.session.commit()  # release the write lock before the progress write (its own connection)
     progress(1, 1)
     return f"{len(report.changes)} result(s) changed, {report.unchanged} unchanged."
@@ -79,7 +79,8 @@ def notify_job(job: Job, progress: Progress) -> str:
     """Expiry reminders, overdue notices and managers' digests not sent before; each message goes out once."""
     progress(0, 1)
     begin_write(db.session)
-    report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), job.params.get("base_url"))
+    base_url = job.params.get("base_url") or current_app.config["TRAINER_BASE_URL"]
+    report = send_notifications(clock.now(), current_app.config.get("SMTP_URL"), base_url)
     if report.smtp_error:
         raise ServiceError(f"The mail server refused a message ({report.smtp_error}); unsent messages stay in the "
                            "outbox and go out on the next run.")

@@ -126,7 +126,7 @@ def run_job(job_id: int) -> None:
     if not _claim(job_id):
         return
     read_mostly(True)  # the work reads; progress and the result are written in short transactions
-    job = db.session.get(Job, job_id)
+    job = db.session.get_one(Job, job_id)
     if job.kind not in JOB_KINDS:  # queued by a newer release than this worker's
         _finish(job_id, status=FAILED, error=f"This worker does not know jobs of kind {job.kind!r}; update it.")
         return
@@ -171,7 +171,7 @@ def clean_job_files(days: int) -> int:
     folder = Path(current_app.config["JOBS_DIR"])
     jobs = db.session.scalars(select(Job).where(Job.finished_dt < cutoff, Job.result_path.isnot(None))).all()
     for job in jobs:
-        (folder / job.result_path).unlink(missing_ok=True)
+        (folder / str(job.result_path)).unlink(missing_ok=True)
         job.result_path = None
     db.session.commit()
     return len(jobs)
