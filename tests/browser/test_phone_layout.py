@@ -94,12 +94,16 @@ def _build_world() -> SimpleNamespace:
     _, token = invite_staff(manager, clinic.id, "new.starter@harbour.example", "New Starter", ["learner"])
     from trainer.services.password_reset import operator_reset_link
     reset_path = urlsplit(operator_reset_link(failed.email)).path
+    from trainer.services.jobs import request_job, run_job
+    job_id = request_job(manager, "certificates_zip", clinic.id, {"file_name": "certificates-harbour-clinic.zip"})
+    db.session.commit()
+    run_job(job_id)  # done: the page shows the full bar and Download
     return SimpleNamespace(
         course=course, modules=[(m.id, m.slug) for m in modules], question_id=modules[1].questions[0].id,
         manager=manager.email, learner=learner.email, failed=failed.email, trainer=trainer.email, admin=admin.email,
         failed_id=failed.id, learner_id=learner.id, revoked_id=revoked.id, code=certificate.code,
         revoked_code=to_revoke.code, passed_attempt=passed_attempt.id, failed_attempt=failed_attempt.id,
-        invitation=token, reset_path=reset_path)
+        invitation=token, reset_path=reset_path, job_id=job_id)
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +185,7 @@ PAGES = [
     ("person revoked (admin)", "admin", lambda w: f"/manage/people/{w.revoked_id}"),
     ("invitations", "manager", "/manage/invitations"),
     ("api tokens", "manager", "/manage/tokens"),
+    ("background job", "manager", lambda w: f"/jobs/{w.job_id}"),
     ("studio", "trainer", "/author/"),
     ("studio module", "trainer", lambda w: f"/author/modules/{_module_id(w, 'safety')}"),
     ("studio question", "trainer", lambda w: f"/author/questions/{w.question_id}"),

@@ -1,7 +1,8 @@
 """Two app servers on one PostgreSQL database and one Redis: nothing may live in only one process.
 
 Two gunicorn instances (two workers each) serve the test database on two ports; a job worker
-shares their Redis queue and jobs folder. A small load driver sends every request to the next
+shares their Redis queue (a shared SQLite queue file when Redis does not answer) and jobs
+folder. A small load driver sends every request to the next
 server in turn, so each learner signs in on one server, starts on the other, saves answers on
 both and submits on both (a double submit across servers). Then every acknowledged answer must be
 in the database, each learner must have exactly one attempt with one result, and a ZIP job asked
@@ -42,6 +43,7 @@ LEARNERS = 50
 CONCURRENT = 10
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CHOICE = re.compile(r'name="q(\d+)" value="([^"]+)"')
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
@@ -50,8 +52,13 @@ def two_servers(app, database_url, tmp_path):
     if not database_url.startswith("postgresql"):
         pytest.skip("runs on PostgreSQL only (set TEST_DATABASE_URL): two servers share one database server")
     env = {**os.environ, "DATABASE_URL": database_url, "TRAINER_ENV": "development",
-           "REDIS_URL": "redis://127.0.0.1:6379/0", "JOBS_QUEUE_NAME": f"trainer-test-{uuid.uuid4().hex}",
+           "JOBS_QUEUE_NAME": f"trainer-test-{uuid.uuid4().hex}", "JOBS_QUEUE_FILE": str(tmp_path / "queue.db"),
            "JOBS_DIR": str(tmp_path / "jobs"), "AUDIT_HEAD_FILE": app.config["AUDIT_HEAD_FILE"]}
+    env.pop("REDIS_URL", None)
+    if _redis_answers(REDIS_URL):
+        env["REDIS_URL"] = REDIS_URL
+    else:  # the servers share one host here, so the queue's SQLite file is shared as well
+        print(f"Redis does not answer at {REDIS_URL}: the job queue is a shared SQLite file")
     bin_dir = Path(sys.executable).parent
     processes, ports = [], []
     try:
@@ -79,6 +86,15 @@ def two_servers(app, database_url, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
 
 
 def _wait_for_port(server, log: Path) -> int:

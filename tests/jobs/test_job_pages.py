@@ -210,3 +210,11 @@ def test_the_clean_command_reports_what_it_removed(app, clinic_world):
     _finished_days_ago(db.session.get(Job, _job_id(client.post("/manage/certificates.zip"))), 30)
     result = app.test_cli_runner().invoke(args=["jobs", "clean"])
     assert result.exit_code == 0 and result.output.strip() == "Removed 1 job file."
+
+
+def test_a_kind_this_worker_does_not_know_fails_with_a_sentence(app, clinic_world):
+    job_id = _queued_job(clinic_world)
+    db.session.get(Job, job_id).kind = "from_a_newer_release"
+    job = _as_a_worker(job_id)
+    assert (job.status, job.error) == (FAILED, "This worker does not know jobs of kind 'from_a_newer_release'; "
+                                               "update it.")

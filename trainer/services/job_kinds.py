@@ -68,7 +68,7 @@ def regrade_job(job: Job, progress: Progress) -> str:
         raise NotFound("The module of this regrade no longer exists.")
     progress(0, 1)
     begin_write(db.session)  # it writes grades: take SQLite's write lock before reading what it changes
-    report = regrade_module(_requester(job), module, dry_run=False)
+    report = regrade_module(_requester(job), module, dry_run=False)  # reloaded after begin_write's rollback
     db.session.commit()  # release the write lock before the progress write (its own connection)
     progress(1, 1)
     return f"{len(report.changes)} result(s) changed, {report.unchanged} unchanged."

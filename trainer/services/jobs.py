@@ -126,8 +126,10 @@ def run_job(job_id: int) -> None:
     if not _claim(job_id):
         return
     read_mostly(True)  # the work reads; progress and the result are written in short transactions
-    job = db.session.get(Job, job_id)
-    assert job is not None  # _claim just updated its row
+    job = db.session.get_one(Job, job_id)
+    if job.kind not in JOB_KINDS:  # queued by a newer release than this worker's
+        _finish(job_id, status=FAILED, error=f"This worker does not know jobs of kind {job.kind!r}; update it.")
+        return
     try:
         outcome = JOB_KINDS[job.kind](job, lambda done, total: _report_progress(job_id, done, total))
     except ServiceError as error:
@@ -169,8 +171,7 @@ def clean_job_files(days: int) -> int:
     folder = Path(current_app.config["JOBS_DIR"])
     jobs = db.session.scalars(select(Job).where(Job.finished_dt < cutoff, Job.result_path.isnot(None))).all()
     for job in jobs:
-        assert job.result_path is not None  # selected for having one
-        (folder / job.result_path).unlink(missing_ok=True)
+        (folder / str(job.result_path)).unlink(missing_ok=True)
         job.result_path = None
     db.session.commit()
     return len(jobs)
