@@ -72,7 +72,7 @@ def certificates_archive():
 @role_required("manager", "admin")
 def certificates_archive_job():
     """Make the ZIP in the background (a large clinic would outlast the request) and show its progress."""
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:
         abort(404)
     job_id = request_job(current_user, "certificates_zip", clinic.id,

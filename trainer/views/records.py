@@ -58,7 +58,7 @@ def clinic_pack_zip():
 @role_required("manager", "admin")
 def clinic_pack_job():
     """Make the pack in the background (a PDF per person and certificate) and show its progress."""
-    clinic = clinic_in_scope()
+    clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:
         abort(404)
     job_id = request_job(current_user, "clinic_pack", clinic.id, {"file_name": _pack_name(clinic)})
