@@ -11,11 +11,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -168,7 +168,7 @@ def _xlsx_value(sheet: WriteOnlyWorksheet, value: object) -> object:
     return _xlsx_cell(sheet, text) if text.startswith(FORMULA_TRIGGERS) else text
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object, font: Font | None = None) -> WriteOnlyCell:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, font: Font | None = None) -> Cell:
     cell = WriteOnlyCell(sheet, value)
     if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT + " hh:mm"
