@@ -75,9 +75,11 @@ def wrk(port: int, target: dict, seconds: float) -> dict:
                         "-H", "X-Requested-With: fetch", "-H", "Accept: application/json"]
         out = subprocess.run([*command, f"http://127.0.0.1:{port}{target['path']}"], capture_output=True,
                              text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise SystemExit(f"wrk printed no request rate for {target['path']}: {out[-300:]}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": _wrk_ms(out, "50%"), "p99_ms": _wrk_ms(out, "99%"),
+    return {"rps": float(rps.group(1)), "p50_ms": _wrk_ms(out, "50%"), "p99_ms": _wrk_ms(out, "99%"),
             "errors": int(non_2xx.group(1)) if non_2xx else 0}
 
 
@@ -107,7 +109,10 @@ def targets(env: dict, app_port: int) -> dict[str, dict]:
     person = learner["people"][0]
     paths = prepare(env, "attempts", {"email": person["email"]})
     _, quiz = get(app_port, paths["quiz_path"], person["cookie"])
-    position, value = _OPTION.search(quiz).groups()
+    option = _OPTION.search(quiz)
+    if option is None:
+        raise SystemExit(f"the quiz page {paths['quiz_path']} offers no answer to save")
+    position, value = option.groups()
     save_body = (f"q{position}={urllib.parse.quote(value)}&csrf_token={urllib.parse.quote(person['csrf'])}&seq=")
     found = {
         "/healthz": {"path": "/healthz"},

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bench.common import USER_AGENT
 from trainer import create_app
 from trainer.extensions import db
-from trainer.models import AttemptQuestion, Course, User, UserRole
+from trainer.models import AttemptQuestion, Course, Module, User, UserRole
 from trainer.services.accounts import create_clinic, hash_password
 from trainer.services.attempts import start_attempt, submit_attempt
 from trainer.sessions import open_session
@@ -39,11 +39,16 @@ def mint_session(app, user: User) -> dict:
     return {"email": user.email, "cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}", "csrf": token}
 
 
-def first_module_path() -> str:
+def first_module() -> Module:
     course = db.session.scalar(select(Course).order_by(Course.title))
     if course is None:
         raise SystemExit("no course: import one first (flask banks import question_banks)")
-    return f"/learn/{course.slug}/{course.modules[0].slug}"
+    return course.modules[0]
+
+
+def first_module_path() -> str:
+    module = first_module()
+    return f"/learn/{module.course.slug}/{module.slug}"
 
 
 def create_people(count: int, prefix: str, per_clinic: int, password: str) -> tuple[list[User], User]:
@@ -83,8 +88,7 @@ def sessions(app, emails: list[str]) -> dict:
 def attempts(email: str) -> dict:
     """An open attempt and a submitted one of the learner at the first module."""
     user = db.session.scalar(select(User).where(User.email == email))
-    course = db.session.scalar(select(Course).order_by(Course.title))
-    module = course.modules[0]
+    module = first_module()
     submitted = start_attempt(user, module)
     submit_attempt(user, submitted.id)
     open_one = start_attempt(user, module)
@@ -111,9 +115,8 @@ def main() -> None:
     with app.app_context():
         if args.get("setup") or step == "setup":
             setup(app)
-        if step == "setup":
-            result = None
-        elif step == "people":
+        result: object = None
+        if step == "people":
             result = people(app, args["count"], args["prefix"], args.get("per_clinic", args["count"]), args["password"])
         elif step == "sessions":
             result = sessions(app, args["emails"])
@@ -121,7 +124,7 @@ def main() -> None:
             result = attempts(args["email"])
         elif step == "answers":
             result = answers()
-        else:
+        elif step != "setup":
             raise SystemExit(f"unknown step {step!r}")
     json.dump(result, sys.stdout)
 

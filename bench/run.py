@@ -56,13 +56,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kill-worker-at", type=float, default=None, metavar="SECONDS",
                         help="spike: kill -9 one gunicorn worker this many seconds into the run")
     parser.add_argument("--staff", type=int, default=5000, help="export: staff in the chain (default 5000)")
+    parser.add_argument("--postgresql-only", action="store_true",
+                        help="skip the SQLite run (with BENCH_DATABASE_URL set)")
     args = parser.parse_args(argv)
     if args.learners < 1 or args.saves < 1 or args.staff < 1:
         parser.error("--learners, --saves and --staff take a whole number of at least 1")
+    if args.postgresql_only and not os.environ.get("BENCH_DATABASE_URL"):
+        parser.error("--postgresql-only needs BENCH_DATABASE_URL=postgresql+psycopg://... (an empty database)")
     settings = SpikeSettings(args.learners, args.ramp, args.saves, args.interval, args.kill_worker_at)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trainer-bench-") as tmp:
-        failed = run_all(args.scenario, databases(tmp), args, settings)
+        targets = databases(tmp)[1:] if args.postgresql_only else databases(tmp)
+        failed = run_all(args.scenario, targets, args, settings)
     if failed:
         raise SystemExit("the spike had errors or lost acknowledged answers")
 

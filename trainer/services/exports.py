@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -154,8 +154,8 @@ def _xlsx_value(sheet: WriteOnlyWorksheet, value: object) -> object:
     return _xlsx_cell(sheet, text) if starts_formula(text) else text
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, font: Font | None = None) -> Any:
-    cell = WriteOnlyCell(sheet, value)  # a factory function in openpyxl, not a type
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, font: Font | None = None) -> Cell:
+    cell = WriteOnlyCell(sheet, value)
     if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT + " hh:mm"
     elif isinstance(value, date):
