@@ -1,5 +1,6 @@
 """A question type is self-contained: a toy type registered here, with its class and one editor template and
-nothing else, is offered by the editor, checked, saved, shown again and round-trips through CSV."""
+nothing else, is offered by the editor, checked, saved, shown again and round-trips through CSV and Moodle XML;
+GIFT, which tells types apart by the shape of their answers alone, refuses it with a reason."""
 from typing import ClassVar
 
 import pytest
@@ -10,8 +11,8 @@ from tests.authoring.test_authoring_pages import field_error, login
 from tests.conftest import TINY_COURSE
 from tests.factories import import_course, make_user, module_of
 from trainer.banks.csv_bank import csv_unsupported, parse_csv, write_csv
-from trainer.banks.gift import gift_unsupported
-from trainer.banks.moodle_xml import moodle_xml_unsupported
+from trainer.banks.gift import gift_unsupported, write_gift
+from trainer.banks.moodle_xml import moodle_xml_unsupported, parse_moodle_xml, write_moodle_xml
 from trainer.extensions import db
 from trainer.models import Question
 from trainer.quiz.types import QUESTION_TYPES, EditorField, FieldProblem, QuestionType, normalise_question
@@ -43,6 +44,18 @@ class Keyword(QuestionType):
 
     def to_csv(self, q):
         return {"choice_1": q["keyword"]}
+
+    # Moodle XML: as a question plugin of its own would write it, the keyword as its one answer.
+    moodle_qtype = "keyword"
+
+    def to_moodle_xml(self, q, xml):
+        return xml.answer(100, q["keyword"], None, plain=True)
+
+    def from_moodle_xml(self, source):
+        keywords = [text for _, fraction, text, _ in source.answers() if fraction == 100]
+        if len(keywords) != 1:
+            source.problem("a keyword question needs exactly one answer worth 100%")
+        return {"type": "keyword", "keyword": keywords[0] if keywords else ""}
 
 
 KEYWORD_TEMPLATE = """{% from "author/_macros.html" import problems_for, invalid %}
@@ -86,9 +99,33 @@ def test_a_toy_type_round_trips_through_the_editor_and_csv(app, client, keyword_
     assert csv_unsupported(version.content) is None
     questions, problems = parse_csv(write_csv([version.content]))
     assert problems == [] and [normalise_question(q.data) for q in questions] == [version.content]
-    # GIFT and Moodle XML name the types they know: their export refuses this one with a reason.
-    assert gift_unsupported(version.content) == moodle_xml_unsupported(version.content) == \
-        "unknown question type 'keyword'"
+
+    assert moodle_xml_unsupported(version.content) is None
+    exported = write_moodle_xml([version.content])
+    assert '<question type="keyword">' in exported
+    questions, problems = parse_moodle_xml(exported)
+    assert problems == [] and [normalise_question(q.data) for q in questions] == [version.content]
+
+    # GIFT has no syntax for a new type: its export refuses the question with the reason.
+    assert gift_unsupported(version.content) == "keyword questions have no GIFT form"
+    with pytest.raises(ValueError, match="'care-keyword': keyword questions have no GIFT form"):
+        write_gift([version.content])
+
+
+def test_moodle_xml_reports_a_toy_types_problem_at_its_question(keyword_type):
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+  <question type="keyword">
+    <name><text>k1</text></name>
+    <questiontext format="html"><text>The protein needling stimulates?</text></questiontext>
+    <answer fraction="50"><text>collagen</text></answer>
+  </question>
+</quiz>
+"""
+    questions, problems = parse_moodle_xml(xml, "toy.xml")
+    assert questions == []
+    assert [(p.path, p.line, p.message) for p in problems] == [
+        ("toy.xml", 3, "a keyword question needs exactly one answer worth 100%")]
 
 
 def test_csv_reports_a_toy_types_unused_column_and_lists_it_among_the_types(keyword_type):

@@ -49,7 +49,10 @@ What GIFT cannot hold travels in a comment line Moodle ignores and our reader re
 written there only when `$CATEGORY` cannot say it (more than one tag, or none after a tagged
 question).
 
-Ordering questions have no GIFT form: `gift_unsupported(question)` says why a question cannot
+Each type writes its own answers (`to_gift`, `gift_unsupported` in trainer/quiz/types.py) with
+this module's escaping, handed over as a small writer. Reading stays here: GIFT tells the types apart
+by comparing the shapes of all of them (`_QuestionReader._answers`), so a new type has no GIFT form.
+Ordering questions have none either: `gift_unsupported(question)` says why a question cannot
 be written (exports list those and write the rest), and `write_gift` raises ValueError naming
 the question for any such question.
 Texts lose leading and trailing whitespace (Moodle trims them) and carriage returns.
@@ -61,7 +64,7 @@ import json
 import re
 
 from trainer.banks.records import BankProblem, ParsedQuestion
-from trainer.quiz.types import parse_number
+from trainer.quiz.types import QUESTION_TYPES, parse_number
 
 # A backslash escapes only these; elsewhere it is an ordinary character (as in Moodle).
 _ESCAPABLE = set("~=#{}:n\\")
@@ -584,81 +587,13 @@ def parse_gift(text: str, path: str = "<gift>") -> tuple[list[ParsedQuestion], l
 def gift_unsupported(question: dict) -> str | None:
     """Why `question` cannot be written as GIFT (or would read back as another type), or None."""
     kind = question.get("type")
-    if kind == "ordering":
-        return "ordering questions have no GIFT form"
-    if kind in ("single", "multiple") and not question.get("choices"):
-        return "a choice question without choices has no GIFT form"
-    if kind == "single" and all(c.get("correct") for c in question["choices"]):
-        return "a single-choice question needs a wrong choice to stay multiple choice in GIFT"
-    if kind == "true_false" and not isinstance(question.get("answer"), bool):
-        return "a true/false question needs answer true or false"
-    if kind == "matching":
-        if not question.get("pairs"):
-            return "a matching question without pairs has no GIFT form"
-        if any("->" in pair.get("left", "") for pair in question["pairs"]):
-            return "GIFT cannot write '->' inside the left side of a matching pair"
-    if kind == "short_answer":
-        if not question.get("answers"):
-            return "a short-answer question without answers has no GIFT form"
-        if any("->" in _answer_text(answer) or "->" in (answer.get("feedback", "") if isinstance(answer, dict) else "")
-               for answer in question["answers"]):
-            return "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"
-    if kind == "numerical" and not question.get("answers"):
-        return "a numerical question without answers has no GIFT form"
-    if kind not in ("single", "multiple", "true_false", "matching", "short_answer", "numerical"):
+    if kind not in QUESTION_TYPES:
         return f"unknown question type {kind!r}"
-    return None
+    return QUESTION_TYPES[kind].gift_unsupported(question)
 
 
 def _weight(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")
-
-
-def _answer_text(answer) -> str:
-    return answer if isinstance(answer, str) else answer.get("text", "")
-
-
-def _choice_lines(question: dict) -> list[str]:
-    choices = question["choices"]
-    if question["type"] == "multiple":
-        right = sum(1 for c in choices if c.get("correct"))
-        share = 100 / right if right else 0
-        marks = {True: f"~%{_weight(share)}%", False: f"~%{_weight(-share)}%"}
-    else:
-        marks = {True: "=", False: "~"}
-    lines = []
-    for choice in choices:
-        if "weight" in choice and not (question["type"] == "single" and choice.get("correct")):
-            mark = f"~%{_weight(choice['weight'])}%"  # Moodle's own weight, kept as it was
-        else:
-            mark = marks[bool(choice.get("correct"))]
-        line = "\t" + mark + _write_text(choice["text"])
-        if choice.get("feedback"):
-            line += "#" + _write_text(choice["feedback"])
-        lines.append(line)
-    return lines
-
-
-def _answer_lines(question: dict) -> list[str]:
-    kind = question["type"]
-    if kind in ("single", "multiple"):
-        return _choice_lines(question)
-    if kind == "matching":
-        return ([f"\t={_write_text(p['left'])} -> {_escape(p['right'])}" for p in question["pairs"]]
-                + [f"\t= -> {_escape(d)}" for d in question.get("distractors", [])])
-    if kind == "numerical":
-        return [f"\t={_numerical_answer(answer)}" for answer in question["answers"]]
-    lines = []
-    for answer in question["answers"]:
-        if isinstance(answer, str):
-            lines.append(f"\t={_write_text(answer)}")
-            continue
-        weight = answer.get("weight", 100)
-        line = "\t=" + ("" if weight == 100 else f"%{_weight(weight)}%") + _write_text(answer["text"])
-        if answer.get("feedback"):
-            line += "#" + _write_text(answer["feedback"])
-        lines.append(line)
-    return lines
 
 
 def _number_text(value: int | float) -> str:
@@ -666,24 +601,37 @@ def _number_text(value: int | float) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _numerical_answer(answer: dict) -> str:
-    weight = answer.get("weight", 100)
-    text = ("" if weight == 100 else f"%{_weight(weight)}%") + _number_text(answer["value"])
-    if answer.get("tolerance"):
-        text += f":{_number_text(answer['tolerance'])}"
-    if answer.get("feedback"):
-        text += "#" + _write_text(answer["feedback"])
-    return text
+class _QuestionWriter:
+    """GIFT's escaping and layout for one question, handed to its type (trainer.quiz.types.GiftWriter)."""
+
+    text = staticmethod(_write_text)
+    escape = staticmethod(_escape)
+    weight = staticmethod(_weight)
+    number = staticmethod(_number_text)
+
+    def __init__(self, head: str, explanation: str | None):
+        self.head = head
+        self.explanation = explanation
+
+    def block(self, answer_lines: list[str], opening: str = "{") -> list[str]:
+        lines = [self.head + opening, *answer_lines]
+        if self.explanation:
+            lines.append("\t####" + _write_text(self.explanation))
+        return lines + ["}"]
+
+    def inline(self, answers: str) -> list[str]:
+        if self.explanation:
+            answers += "####" + _write_text(self.explanation)
+        return [self.head + "{" + answers + "}"]
 
 
 def _meta(question: dict, category_tags: list[str]) -> dict:
     """What GIFT cannot say, for the `// trainer:` comment."""
+    qtype = QUESTION_TYPES[question["type"]]
     meta = {key: question[key] for key in ("source", "difficulty", "critical", "unit") if key in question}
-    two_feedbacks = "feedback_right" in question or "feedback_wrong" in question
-    if question.get("feedback") and (question["type"] != "true_false" or two_feedbacks):
+    if question.get("feedback") and not qtype.feedback_in_answers(question):
         meta["feedback"] = question["feedback"]
-    if question["type"] == "multiple" and question.get("scoring", "partial") == "all_or_nothing":
-        meta["scoring"] = question["scoring"]
+    meta.update(qtype.trainer_comment(question))
     tags = list(question.get("tags", []))
     if tags != category_tags:
         meta["tags"] = tags
@@ -696,25 +644,8 @@ def _write_question(question: dict, category_tags: list[str]) -> list[str]:
     if meta:
         lines.append("// trainer: " + json.dumps(meta, ensure_ascii=False))
     head = f"::{_escape(question['id'])}::[markdown]{_escape(question.get('stem', ''))}"
-    explanation = question.get("explanation")
-    if question["type"] == "true_false":
-        answers = "TRUE" if question["answer"] else "FALSE"
-        if "feedback_right" in question or "feedback_wrong" in question:
-            # Moodle's order: the feedback for a wrong answer first, then the one for a right answer.
-            answers += (f"#{_write_text(question.get('feedback_wrong', ''))}"
-                        f"#{_write_text(question.get('feedback_right', ''))}")
-        elif question.get("feedback"):
-            feedback = _write_text(question["feedback"])
-            answers += f"#{feedback}#{feedback}"
-        if explanation:
-            answers += "####" + _write_text(explanation)
-        return lines + [head + "{" + answers + "}"]
-    lines.append(head + ("{#" if question["type"] == "numerical" else "{"))
-    lines.extend(_answer_lines(question))
-    if explanation:
-        lines.append("\t####" + _write_text(explanation))
-    lines.append("}")
-    return lines
+    writer = _QuestionWriter(head, question.get("explanation"))
+    return lines + QUESTION_TYPES[question["type"]].to_gift(question, writer)
 
 
 def write_gift(questions: list[dict]) -> str:

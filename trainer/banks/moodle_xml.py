@@ -26,6 +26,9 @@ hostile file cannot expand or fetch anything. How Moodle's question types map on
 - `ordering` (the qtype_ordering plugin) -> `ordering` when it grades all or nothing.
 - Anything else (essay, description, cloze, calculated, drag and drop ...) is refused with its line.
 
+Each of our types reads and writes its own elements (`moodle_qtype`, `from_moodle_xml`, `to_moodle_xml`
+in trainer/quiz/types.py) with this module's XML helpers, handed over as a small reader or writer.
+
 What Moodle XML cannot hold (source, difficulty, critical, general feedback of choice
 questions, all-or-nothing scoring) travels in a `<!-- trainer: {...} -->` comment inside the
 question, which Moodle ignores and this reader reads back.
@@ -55,7 +58,7 @@ from trainer.banks.gift import (
     _weight_value,
 )
 from trainer.banks.records import BankProblem, ParsedQuestion
-from trainer.quiz.types import parse_number
+from trainer.quiz.types import QUESTION_TYPES, QuestionType, parse_number
 
 #: Media Moodle may embed that a course can hold (the same kinds as a course's media/ folder).
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -185,7 +188,8 @@ class _MoodleXmlReader:
     def _question(self, element: Element, kind: str) -> dict | None:
         before = len([p for p in self.problems if p.kind == "error"])
         name = _text_of(element, "name/text")
-        if kind in _UNSUPPORTED or kind not in _READERS:
+        qtype = _type_reading(kind)
+        if kind in _UNSUPPORTED or qtype is None:
             self.problem(element, f"{_UNSUPPORTED.get(kind, f'{kind!r} questions are not supported')}; "
                                   f"'{name}' was not imported")
             return None
@@ -198,7 +202,7 @@ class _MoodleXmlReader:
         explanation = self._text(element.find("generalfeedback"), element)
         if explanation:
             question["explanation"] = explanation
-        question.update(_READERS[kind](self, element))
+        question.update(qtype.from_moodle_xml(_QuestionSource(self, element)))
         tags = list(self.category_tags)
         tags += [t for node in element.findall("tags/tag") if (t := _text_of(node)) and t not in tags]
         if tags:
@@ -250,130 +254,42 @@ class _MoodleXmlReader:
             answers.append((node, fraction, text, feedback))
         return answers
 
-    def _multichoice(self, element: Element) -> dict:
-        single = (element.findtext("single") or "true").strip().lower() in ("true", "1")
-        choices, weights = [], []
-        for node, fraction, text, feedback in self._answers(element):
-            fraction = fraction or 0.0
-            if not text:
-                self.problem(node, "an answer has no text")
-            choice = {"text": text, "correct": fraction >= 99.999 if single else fraction > 0}
-            if single and not choice["correct"] and fraction:
-                choice["weight"] = _weight_value(round(fraction, 5))
-            if feedback:
-                choice["feedback"] = feedback
-            choices.append(choice)
-            weights.append(fraction)
-        if single:
-            return {"type": "single", "choices": choices}
-        if _partial_equivalent(weights):
-            return {"type": "multiple", "choices": choices, "scoring": "partial"}
-        for choice, weight in zip(choices, weights, strict=True):
-            choice["weight"] = _weight_value(round(weight, 5))
-        return {"type": "multiple", "choices": choices, "scoring": "weighted"}
 
-    def _truefalse(self, element: Element) -> dict:
-        question: dict = {"type": "true_false"}
-        feedback = {}
-        for node, fraction, text, answer_feedback in self._answers(element):
-            value = {"true": True, "false": False}.get(text.strip().lower())
-            if value is None:
-                self.problem(node, f"a true/false answer must be 'true' or 'false' (not {text!r})")
-                continue
-            if fraction == 100:
-                question["answer"] = value
-            if answer_feedback:
-                feedback[value] = answer_feedback
-        if "answer" not in question:
-            self.problem(element, "neither answer of the true/false question is worth 100%")
-            return question
-        right, wrong = feedback.get(question["answer"]), feedback.get(not question["answer"])
-        if right and right == wrong:
-            question["feedback"] = right
-        else:
-            if right:
-                question["feedback_right"] = right
-            if wrong:
-                question["feedback_wrong"] = wrong
-        return question
+class _QuestionSource:
+    """One <question> element as its type reads it (trainer.quiz.types.MoodleXmlSource)."""
 
-    def _matching(self, element: Element) -> dict:
-        pairs, distractors = [], []
-        for node in element.findall("subquestion"):
-            left = _plain(_text_of(node)) if node.get("format") == "html" else _text_of(node)
-            right = _text_of(node, "answer/text")
-            if not left:
-                distractors.append(right)  # Moodle's extra wrong answer: a subquestion without text
-            else:
-                pairs.append({"left": left, "right": right})
-        question = {"type": "matching", "pairs": pairs}
-        if distractors:
-            question["distractors"] = distractors
-        return question
+    def __init__(self, reader: _MoodleXmlReader, element: Element):
+        self.reader = reader
+        self.element = element
 
-    def _shortanswer(self, element: Element) -> dict:
-        if (element.findtext("usecase") or "0").strip() == "1":
-            self.problem(element, "case-sensitive short answers (usecase 1) cannot be graded the Moodle way here: "
-                                  "answers are compared without case")
-        answers: list[str | dict] = []
-        for node, fraction, text, feedback in self._answers(element):
-            if not text:
-                self.problem(node, "an answer has no text")
-            fraction = 0.0 if fraction is None else fraction
-            if fraction == 100 and not feedback:
-                answers.append(text)
-                continue
-            answer = {"text": text, "weight": _weight_value(round(fraction, 5))}
-            if feedback:
-                answer["feedback"] = feedback
-            answers.append(answer)
-        return {"type": "short_answer", "answers": answers}
+    def value(self, path: str, default: str = "") -> str:
+        return (self.element.findtext(path) or default).strip()
 
-    def _numerical(self, element: Element) -> dict:
-        answers = []
-        for node, fraction, text, feedback in self._answers(element):
-            if text.strip() == "*":
-                if fraction:
-                    self.problem(node, "credit for any number (*) cannot be graded here")
-                elif feedback:
-                    self.problem(node, "the feedback for any other number (*) is not kept", "warning")
-                continue
-            value = parse_number(text)
-            tolerance = parse_number(node.findtext("tolerance") or "0")
-            if value is None or tolerance is None or tolerance < 0:
-                self.problem(node, f"'{text}' is not a number with a tolerance")
-                continue
-            answer: dict[str, Any] = {"value": _number(value)}
-            if tolerance:
-                answer["tolerance"] = _number(tolerance)
-            if fraction not in (None, 100):
-                answer["weight"] = _weight_value(round(fraction, 5))
-            if feedback:
-                answer["feedback"] = feedback
-            answers.append(answer)
-        question = {"type": "numerical", "answers": answers}
-        units = [u for u in element.findall("units/unit")]
-        if units:
-            base = [u for u in units if parse_number(u.findtext("multiplier") or "1") == 1]
-            if len(units) > 1 or not base:
-                self.problem(element, "several units with multipliers cannot be graded here; keep one unit")
-            elif (name := (base[0].findtext("unit_name") or "").strip()):
-                question["unit"] = name
-        return question
+    def nodes(self, path: str) -> list[Element]:
+        return self.element.findall(path)
 
-    def _ordering(self, element: Element) -> dict:
-        grading = (element.findtext("gradingtype") or "ALL_OR_NOTHING").strip().upper()
-        select = (element.findtext("selecttype") or "ALL").strip().upper()
-        if grading not in ("ALL_OR_NOTHING", "-1") or select not in ("ALL", "0"):
-            self.problem(element, f"ordering questions graded {grading.lower()} (or showing a subset) cannot be "
-                                  "graded the Moodle way here: only all-or-nothing")
-        items = [text for _, _, text, _ in self._answers(element)]
-        return {"type": "ordering", "order": items}
+    def answers(self) -> list[tuple[Element, float | None, str, str]]:
+        return self.reader._answers(self.element)
+
+    def subquestions(self) -> list[tuple[str, str]]:
+        return [(_plain(_text_of(node)) if node.get("format") == "html" else _text_of(node),
+                 _text_of(node, "answer/text")) for node in self.element.findall("subquestion")]
+
+    def problem(self, message: str, at: Element | None = None, kind: str = "error") -> None:
+        self.reader.problem(self.element if at is None else at, message, kind)
+
+    number = staticmethod(_number)
+
+    @staticmethod
+    def weight(fraction: float) -> int | float:
+        return _weight_value(round(fraction, 5))
+
+    partial_scoring = staticmethod(_partial_equivalent)
 
 
-_READERS = {"multichoice": _MoodleXmlReader._multichoice, "truefalse": _MoodleXmlReader._truefalse,
-            "matching": _MoodleXmlReader._matching, "shortanswer": _MoodleXmlReader._shortanswer,
-            "numerical": _MoodleXmlReader._numerical, "ordering": _MoodleXmlReader._ordering}
+def _type_reading(kind: str) -> QuestionType | None:
+    """The type of ours that reads Moodle's `kind` (the first registered, when several share it)."""
+    return next((t for t in QUESTION_TYPES.values() if t.moodle_qtype == kind), None)
 
 
 def _media_links(text: str, kept: dict) -> str:
@@ -427,9 +343,9 @@ def parse_moodle_xml(text: str, path: str = "<moodlexml>") -> tuple[list[ParsedQ
 def moodle_xml_unsupported(question: dict) -> str | None:
     """Why `question` cannot be written as Moodle XML, or None."""
     kind = question.get("type")
-    if kind not in ("single", "multiple", "true_false", "matching", "short_answer", "numerical", "ordering"):
+    if kind not in QUESTION_TYPES:
         return f"unknown question type {kind!r}"
-    return None
+    return QUESTION_TYPES[kind].moodle_xml_unsupported(question)
 
 
 def _cdata_text(text: str) -> str:
@@ -469,17 +385,12 @@ def _answer(fraction: float, text: str, feedback: str | None, media: dict, extra
 
 
 def _question_lines(question: dict, media: dict, xml_tags: list[str]) -> list[str]:
-    kind = question["type"]
-    moodle_type = {"single": "multichoice", "multiple": "multichoice", "true_false": "truefalse",
-                   "matching": "matching", "short_answer": "shortanswer", "numerical": "numerical",
-                   "ordering": "ordering"}[kind]
-    lines = [f'  <question type="{moodle_type}">']
+    qtype = QUESTION_TYPES[question["type"]]
+    lines = [f'  <question type="{qtype.moodle_qtype}">']
     meta = {key: question[key] for key in ("source", "difficulty", "critical") if key in question}
-    if question.get("feedback") and (kind != "true_false" or "feedback_right" in question
-                                     or "feedback_wrong" in question):
+    if question.get("feedback") and not qtype.feedback_in_answers(question):
         meta["feedback"] = question["feedback"]
-    if kind == "multiple" and question.get("scoring") == "all_or_nothing":
-        meta["scoring"] = "all_or_nothing"
+    meta.update(qtype.trainer_comment(question))
     if meta:
         # "--" may not appear inside an XML comment; JSON reads the escaped hyphen back.
         comment = json.dumps(meta, ensure_ascii=False).replace("--", "-\\u002d")
@@ -489,7 +400,7 @@ def _question_lines(question: dict, media: dict, xml_tags: list[str]) -> list[st
     lines += _rich("generalfeedback", question.get("explanation", ""), media, "    ")
     lines += ["    <defaultgrade>1</defaultgrade>", "    <penalty>0</penalty>", "    <hidden>0</hidden>",
               f"    <idnumber>{escape(question['id'])}</idnumber>"]
-    lines += _type_lines(question, media)
+    lines += qtype.to_moodle_xml(question, _QuestionWriter(media))
     if xml_tags:
         lines += ["    <tags>"] + [f"      <tag>{_cdata_text(t)}</tag>" for t in xml_tags] + ["    </tags>"]
     lines.append("  </question>")
@@ -500,66 +411,22 @@ def _number_text(value: float | int) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _type_lines(question: dict, media: dict) -> list[str]:
-    kind = question["type"]
-    if kind in ("single", "multiple"):
-        choices = question["choices"]
-        right = sum(1 for c in choices if c.get("correct")) or 1
-        lines = [f"    <single>{'true' if kind == 'single' else 'false'}</single>",
-                 "    <shuffleanswers>true</shuffleanswers>", "    <answernumbering>abc</answernumbering>"]
-        for choice in choices:
-            if "weight" in choice:
-                fraction = choice["weight"]
-            elif kind == "single":
-                fraction = 100 if choice.get("correct") else 0
-            else:
-                fraction = 100 / right if choice.get("correct") else -100 / right
-            lines += _answer(fraction, choice["text"], choice.get("feedback"), media)
-        return lines
-    if kind == "true_false":
-        right_fb = question.get("feedback_right", question.get("feedback"))
-        wrong_fb = question.get("feedback_wrong", question.get("feedback"))
-        lines = []
-        for value in (True, False):
-            correct = question["answer"] is value
-            lines += _answer(100 if correct else 0, "true" if value else "false", right_fb if correct else wrong_fb,
-                             media, plain=True)
-        return lines
-    if kind == "matching":
-        lines = ["    <shuffleanswers>true</shuffleanswers>"]
-        for pair in question["pairs"]:
-            lines += ['    <subquestion format="markdown">', f"      {_cdata_text(pair['left'])}",
-                      f"      <answer>{_cdata_text(pair['right'])}</answer>", "    </subquestion>"]
-        for distractor in question.get("distractors", []):
-            lines += ['    <subquestion format="markdown">', "      <text></text>",
-                      f"      <answer>{_cdata_text(distractor)}</answer>", "    </subquestion>"]
-        return lines
-    if kind == "short_answer":
-        lines = ["    <usecase>0</usecase>"]
-        for answer in question["answers"]:
-            if isinstance(answer, str):
-                lines += _answer(100, answer, None, media, plain=True)
-            else:
-                lines += _answer(answer.get("weight", 100), answer["text"], answer.get("feedback"), media, plain=True)
-        return lines
-    if kind == "numerical":
-        lines = []
-        for answer in question["answers"]:
-            lines += _answer(answer.get("weight", 100), _number_text(answer["value"]), answer.get("feedback"), media,
-                             [f"<tolerance>{_number_text(answer.get('tolerance', 0))}</tolerance>"], plain=True)
-        if question.get("unit"):
-            lines += ["    <units>", "      <unit>", "        <multiplier>1</multiplier>",
-                      f"        <unit_name>{escape(question['unit'])}</unit_name>", "      </unit>", "    </units>",
-                      "    <unitgradingtype>0</unitgradingtype>", "    <unitpenalty>0</unitpenalty>",
-                      "    <showunits>3</showunits>", "    <unitsleft>0</unitsleft>"]
-        return lines
-    # ordering: Moodle's qtype_ordering plugin, graded all or nothing like ours.
-    lines = ["    <layouttype>VERTICAL</layouttype>", "    <selecttype>ALL</selecttype>",
-             "    <selectcount>0</selectcount>", "    <gradingtype>ALL_OR_NOTHING</gradingtype>",
-             "    <showgrading>SHOW</showgrading>", "    <numberingstyle>none</numberingstyle>"]
-    for number, item in enumerate(question["order"], start=1):
-        lines += _answer(number, item, None, media)
-    return lines
+class _QuestionWriter:
+    """Moodle XML's elements for one question, handed to its type (trainer.quiz.types.MoodleXmlWriter)."""
+
+    cdata = staticmethod(_cdata_text)
+    number = staticmethod(_number_text)
+
+    def __init__(self, media: dict):
+        self.media = media
+
+    def answer(self, fraction: float, text: str, feedback: str | None, extra: list[str] | None = None,
+               plain: bool = False) -> list[str]:
+        return _answer(fraction, text, feedback, self.media, extra, plain)
+
+    @staticmethod
+    def escape(text: str) -> str:
+        return escape(text)
 
 
 def write_moodle_xml(questions: list[dict], media: dict[str, tuple[str, bytes]] | None = None) -> str:

@@ -16,8 +16,10 @@ Form values on the page are display positions, never bank indices, so the HTML c
 at which option the author listed first.
 
 A type also describes its own keys in the browser editor (`editor_template`, `editor_fields`,
-`editor_values`, `from_editor`) and in CSV (`csv_columns`, `from_csv`, `to_csv`, `csv_unsupported`),
-so the editor and trainer/banks/csv_bank.py dispatch to the type instead of naming types.
+`editor_values`, `from_editor`), in CSV (`csv_columns`, `from_csv`, `to_csv`, `csv_unsupported`), in GIFT
+(`to_gift`, `gift_unsupported`) and in Moodle XML (`moodle_qtype`, `to_moodle_xml`, `from_moodle_xml`,
+`moodle_xml_unsupported`), so the editor and trainer/banks/ dispatch to the type instead of naming types.
+The formats keep their own escaping and XML: they hand the type a small writer (or reader) object.
 
 Moodle's weights are kept and graded the way Moodle grades them (a `weight` is a percentage):
 a `single` choice may carry a `weight` for partial credit (or a penalty) when picked; a
@@ -119,6 +121,71 @@ class CsvCells(Protocol):
     def problem(self, message: str) -> None: ...
 
 
+class GiftWriter(Protocol):
+    """What a type writes its GIFT answers with (trainer/banks/gift.py implements it, for one question)."""
+
+    def text(self, text: str) -> str:
+        """A text escaped for GIFT (with a format marker where Moodle would misread its start)."""
+
+    def escape(self, text: str) -> str:
+        """A text escaped for GIFT, nothing more (the right side of a matching pair)."""
+
+    def weight(self, value: float) -> str:
+        """A weight as GIFT writes it between `%` signs."""
+
+    def number(self, value: float) -> str:
+        """A number exactly as it reads back."""
+
+    def block(self, answer_lines: list[str], opening: str = "{") -> list[str]:
+        """The question: its text, `opening`, one answer a line, the general feedback and `}`."""
+
+    def inline(self, answers: str) -> list[str]:
+        """The question on one line: its text, `{answers`, the general feedback and `}`."""
+
+
+class MoodleXmlWriter(Protocol):
+    """What a type writes its Moodle XML elements with (trainer/banks/moodle_xml.py implements it)."""
+
+    def answer(self, fraction: float, text: str, feedback: str | None, extra: list[str] | None = None,
+               plain: bool = False) -> list[str]:
+        """An `<answer>` element (`extra`: more lines inside it; `plain`: a text that is not Markdown)."""
+
+    def cdata(self, text: str) -> str:
+        """A `<text>` element holding `text`."""
+
+    def escape(self, text: str) -> str: ...
+
+    def number(self, value: float) -> str: ...
+
+
+class MoodleXmlSource(Protocol):
+    """One `<question>` element as a type reads it (trainer/banks/moodle_xml.py implements it)."""
+
+    def value(self, path: str, default: str = "") -> str:
+        """The stripped text of the element at `path` inside the question, or `default`."""
+
+    def nodes(self, path: str) -> list[Any]:
+        """The elements at `path` inside the question."""
+
+    def answers(self) -> list[tuple[Any, float | None, str, str]]:
+        """(element, fraction, text, feedback) for each `<answer>`, texts as plain text."""
+
+    def subquestions(self) -> list[tuple[str, str]]:
+        """(text, answer text) for each `<subquestion>`."""
+
+    def problem(self, message: str, at: Any = None, kind: str = "error") -> None:
+        """Report a problem at the element `at` (the question when None)."""
+
+    def number(self, value: float) -> int | float:
+        """A read number without binary noise (whole numbers whole)."""
+
+    def weight(self, fraction: float) -> int | float:
+        """A Moodle fraction as our `weight`."""
+
+    def partial_scoring(self, weights: list[float]) -> bool:
+        """Whether Moodle's weights grade exactly like our `partial` scoring."""
+
+
 def _editor_text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -179,6 +246,42 @@ class QuestionType(ABC):
     def csv_unsupported(self, q: Mapping, max_items: int) -> str | None:
         """Why this question's own keys cannot be written to the CSV columns, or None."""
         return None
+
+    # --- GIFT ---------------------------------------------------------------------------
+    def gift_unsupported(self, q: Mapping) -> str | None:
+        """Why this question cannot be written as GIFT (or would read back as another type), or None.
+
+        GIFT tells types apart by the shape of their answers only, so a type without its own shape has no form."""
+        return f"{self.name} questions have no GIFT form"
+
+    def to_gift(self, q: Mapping, gift: GiftWriter) -> list[str]:
+        """The question's GIFT lines from its text on (`gift.block` or `gift.inline`)."""
+        raise ValueError(self.gift_unsupported(q))
+
+    def feedback_in_answers(self, q: Mapping) -> bool:
+        """Whether GIFT and Moodle XML carry the question's `feedback` in its answers (else the trainer comment)."""
+        return False
+
+    def trainer_comment(self, q: Mapping) -> dict:
+        """Own keys neither GIFT nor Moodle XML can say, for their `trainer:` comment."""
+        return {}
+
+    # --- Moodle XML ---------------------------------------------------------------------
+    #: Moodle's `<question type="...">` for this type; None: no Moodle XML form.
+    #: Several of our types may share one: the first registered reads it (and decides which of them it is).
+    moodle_qtype: ClassVar[str | None] = None
+
+    def moodle_xml_unsupported(self, q: Mapping) -> str | None:
+        """Why this question cannot be written as Moodle XML, or None."""
+        return None if self.moodle_qtype else f"{self.name} questions have no Moodle XML form"
+
+    def to_moodle_xml(self, q: Mapping, xml: MoodleXmlWriter) -> list[str]:
+        """The elements after `<idnumber>`: this type's own settings and answers."""
+        return []
+
+    def from_moodle_xml(self, source: MoodleXmlSource) -> dict:
+        """`type` and this type's own keys from a `<question type="{moodle_qtype}">`."""
+        return {"type": self.name}
 
     # --- validation -------------------------------------------------------------------
     def validate(self, q: Mapping) -> list[FieldProblem]:
@@ -268,6 +371,61 @@ class _ChoiceType(QuestionType):
             return f"more than {max_items} choices do not fit the CSV columns"
         return None
 
+    moodle_qtype = "multichoice"
+
+    def gift_unsupported(self, q):
+        if not q.get("choices"):
+            return "a choice question without choices has no GIFT form"
+        return None
+
+    def gift_mark(self, q: Mapping, choice: Mapping, gift: GiftWriter) -> str:
+        """What starts a choice in GIFT: `=`, `~` or `~%weight%`."""
+        raise NotImplementedError
+
+    def to_gift(self, q, gift):
+        lines = []
+        for choice in q["choices"]:
+            line = "\t" + self.gift_mark(q, choice, gift) + gift.text(choice["text"])
+            if choice.get("feedback"):
+                line += "#" + gift.text(choice["feedback"])
+            lines.append(line)
+        return gift.block(lines)
+
+    def moodle_fraction(self, q: Mapping, choice: Mapping) -> float:
+        """A choice's Moodle fraction when it carries no weight of its own."""
+        raise NotImplementedError
+
+    def to_moodle_xml(self, q, xml):
+        lines = [f"    <single>{'true' if self.name == 'single' else 'false'}</single>",
+                 "    <shuffleanswers>true</shuffleanswers>", "    <answernumbering>abc</answernumbering>"]
+        for choice in q["choices"]:
+            fraction = choice["weight"] if "weight" in choice else self.moodle_fraction(q, choice)
+            lines += xml.answer(fraction, choice["text"], choice.get("feedback"))
+        return lines
+
+    def from_moodle_xml(self, source):
+        # Moodle's multichoice is one of two types of ours: <single> says which.
+        single = source.value("single", "true").lower() in ("true", "1")
+        choices, weights = [], []
+        for node, fraction, text, feedback in source.answers():
+            fraction = fraction or 0.0
+            if not text:
+                source.problem("an answer has no text", node)
+            choice = {"text": text, "correct": fraction >= 99.999 if single else fraction > 0}
+            if single and not choice["correct"] and fraction:
+                choice["weight"] = source.weight(fraction)
+            if feedback:
+                choice["feedback"] = feedback
+            choices.append(choice)
+            weights.append(fraction)
+        if single:
+            return {"type": "single", "choices": choices}
+        if source.partial_scoring(weights):
+            return {"type": "multiple", "choices": choices, "scoring": "partial"}
+        for choice, weight in zip(choices, weights, strict=True):
+            choice["weight"] = source.weight(weight)
+        return {"type": "multiple", "choices": choices, "scoring": "weighted"}
+
     def validate_choices(self, q: Mapping) -> list[FieldProblem]:
         choices = q.get("choices")
         if not isinstance(choices, list) or len(choices) < 2:
@@ -316,6 +474,21 @@ class SingleChoice(_ChoiceType):
     name, label = "single", "Choose one answer"
     editor_template = "author/types/choices.html"
 
+    def gift_unsupported(self, q):
+        if not q.get("choices"):
+            return super().gift_unsupported(q)
+        if all(c.get("correct") for c in q["choices"]):
+            return "a single-choice question needs a wrong choice to stay multiple choice in GIFT"
+        return None
+
+    def gift_mark(self, q, choice, gift):
+        if "weight" in choice and not choice.get("correct"):
+            return f"~%{gift.weight(choice['weight'])}%"  # Moodle's own weight, kept as it was
+        return "=" if choice.get("correct") else "~"
+
+    def moodle_fraction(self, q, choice):
+        return 100 if choice.get("correct") else 0
+
     def validate_own(self, q):
         problems = self.validate_choices(q)
         if not problems and len(self.correct_indices(q)) != 1:
@@ -362,6 +535,22 @@ class MultipleChoice(_ChoiceType):
         if q.get("scoring") == "weighted":
             return "Moodle answer weights have no CSV column"
         return super().csv_unsupported(q, max_items)
+
+    def gift_mark(self, q, choice, gift):
+        if "weight" in choice:
+            return f"~%{gift.weight(choice['weight'])}%"  # Moodle's own weight, kept as it was
+        # Otherwise Moodle's weights that grade like our `partial` scoring: +100/k right, -100/k wrong.
+        right = sum(1 for c in q["choices"] if c.get("correct"))
+        share = 100 / right if right else 0
+        return f"~%{gift.weight(share if choice.get('correct') else -share)}%"
+
+    def moodle_fraction(self, q, choice):
+        right = sum(1 for c in q["choices"] if c.get("correct")) or 1
+        return 100 / right if choice.get("correct") else -100 / right
+
+    def trainer_comment(self, q):
+        # Moodle grades its multiple-answer question by weights, which is our `partial` scoring.
+        return {"scoring": q["scoring"]} if q.get("scoring") == "all_or_nothing" else {}
 
     def validate_own(self, q):
         problems = self.validate_choices(q)
@@ -436,6 +625,59 @@ class TrueFalse(QuestionType):
             return "separate feedback for right and wrong answers has no CSV column"
         return None
 
+    moodle_qtype = "truefalse"
+
+    def gift_unsupported(self, q):
+        return None if isinstance(q.get("answer"), bool) else "a true/false question needs answer true or false"
+
+    def feedback_in_answers(self, q):
+        return "feedback_right" not in q and "feedback_wrong" not in q
+
+    def to_gift(self, q, gift):
+        answers = "TRUE" if q["answer"] else "FALSE"
+        if "feedback_right" in q or "feedback_wrong" in q:
+            # Moodle's order: the feedback for a wrong answer first, then the one for a right answer.
+            answers += f"#{gift.text(q.get('feedback_wrong', ''))}#{gift.text(q.get('feedback_right', ''))}"
+        elif q.get("feedback"):
+            feedback = gift.text(q["feedback"])
+            answers += f"#{feedback}#{feedback}"
+        return gift.inline(answers)
+
+    def to_moodle_xml(self, q, xml):
+        right_fb = q.get("feedback_right", q.get("feedback"))
+        wrong_fb = q.get("feedback_wrong", q.get("feedback"))
+        lines = []
+        for value in (True, False):
+            correct = q["answer"] is value
+            lines += xml.answer(100 if correct else 0, "true" if value else "false", right_fb if correct else wrong_fb,
+                                plain=True)
+        return lines
+
+    def from_moodle_xml(self, source):
+        question: dict = {"type": "true_false"}
+        feedback = {}
+        for node, fraction, text, answer_feedback in source.answers():
+            value = {"true": True, "false": False}.get(text.strip().lower())
+            if value is None:
+                source.problem(f"a true/false answer must be 'true' or 'false' (not {text!r})", node)
+                continue
+            if fraction == 100:
+                question["answer"] = value
+            if answer_feedback:
+                feedback[value] = answer_feedback
+        if "answer" not in question:
+            source.problem("neither answer of the true/false question is worth 100%")
+            return question
+        right, wrong = feedback.get(question["answer"]), feedback.get(not question["answer"])
+        if right and right == wrong:
+            question["feedback"] = right
+        else:
+            if right:
+                question["feedback_right"] = right
+            if wrong:
+                question["feedback_wrong"] = wrong
+        return question
+
     def validate_own(self, q):
         problems = []
         if not isinstance(q.get("answer"), bool):
@@ -501,6 +743,41 @@ class Matching(QuestionType):
         if len(q.get("pairs", [])) > max_items:
             return f"more than {max_items} pairs do not fit the CSV columns"
         return None
+
+    moodle_qtype = "matching"
+
+    def gift_unsupported(self, q):
+        if not q.get("pairs"):
+            return "a matching question without pairs has no GIFT form"
+        if any("->" in pair.get("left", "") for pair in q["pairs"]):
+            return "GIFT cannot write '->' inside the left side of a matching pair"
+        return None
+
+    def to_gift(self, q, gift):
+        return gift.block([f"\t={gift.text(p['left'])} -> {gift.escape(p['right'])}" for p in q["pairs"]]
+                          + [f"\t= -> {gift.escape(d)}" for d in q.get("distractors", [])])
+
+    def to_moodle_xml(self, q, xml):
+        lines = ["    <shuffleanswers>true</shuffleanswers>"]
+        for pair in q["pairs"]:
+            lines += ['    <subquestion format="markdown">', f"      {xml.cdata(pair['left'])}",
+                      f"      <answer>{xml.cdata(pair['right'])}</answer>", "    </subquestion>"]
+        for distractor in q.get("distractors", []):
+            lines += ['    <subquestion format="markdown">', "      <text></text>",
+                      f"      <answer>{xml.cdata(distractor)}</answer>", "    </subquestion>"]
+        return lines
+
+    def from_moodle_xml(self, source):
+        pairs, distractors = [], []
+        for left, right in source.subquestions():
+            if not left:
+                distractors.append(right)  # Moodle's extra wrong answer: a subquestion without text
+            else:
+                pairs.append({"left": left, "right": right})
+        question = {"type": "matching", "pairs": pairs}
+        if distractors:
+            question["distractors"] = distractors
+        return question
 
     def validate_own(self, q):
         pairs = q.get("pairs")
@@ -588,6 +865,25 @@ class Ordering(QuestionType):
         if len(q.get("order", [])) > max_items:
             return f"more than {max_items} order do not fit the CSV columns"
         return None
+
+    # Moodle's qtype_ordering plugin, graded all or nothing like ours. GIFT has no ordering form.
+    moodle_qtype = "ordering"
+
+    def to_moodle_xml(self, q, xml):
+        lines = ["    <layouttype>VERTICAL</layouttype>", "    <selecttype>ALL</selecttype>",
+                 "    <selectcount>0</selectcount>", "    <gradingtype>ALL_OR_NOTHING</gradingtype>",
+                 "    <showgrading>SHOW</showgrading>", "    <numberingstyle>none</numberingstyle>"]
+        for number, item in enumerate(q["order"], start=1):
+            lines += xml.answer(number, item, None)
+        return lines
+
+    def from_moodle_xml(self, source):
+        grading = source.value("gradingtype", "ALL_OR_NOTHING").upper()
+        select = source.value("selecttype", "ALL").upper()
+        if grading not in ("ALL_OR_NOTHING", "-1") or select not in ("ALL", "0"):
+            source.problem(f"ordering questions graded {grading.lower()} (or showing a subset) cannot be "
+                           "graded the Moodle way here: only all-or-nothing")
+        return {"type": "ordering", "order": [text for _, _, text, _ in source.answers()]}
 
     def validate_own(self, q):
         items = q.get("order")
@@ -688,6 +984,52 @@ class ShortAnswer(QuestionType):
             return f"more than {max_items} answers do not fit the CSV columns"
         return None
 
+    moodle_qtype = "shortanswer"
+
+    def gift_unsupported(self, q):
+        if not q.get("answers"):
+            return "a short-answer question without answers has no GIFT form"
+        if any("->" in a.get("text", "") or "->" in a.get("feedback", "") for a in _answer_entries(q["answers"])):
+            return "GIFT would read a short answer (or its feedback) containing '->' as a matching pair"
+        return None
+
+    def to_gift(self, q, gift):
+        lines = []
+        for answer in q["answers"]:
+            if isinstance(answer, str):
+                lines.append(f"\t={gift.text(answer)}")
+                continue
+            weight = answer.get("weight", 100)
+            line = "\t=" + ("" if weight == 100 else f"%{gift.weight(weight)}%") + gift.text(answer["text"])
+            if answer.get("feedback"):
+                line += "#" + gift.text(answer["feedback"])
+            lines.append(line)
+        return gift.block(lines)
+
+    def to_moodle_xml(self, q, xml):
+        lines = ["    <usecase>0</usecase>"]
+        for answer in _answer_entries(q["answers"]):
+            lines += xml.answer(answer["weight"], answer["text"], answer.get("feedback"), plain=True)
+        return lines
+
+    def from_moodle_xml(self, source):
+        if source.value("usecase", "0") == "1":
+            source.problem("case-sensitive short answers (usecase 1) cannot be graded the Moodle way here: "
+                           "answers are compared without case")
+        answers: list[str | dict] = []
+        for node, fraction, text, feedback in source.answers():
+            if not text:
+                source.problem("an answer has no text", node)
+            fraction = 0.0 if fraction is None else fraction
+            if fraction == 100 and not feedback:
+                answers.append(text)
+                continue
+            answer = {"text": text, "weight": source.weight(fraction)}
+            if feedback:
+                answer["feedback"] = feedback
+            answers.append(answer)
+        return {"type": "short_answer", "answers": answers}
+
     def validate_own(self, q):
         answers = q.get("answers")
         if not isinstance(answers, list) or not answers:
@@ -786,6 +1128,67 @@ class Numerical(QuestionType):
         notes = [f"answer {a['value']:g}" + (f" ± {a['tolerance']:g}" if a.get("tolerance") else "")
                  + f" is worth {a.get('weight', 100):g}%" for a in q.get("answers") or []]
         return notes + ([f"unit: {q['unit']}"] if q.get("unit") else [])
+
+    moodle_qtype = "numerical"
+
+    def gift_unsupported(self, q):
+        return None if q.get("answers") else "a numerical question without answers has no GIFT form"
+
+    def to_gift(self, q, gift):
+        lines = []
+        for answer in q["answers"]:
+            weight = answer.get("weight", 100)
+            text = ("" if weight == 100 else f"%{gift.weight(weight)}%") + gift.number(answer["value"])
+            if answer.get("tolerance"):
+                text += f":{gift.number(answer['tolerance'])}"
+            if answer.get("feedback"):
+                text += "#" + gift.text(answer["feedback"])
+            lines.append(f"\t={text}")
+        return gift.block(lines, opening="{#")
+
+    def to_moodle_xml(self, q, xml):
+        lines = []
+        for answer in q["answers"]:
+            lines += xml.answer(answer.get("weight", 100), xml.number(answer["value"]), answer.get("feedback"),
+                                [f"<tolerance>{xml.number(answer.get('tolerance', 0))}</tolerance>"], plain=True)
+        if q.get("unit"):
+            lines += ["    <units>", "      <unit>", "        <multiplier>1</multiplier>",
+                      f"        <unit_name>{xml.escape(q['unit'])}</unit_name>", "      </unit>", "    </units>",
+                      "    <unitgradingtype>0</unitgradingtype>", "    <unitpenalty>0</unitpenalty>",
+                      "    <showunits>3</showunits>", "    <unitsleft>0</unitsleft>"]
+        return lines
+
+    def from_moodle_xml(self, source):
+        answers = []
+        for node, fraction, text, feedback in source.answers():
+            if text.strip() == "*":
+                if fraction:
+                    source.problem("credit for any number (*) cannot be graded here", node)
+                elif feedback:
+                    source.problem("the feedback for any other number (*) is not kept", node, "warning")
+                continue
+            value = parse_number(text)
+            tolerance = parse_number(node.findtext("tolerance") or "0")
+            if value is None or tolerance is None or tolerance < 0:
+                source.problem(f"'{text}' is not a number with a tolerance", node)
+                continue
+            answer: dict[str, Any] = {"value": source.number(value)}
+            if tolerance:
+                answer["tolerance"] = source.number(tolerance)
+            if fraction not in (None, 100):
+                answer["weight"] = source.weight(fraction)
+            if feedback:
+                answer["feedback"] = feedback
+            answers.append(answer)
+        question: dict[str, Any] = {"type": "numerical", "answers": answers}
+        units = source.nodes("units/unit")
+        if units:
+            base = [u for u in units if parse_number(u.findtext("multiplier") or "1") == 1]
+            if len(units) > 1 or not base:
+                source.problem("several units with multipliers cannot be graded here; keep one unit")
+            elif (name := (base[0].findtext("unit_name") or "").strip()):
+                question["unit"] = name
+        return question
 
     def view(self, q, order):
         return {"unit": q.get("unit")}
