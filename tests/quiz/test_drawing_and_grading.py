@@ -56,3 +56,10 @@ def test_questions_drawn_for_a_tag_minimum_are_not_always_shown_first():
     tagged = {f"q{i}" for i in range(0, 30, 3)}
     firsts = [draw_questions(candidates(30), 10, {"safety": 3}, random.Random(seed))[:3] for seed in range(20)]
     assert any(not set(first) <= tagged for first in firsts)
+
+
+def test_the_score_is_a_percentage_with_two_decimals_and_zero_without_questions():
+    grade = grade_attempt([(q("a"), True), (q("b"), False), (q("c"), False)], 30)
+    assert grade.score_percent == 33.33 and grade.passed
+    empty = grade_attempt([], 0)
+    assert empty.score_percent == 0.0 and empty.fractions == [] and empty.missed_critical == []
