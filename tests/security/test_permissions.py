@@ -3,7 +3,6 @@ from datetime import date, timedelta
 
 import pytest
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select
 
 from tests.factories import make_assessor, make_clinic, make_user
 from trainer import security
