@@ -93,3 +93,4 @@ def test_days_to_expiry_counts_whole_days_left_and_is_none_without_a_certificate
     cert = CourseRecord((ModuleRecord(1, 100, True),), certificate_expires_dt=EXPIRES)
     assert standing(cert, ISSUED + timedelta(hours=12)).days_to_expiry == 364  # not yet a whole 365 days
     assert standing(cert, EXPIRES + timedelta(hours=12)).days_to_expiry == 0
+    assert standing(cert, EXPIRES + timedelta(days=3, hours=12)).days_to_expiry == -3

@@ -57,3 +57,22 @@ def test_questions_drawn_for_a_tag_minimum_are_not_always_shown_first():
     tagged = {f"q{i}" for i in range(0, 30, 3)}
     firsts = [draw_questions(candidates(30), 10, {"safety": 3}, random.Random(seed))[:3] for seed in range(20)]
     assert any(not set(first) <= tagged for first in firsts)
+
+
+def test_the_score_is_a_percentage_with_two_decimals_and_zero_without_questions():
+    grade = grade_attempt([(q("a"), True), (q("b"), False), (q("c"), False)], 30)
+    assert grade.score_percent == 33.33 and grade.passed
+    empty = grade_attempt([], 0)
+    assert empty.score_percent == 0.0 and empty.fractions == [] and empty.missed_critical == []
+
+
+def test_a_question_counts_for_every_tag_it_carries_and_only_the_shortfall_is_added():
+    both = [Candidate(f"ab{i}", frozenset({"a", "b"})) for i in range(2)]
+    only_b = [Candidate(f"b{i}", frozenset({"b"})) for i in range(9)]
+    untagged = [Candidate(f"n{i}", frozenset()) for i in range(10)]
+    draws = [draw_questions(both + only_b + untagged, 4, {"a": 2, "b": 3}, random.Random(seed)) for seed in range(30)]
+    for keys in draws:
+        assert sum(k.startswith("ab") for k in keys) == 2
+        assert sum(k.startswith(("ab", "b")) for k in keys) >= 3
+    # The two questions tagged a and b already count for b: one more b, and a free choice for the last place.
+    assert any(any(k.startswith("n") for k in keys) for keys in draws)

@@ -128,6 +128,7 @@ def test_accounts_are_changed_by_their_manager_or_an_admin_never_a_trainer(peopl
     peer = make_user("manager", clinic=people["north"])
     assert security.can_change_account(people["manager"], peer)  # an equal role is within reach
     people["learner"].role_rows.clear()
+    assert security.role_rank(learner) == 0
     assert security.can_change_account(people["manager"], learner)  # no role at all ranks lowest
 
 
