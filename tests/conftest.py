@@ -69,9 +69,10 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
+def app_with_empty_tables(database_url: str, **config):
+    """An app on `database_url` inside its context, its schema made once per database and its tables
+    emptied afterwards (a generator for fixtures to `yield from`)."""
+    app = make_app(database_url, **config)
     with app.app_context():
         if database_url not in _schema_ready:
             db.drop_all()
@@ -82,6 +83,11 @@ def app(database_url):
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    yield from app_with_empty_tables(database_url)
 
 
 @pytest.fixture

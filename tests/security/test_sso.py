@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import _empty_all_tables, _schema_ready, make_app
+from tests.conftest import app_with_empty_tables, make_app
 from tests.factories import PASSWORD, make_clinic, make_user
 from tests.oidc import running_provider
 from trainer.config import ConfigError, settings_from_environment
@@ -32,17 +32,7 @@ def provider():
 @pytest.fixture
 def sso_app(database_url, provider):
     """The app pointed at the provider (on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set)."""
-    app = make_app(database_url, **provider.app_config())
-    with app.app_context():
-        if database_url not in _schema_ready:
-            db.drop_all()
-            db.create_all()
-            _schema_ready.add(database_url)
-        yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_with_empty_tables(database_url, **provider.app_config())
 
 
 @pytest.fixture

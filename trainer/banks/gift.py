@@ -64,7 +64,7 @@ import json
 import re
 
 from trainer.banks.records import BankProblem, ParsedQuestion
-from trainer.quiz.types import QUESTION_TYPES, parse_number
+from trainer.quiz.types import QUESTION_TYPES, TrueFalse, parse_number
 
 # A backslash escapes only these; elsewhere it is an ordinary character (as in Moodle).
 _ESCAPABLE = set("~=#{}:n\\")
@@ -408,14 +408,7 @@ class _QuestionReader:
         parts = [_read_text(body[a + 1:b]) for a, b in zip(cuts, ends[1:], strict=True)] + ["", ""]
         question = {"type": "true_false", "answer": _TRUE_FALSE[value]}
         # Moodle: the first #feedback is shown for a wrong answer, the second for a right one.
-        wrong, right = parts[0], parts[1]
-        if wrong and wrong == right:
-            question["feedback"] = wrong
-        else:
-            if wrong:
-                question["feedback_wrong"] = wrong
-            if right:
-                question["feedback_right"] = right
+        question.update(TrueFalse.feedback_fields(right=parts[1], wrong=parts[0]))
         return question
 
     def _short_answer(self, body: str, offset: int) -> dict:

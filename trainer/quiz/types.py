@@ -668,15 +668,20 @@ class TrueFalse(QuestionType):
         if "answer" not in question:
             source.problem("neither answer of the true/false question is worth 100%")
             return question
-        right, wrong = feedback.get(question["answer"]), feedback.get(not question["answer"])
-        if right and right == wrong:
-            question["feedback"] = right
-        else:
-            if right:
-                question["feedback_right"] = right
-            if wrong:
-                question["feedback_wrong"] = wrong
+        question.update(self.feedback_fields(feedback.get(question["answer"]), feedback.get(not question["answer"])))
         return question
+
+    @staticmethod
+    def feedback_fields(right: str | None, wrong: str | None) -> dict[str, str]:
+        """One `feedback` when both answers say the same, else what each says (imported banks give both)."""
+        if right and right == wrong:
+            return {"feedback": right}
+        fields = {}
+        if right:
+            fields["feedback_right"] = right
+        if wrong:
+            fields["feedback_wrong"] = wrong
+        return fields
 
     def validate_own(self, q):
         problems = []
