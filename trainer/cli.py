@@ -95,9 +95,26 @@ def banks_validate(paths, file_format, into):
         click.echo(f"{spec.slug}: OK ({len(spec.modules)} modules, {count} questions)")
 
 
+def _read_bank_files(paths, file_format: str):
+    """Each bank file read: (path, notes on its encoding, what it holds, []) or (path, [], None, its
+    problems) when it cannot be read; a path that is not a file ends the command."""
+    from trainer.services.interchange import decode_bank_bytes, read_bank_file
+
+    for raw in paths:
+        if not Path(raw).is_file():
+            fail(f"{raw} is not a file.")
+        try:
+            text, notes = decode_bank_bytes(Path(raw).read_bytes(), raw)
+            read = read_bank_file(text, raw, file_format)
+        except BankFormatError as exc:
+            yield raw, [], None, exc.problems
+            continue
+        yield raw, notes, read, []
+
+
 def _validate_bank_files(paths, file_format: str, into: str | None) -> None:
     """A dry run of `banks import --format ...`: what would be published, kept as a draft or refused."""
-    from trainer.services.interchange import decode_bank_bytes, draft_line, find_module, read_bank_file
+    from trainer.services.interchange import draft_line, find_module
 
     if not paths:
         fail("Give the bank file to check.")
@@ -110,15 +127,9 @@ def _validate_bank_files(paths, file_format: str, into: str | None) -> None:
         except ServiceError as exc:
             fail(str(exc))
     failed = False
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            fail(f"{raw} is not a file.")
-        try:
-            text, notes = decode_bank_bytes(path.read_bytes(), raw)
-            read = read_bank_file(text, raw, file_format)
-        except BankFormatError as exc:
-            _print_problems(exc.problems)
+    for raw, notes, read, problems in _read_bank_files(paths, file_format):
+        if read is None:
+            _print_problems(problems)
             failed = True
             continue
         drafts = [line for pq in read.questions if (line := draft_line(pq, sources))]
@@ -169,7 +180,7 @@ def banks_import(paths, file_format, into, prefer_files):
 
 
 def _import_bank_files(paths, file_format: str, into: str | None) -> None:
-    from trainer.services.interchange import BankRead, decode_bank_bytes, find_module, import_bank_file, read_bank_file
+    from trainer.services.interchange import BankRead, find_module, import_bank_file
 
     if not into or into.count("/") != 1:
         fail("Say which module the file goes into: --into COURSE/MODULE.")
@@ -180,15 +191,9 @@ def _import_bank_files(paths, file_format: str, into: str | None) -> None:
     except ServiceError as exc:
         fail(str(exc))
     read, problems = BankRead([]), []
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            fail(f"{raw} is not a file.")
-        try:
-            text, notes = decode_bank_bytes(path.read_bytes(), raw)
-            one = read_bank_file(text, raw, file_format)
-        except BankFormatError as exc:
-            problems.extend(exc.problems)
+    for _raw, notes, one, file_problems in _read_bank_files(paths, file_format):
+        if one is None:
+            problems.extend(file_problems)
             continue
         read.questions.extend(one.questions)
         read.refused.extend(one.refused)
