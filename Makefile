@@ -59,7 +59,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run $(ARGS)
 
 ## make mutants: mutation testing (mutmut) of the quiz core, status rules, attempts and security.py.
-## Scope and test selection are in setup.cfg [mutmut]; MUTANTS="trainer.security.*" runs one module.
+## Scope and test selection are in pyproject.toml [tool.mutmut]; MUTANTS="trainer.security.*" runs one module.
 ## Results stay in mutants/ (ignored by git); `.venv/bin/mutmut browse` shows the survivors' diffs.
 MUTANTS ?=
 MUTANT_WORKERS ?= 2
