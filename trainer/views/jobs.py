@@ -4,17 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, render_template, send_file
 from flask_login import current_user, login_required
 
-from trainer.services import NotFound
 from trainer.services.jobs import KIND_TITLES, job_file_path, job_for_viewer, job_status
 
 bp = Blueprint("jobs", __name__)
 
 
 def _job_or_404(job_id: int):
-    try:
-        return job_for_viewer(current_user, job_id)
-    except NotFound:
-        abort(404)
+    return job_for_viewer(current_user, job_id)
 
 
 @bp.route("/jobs/<int:job_id>")

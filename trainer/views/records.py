@@ -8,7 +8,6 @@ from trainer.extensions import db
 from trainer.links import external_url
 from trainer.models import User
 from trainer.security import clinic_in_scope, role_required
-from trainer.services import NotFound
 from trainer.services.exports import file_name_part
 from trainer.services.jobs import request_job
 from trainer.services.training_records import clinic_pack, record_file_name, training_record
@@ -34,10 +33,7 @@ def training_record_pdf(person_id: int):
     person = db.session.get(User, person_id)
     if person is None:
         abort(404)
-    try:
-        document = training_record(current_user, person, _verify_url)
-    except NotFound:
-        abort(404)
+    document = training_record(current_user, person, _verify_url)
     return _download(document, "application/pdf", record_file_name(person))
 
 
@@ -47,10 +43,7 @@ def clinic_pack_zip():
     clinic = clinic_in_scope(current_user, request.values.get("clinic", ""))
     if clinic is None:  # one clinic per pack
         abort(404)
-    try:
-        data = clinic_pack(current_user, clinic, _verify_url)
-    except NotFound:
-        abort(404)
+    data = clinic_pack(current_user, clinic, _verify_url)
     return _download(data, "application/zip", _pack_name(clinic))
 
 
