@@ -1,7 +1,7 @@
 """Training records for inspectors and insurers: a person's PDF and a clinic's pack (ZIP + manifest)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from trainer.extensions import db
@@ -12,19 +12,13 @@ from trainer.services.exports import file_name_part
 from trainer.services.jobs import request_job
 from trainer.services.training_records import clinic_pack, record_file_name, training_record
 from trainer.task_queue import enqueue_job
+from trainer.views.downloads import file_download
 
 bp = Blueprint("records", __name__)
 
 
 def _verify_url(cert) -> str:
     return external_url("public.verify", code=cert.code)
-
-
-def _download(data: bytes, mimetype: str, filename: str):
-    response = current_app.response_class(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"  # personal records
-    return response
 
 
 @bp.route("/people/<int:person_id>/training-record.pdf")
@@ -34,7 +28,7 @@ def training_record_pdf(person_id: int):
     if person is None:
         abort(404)
     document = training_record(current_user, person, _verify_url)
-    return _download(document, "application/pdf", record_file_name(person))
+    return file_download(document, record_file_name(person), "application/pdf")
 
 
 @bp.route("/manage/clinic-pack.zip")
@@ -44,7 +38,7 @@ def clinic_pack_zip():
     if clinic is None:  # one clinic per pack
         abort(404)
     data = clinic_pack(current_user, clinic, _verify_url)
-    return _download(data, "application/zip", _pack_name(clinic))
+    return file_download(data, _pack_name(clinic), "application/zip")
 
 
 @bp.post("/manage/clinic-pack.zip")
