@@ -57,7 +57,7 @@ def test_a_certificates_zip_job_shows_progress_then_offers_the_file(app, clinic_
     download = client.get(f"/jobs/{job_id}/download")
     assert download.status_code == 200 and download.mimetype == "application/zip"
     assert "no-store" in download.headers["Cache-Control"]
-    assert re.fullmatch(r'attachment; filename=certificates-home-clinic-\d{4}-\d\d-\d\d\.zip',
+    assert re.fullmatch(r'attachment; filename="certificates-home-clinic-\d{4}-\d\d-\d\d\.zip"',
                         download.headers["Content-Disposition"])
     names = zipfile.ZipFile(io.BytesIO(download.get_data())).namelist()
     assert sorted(n.split("-tiny-course-")[0] for n in names) == ["learner-000", "learner-001", "learner-002"]

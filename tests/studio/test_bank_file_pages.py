@@ -405,7 +405,7 @@ def test_moodle_xml_uploads_into_a_module_and_downloads_again(app, trainer_clien
 
     care = module_of(course, "care")
     download = trainer_client.get(f"/author/files/modules/{care.id}.moodlexml")
-    assert download.mimetype == "application/xml" and download.headers["Content-Disposition"].endswith('.xml')
+    assert download.mimetype == "application/xml" and download.headers["Content-Disposition"].endswith('.xml"')
     # Drafts are not exported (only what learners can be drawn); the published care questions are.
     keys = [q.data["id"] for q in read_bank_file(download.get_data(as_text=True), "care.xml", "moodlexml").questions]
     assert keys == ["care-spf", "care-makeup", "care-call"]

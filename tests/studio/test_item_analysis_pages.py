@@ -225,7 +225,7 @@ def test_statistics_csv_export_parses_and_defuses_formulas(app, trainer_client, 
     response = trainer_client.get(f"/author/analysis/modules/{care.id}/statistics.csv?attempts=all")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert response.headers["Content-Disposition"].endswith(".csv")
+    assert response.headers["Content-Disposition"].endswith('.csv"')
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:4] == ["question", "times_seen", "facility", "discrimination"]
     by_key = {row[0]: row for row in rows[1:]}

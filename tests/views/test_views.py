@@ -152,6 +152,16 @@ def test_another_persons_attempt_is_404_everywhere(app, client, learner_in_quiz)
     assert db.session.get(Attempt, attempt.id).state == "open"
 
 
+def test_another_persons_attempt_gets_the_generic_404_page_from_the_central_mapping(app, client, learner_in_quiz):
+    _, attempt, _ = learner_in_quiz
+    client.post("/logout")
+    login(client, make_user())
+    for response in (client.get(f"/attempts/{attempt.id}"), client.post(f"/attempts/{attempt.id}/submit")):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 404 and "There is nothing here" in page
+        assert "no such attempt" not in page  # the service's reason is not shown: a 404 says no more
+
+
 def test_double_submit_through_the_web_gives_one_result(client, learner_in_quiz):
     _, attempt, _ = learner_in_quiz
     first = client.post(f"/attempts/{attempt.id}/submit")

@@ -122,28 +122,21 @@ def find_course_media(course_slug: str, name: str) -> CourseMedia | None:
                              .where(Course.slug == course_slug, CourseMedia.name == name))
 
 
-def newest_published_numbers(*conditions: ColumnElement[bool]) -> Subquery:
-    """(question_id, number) of each question's newest published version, the one new attempts draw and
-    regrades grade against (a newer draft waits for review); `conditions` on QuestionVersion narrow it."""
+def newest_version_numbers(*conditions: ColumnElement[bool], published_only: bool) -> Subquery:
+    """(question_id, number) of each question's newest version. `published_only`: the newest published one,
+    which new attempts draw and regrades grade against (a newer draft waits for review); otherwise the newest
+    of any state, which authors edit. `conditions` on QuestionVersion narrow it."""
+    if published_only:
+        conditions = (QuestionVersion.published_dt.is_not(None), *conditions)
     return (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-            .where(QuestionVersion.published_dt.is_not(None), *conditions)
-            .group_by(QuestionVersion.question_id).subquery())
+            .where(*conditions).group_by(QuestionVersion.question_id).subquery())
 
 
-def newest_published_versions(*conditions: ColumnElement[bool]) -> dict[int, QuestionVersion]:
-    """question id -> its newest published version (one query); `conditions` on QuestionVersion narrow it."""
-    newest = newest_published_numbers(*conditions)
+def newest_versions_by_question(*conditions: ColumnElement[bool], published_only: bool) -> dict[int, QuestionVersion]:
+    """question id -> its newest version (one query); the arguments as for `newest_version_numbers`."""
+    newest = newest_version_numbers(*conditions, published_only=published_only)
     return {v.question_id: v for v in db.session.scalars(select(QuestionVersion).join(
         newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
-
-
-def _newest_versions(course_id: int) -> dict[int, QuestionVersion]:
-    return {
-        v.question_id: v for v in db.session.scalars(
-            select(QuestionVersion).join(Question).where(Question.course_id == course_id)
-            .order_by(QuestionVersion.number)
-        )
-    }
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
@@ -328,7 +321,9 @@ def _apply_course(spec: CourseSpec, origin: str, prefer_files: bool) -> ImportRe
 
     modules = {m.slug: m for m in db.session.scalars(select(Module).where(Module.course_id == course.id))}
     questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == course.id))}
-    latest = _newest_versions(course.id)
+    latest = newest_versions_by_question(
+        QuestionVersion.question_id.in_(select(Question.id).where(Question.course_id == course.id)),
+        published_only=False)
     # Park existing modules at positions past the end so re-ordering never collides.
     for offset, parked in enumerate(modules.values(), start=1):
         parked.position, parked.retired = 1000 + offset, True

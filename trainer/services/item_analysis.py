@@ -31,7 +31,7 @@ from trainer.analysis.item_statistics import GradedAttempt, ItemResponse, Questi
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import SUBMITTED
-from trainer.services.catalog import newest_published_versions
+from trainer.services.catalog import newest_versions_by_question
 
 #: A question is flagged only once this many attempts have seen it; fewer say little.
 MIN_ATTEMPTS_FOR_FLAGS = 10
@@ -141,7 +141,7 @@ def _selected_attempts(module: Module, selection: AttemptSelection):
 def _newest_published_versions(question_ids: list[int]) -> dict[int, QuestionVersion]:
     if not question_ids:
         return {}
-    return newest_published_versions(QuestionVersion.question_id.in_(question_ids))
+    return newest_versions_by_question(QuestionVersion.question_id.in_(question_ids), published_only=True)
 
 
 def _choice_texts(content: dict) -> list[str]:

@@ -18,7 +18,7 @@ from trainer.quiz.grading import grade_attempt
 from trainer.security import can_regrade, is_operator
 from trainer.services import Forbidden
 from trainer.services.audit import record_event
-from trainer.services.catalog import newest_published_versions
+from trainer.services.catalog import newest_versions_by_question
 from trainer.services.certificates import issue_certificate_if_complete, lock_certification
 
 #: Keys whose length must not change for a saved response (indices) to mean the same thing.
@@ -51,8 +51,9 @@ def _same_shape(old: dict, new: dict) -> bool:
 
 
 def _latest_versions(module: Module) -> dict[int, QuestionVersion]:
-    return newest_published_versions(
-        QuestionVersion.question_id.in_(select(Question.id).where(Question.module_id == module.id)))
+    return newest_versions_by_question(
+        QuestionVersion.question_id.in_(select(Question.id).where(Question.module_id == module.id)),
+        published_only=True)
 
 
 def regrade_module(actor, module: Module, *, dry_run: bool) -> RegradeReport:

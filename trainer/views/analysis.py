@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateField, RadioField, SelectChoice
@@ -18,6 +18,7 @@ from trainer.security import role_required
 from trainer.services.exports import file_name_part, spreadsheet_csv_writer
 from trainer.services.item_analysis import AttemptSelection, analyse_module
 from trainer.spreadsheet_cells import defuse_formula
+from trainer.views.downloads import file_download
 from trainer.views.errors import error_response
 
 bp = Blueprint("analysis", __name__, url_prefix="/author/analysis")
@@ -106,10 +107,7 @@ def module_csv(module_id: int):
     writer.writerows([[defuse_formula(cell) if isinstance(cell, str) else cell for cell in row]
                       for row in statistics_csv_rows(report.analysis)])
     name = f"item-analysis-{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{clock.now().date()}.csv"
-    response = send_file(io.BytesIO(out.getvalue().encode("utf-8")), mimetype="text/csv",
-                         as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_download(out.getvalue().encode("utf-8"), name, "text/csv")
 
 
 def _selection_args(form: SelectionForm) -> dict:

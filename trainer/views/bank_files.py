@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -49,6 +49,7 @@ from trainer.services.interchange import (
     import_bank_file,
     read_bank_file,
 )
+from trainer.views.downloads import file_download
 
 bp = Blueprint("bank_files", __name__, url_prefix="/author/files")
 
@@ -197,7 +198,7 @@ def download_course(course_id: int, file_format: str):
             if result.left_out:
                 archive.writestr(f"{course.slug}/LEFT-OUT.txt", _left_out_note(file_format, result.left_out))
     suffix = "" if file_format == "yaml" else f"-{file_format}"
-    return _download(buffer.getvalue(), "application/zip", f"{file_name_part(course.slug)}{suffix}-{_today()}.zip")
+    return file_download(buffer.getvalue(), f"{file_name_part(course.slug)}{suffix}-{_today()}.zip", "application/zip")
 
 
 @bp.route("/modules/<int:module_id>.<any(yaml, gift, csv, moodlexml):file_format>")
@@ -212,12 +213,12 @@ def download_module(module_id: int, file_format: str):
     if left_out and request.args.get("without") != "listed":
         return _page(200, left_out={"module": module, "format": file_format, "label": FORMAT_LABELS[file_format],
                                     "reasons": left_out, "kept": len(questions) - len(left_out)})
-    # send_file adds the charset to text/* types itself.
+    # Flask adds the charset to text/* types itself.
     mimetypes = {"yaml": "application/yaml; charset=utf-8", "gift": "text/plain", "csv": "text/csv",
                  "moodlexml": "application/xml"}
     extension = EXTENSIONS[file_format]
     name = f"{file_name_part(module.course.slug)}-{file_name_part(module.slug)}-{_today()}.{extension}"
-    return _download(text.encode("utf-8"), mimetypes[file_format], name)
+    return file_download(text.encode("utf-8"), name, mimetypes[file_format])
 
 
 def _left_out_note(file_format: str, left_out: list[str]) -> str:
@@ -255,7 +256,3 @@ def _today() -> str:
     return clock.now().date().isoformat()
 
 
-def _download(data: bytes, mimetype: str, filename: str):
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

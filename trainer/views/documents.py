@@ -1,9 +1,7 @@
 """Files to download: a certificate as PDF, a clinic's certificates as ZIP, the register as CSV or XLSX."""
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, abort, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from trainer import clock
@@ -33,13 +31,13 @@ from trainer.services.register import (
     register_record,
 )
 from trainer.task_queue import enqueue_job
+from trainer.views.downloads import file_download
 from trainer.views.errors import error_response
 from trainer.views.manage import course_in_scope
 
 bp = Blueprint("documents", __name__)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_NOT_IN_DOWNLOAD_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @bp.route("/certificates/<code>.pdf")
@@ -51,8 +49,8 @@ def certificate_pdf(code: str):
     if cert.revoked_dt is not None:
         abort(410, "This certificate was revoked, so no document is issued for it. "
                    "Its verification page shows the revocation.")
-    return _download(certificate_document(cert, _verify_url(cert)), "application/pdf",
-                     f"certificate-{cert.code}.pdf")
+    return file_download(certificate_document(cert, _verify_url(cert)), f"certificate-{cert.code}.pdf",
+                         "application/pdf")
 
 
 @bp.route("/manage/certificates.zip")
@@ -65,7 +63,7 @@ def certificates_archive():
                  for cert in current_clinic_certificates(clinic.id)]
     name = _dated_name("certificates", clinic, "zip")
     record_export(current_user, "certificates_zip", clinic.id, len(documents))
-    return _download(certificates_zip(documents), "application/zip", name)
+    return file_download(certificates_zip(documents), name, "application/zip")
 
 
 @bp.post("/manage/certificates.zip")
@@ -89,7 +87,7 @@ def register_csv_export():
     columns, records = _register_records(clinic, course, filters)
     data, name = register_csv(records, columns).encode("utf-8"), _dated_name("register", clinic, "csv", course)
     record_export(current_user, "register_csv", clinic.id if clinic else None, len(records))
-    return _download(data, "text/csv", name)  # Flask appends "; charset=utf-8" to text/* itself
+    return file_download(data, name, "text/csv")  # Flask appends "; charset=utf-8" to text/* itself
 
 
 @bp.route("/manage/register.xlsx")
@@ -100,7 +98,7 @@ def register_xlsx_export():
     columns, records = _register_records(clinic, course, filters)
     data, name = register_xlsx(records, columns), _dated_name("register", clinic, "xlsx", course)
     record_export(current_user, "register_xlsx", clinic.id if clinic else None, len(records))
-    return _download(data, XLSX_MIMETYPE, name)
+    return file_download(data, name, XLSX_MIMETYPE)
 
 
 def _register_records(clinic: Clinic | None, course: Course,
@@ -135,10 +133,3 @@ def _dated_name(kind: str, clinic: Clinic | None, extension: str, course: Course
     return f"{'-'.join(parts)}-{clock.now().date().isoformat()}.{extension}"
 
 
-def _download(data: bytes, mimetype: str, filename: str):
-    response = current_app.response_class(data, mimetype=mimetype)
-    # The name is ASCII without quotes or separators, so the plain quoted form is safe in every browser.
-    response.headers["Content-Disposition"] = f'attachment; filename="{_NOT_IN_DOWNLOAD_NAME.sub("", filename)}"'
-    # Personal records: no shared cache may keep a copy.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -1,20 +1,17 @@
 """A background job's page: progress while it runs, the file when it is done, the reason when it failed."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, send_file
+from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user, login_required
 
-from trainer.services import NotFound
 from trainer.services.jobs import KIND_TITLES, job_file_path, job_for_viewer, job_status
+from trainer.views.downloads import file_download
 
 bp = Blueprint("jobs", __name__)
 
 
 def _job_or_404(job_id: int):
-    try:
-        return job_for_viewer(current_user, job_id)
-    except NotFound:
-        abort(404)
+    return job_for_viewer(current_user, job_id)
 
 
 @bp.route("/jobs/<int:job_id>")
@@ -38,7 +35,4 @@ def download(job_id: int):
     path = job_file_path(job)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=job.result_mimetype, as_attachment=True, download_name=job.result_name,
-                         conditional=False, etag=False)
-    response.headers["Cache-Control"] = "private, no-store"  # personal records
-    return response
+    return file_download(path, job.result_name, job.result_mimetype)  # personal records

@@ -90,10 +90,7 @@ def _question_views(attempt: Attempt) -> list[dict]:
 
 
 def _load_own_attempt(attempt_id: int) -> Attempt:
-    try:
-        return attempt_service.get_attempt_for_owner(current_user, attempt_id, _grace())
-    except NotFound:
-        abort(404)
+    return attempt_service.get_attempt_for_owner(current_user, attempt_id, _grace())
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET"])
@@ -166,10 +163,7 @@ def save_answer(attempt_id: int, position: int):
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @login_required
 def submit(attempt_id: int):
-    try:
-        attempt_service.submit_attempt(current_user, attempt_id, _grace())
-    except NotFound:
-        abort(404)
+    attempt_service.submit_attempt(current_user, attempt_id, _grace())
     return redirect(url_for("learn.result", attempt_id=attempt_id))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import SelectChoice
@@ -65,6 +65,7 @@ from trainer.services.staff import (
 )
 from trainer.services.staff_import import TEMPLATE_CSV, apply_staff_import, plan_staff_import, read_staff_file
 from trainer.time_zones import time_zone_names
+from trainer.views.downloads import file_download
 from trainer.views.errors import error_response
 from trainer.views.forms import (
     ROLE_LABELS,
@@ -272,8 +273,7 @@ def confirm_import():
 @bp.route("/people/import/template.csv")
 @role_required("manager", "admin")
 def import_template():
-    return Response(TEMPLATE_CSV, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=staff-import-template.csv"})
+    return file_download(TEMPLATE_CSV.encode("utf-8"), "staff-import-template.csv", "text/csv", personal=False)
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from trainer.extensions import db
 from trainer.models import Clinic, Course, DopsObservation, User
 from trainer.models.practical import CASE_SUBMITTED, RATINGS, AssessorRegistration
 from trainer.security import can_assess, can_log_cases, can_manage_assessors, role_required
-from trainer.services import Forbidden, NotFound, ServiceError, case_photos
+from trainer.services import Forbidden, ServiceError, case_photos
 from trainer.services import practical as practical_service
 from trainer.views.forms import ActionForm, CaseForm, PhotoForm, RegistrationForm, ReviewForm
 
@@ -49,10 +49,7 @@ def _rating_labels():
 @login_required
 def logbook(course_slug: str, person_id: int):
     course, person = _course_or_404(course_slug), _person_or_404(person_id)
-    try:
-        cases = practical_service.cases_of(current_user, person, course)
-    except NotFound:
-        abort(404)
+    cases = practical_service.cases_of(current_user, person, course)
     observations = db.session.scalars(
         select(DopsObservation).where(DopsObservation.user_id == person.id, DopsObservation.course_id == course.id)
         .order_by(DopsObservation.signed_dt.desc())).all()
@@ -89,10 +86,7 @@ def new_case(course_slug: str):
 @bp.route("/practical/cases/<int:case_id>")
 @login_required
 def case(case_id: int):
-    try:
-        case = practical_service.get_case(current_user, case_id)
-    except NotFound:
-        abort(404)
+    case = practical_service.get_case(current_user, case_id)
     registration = practical_service.registration_of(current_user)
     may_review = case.status == CASE_SUBMITTED and can_assess(current_user, case.user, registration, clock.now().date())
     return render_template("practical/case.html", case=case, review_form=ReviewForm(), may_review=may_review,
@@ -102,10 +96,7 @@ def case(case_id: int):
 @bp.route("/practical/cases/<int:case_id>/review", methods=["POST"])
 @role_required("assessor")
 def review(case_id: int):
-    try:
-        case = practical_service.get_case(current_user, case_id)
-    except NotFound:
-        abort(404)
+    case = practical_service.get_case(current_user, case_id)
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
@@ -221,10 +212,7 @@ def _photo_store() -> Path:
 @bp.route("/practical/cases/<int:case_id>/photos", methods=["POST"])
 @role_required("learner")
 def add_photo(case_id: int):
-    try:
-        case = practical_service.get_case(current_user, case_id)
-    except NotFound:
-        abort(404)
+    case = practical_service.get_case(current_user, case_id)
     if case.user_id != current_user.id:
         abort(404)
     form = PhotoForm()
@@ -244,11 +232,8 @@ def add_photo(case_id: int):
 @bp.route("/practical/photos/<int:photo_id>")
 @login_required
 def photo(photo_id: int):
-    try:
-        photo, path = case_photos.photo_file(current_user, photo_id, _photo_store(),
-                                             practical_service.registration_of(current_user))
-    except NotFound:
-        abort(404)
+    photo, path = case_photos.photo_file(current_user, photo_id, _photo_store(),
+                                         practical_service.registration_of(current_user))
     response = send_file(path, mimetype=photo.content_type, max_age=0, conditional=False)
     # Clinical images must not linger in browser or proxy caches.
     response.headers["Cache-Control"] = "no-store"

@@ -8,7 +8,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from trainer.security import can_use_manager_api
-from trainer.services import NotFound, ServiceError
+from trainer.services import ServiceError
 from trainer.services.api_tokens import MAX_NAME_LENGTH, create_token, revoke_token, tokens_of
 from trainer.views.forms import ActionForm
 
@@ -59,9 +59,6 @@ def create():
 def revoke(token_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        token = revoke_token(current_user, token_id)
-    except NotFound:
-        abort(404)
+    token = revoke_token(current_user, token_id)
     flash(f"The token “{token.name}” is revoked: programs using it are refused from now on.")
     return redirect(url_for("tokens.index"))

@@ -14,17 +14,18 @@ from trainer.banks.publish_rules import publish_problems
 from trainer.banks.yaml_bank import write_bank
 from trainer.extensions import db
 from trainer.models import Module, Question, QuestionVersion, User
+from trainer.services.catalog import newest_version_numbers, newest_versions_by_question
 
 
 def newest_version(question: Question) -> QuestionVersion | None:
-    return db.session.scalar(select(QuestionVersion).where(QuestionVersion.question_id == question.id)
-                             .order_by(QuestionVersion.number.desc()).limit(1))
+    """The question's newest version, draft or published."""
+    in_question = QuestionVersion.question_id == question.id
+    return newest_versions_by_question(in_question, published_only=False).get(question.id)
 
 
 def newest_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
     """The module's non-retired questions with their newest version, draft or published (one query)."""
-    newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-              .group_by(QuestionVersion.question_id).subquery())
+    newest = newest_version_numbers(published_only=False)
     rows = db.session.execute(
         select(Question, QuestionVersion)
         .join(newest, newest.c.question_id == Question.id)
@@ -48,8 +49,7 @@ class ReviewItem:
 
 def review_queue() -> list[tuple[Module, list[ReviewItem]]]:
     """Every draft waiting to be published, per module, with what it still lacks (two queries)."""
-    newest = (select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-              .group_by(QuestionVersion.question_id).subquery())
+    newest = newest_version_numbers(published_only=False)
     rows = db.session.execute(
         select(Question, QuestionVersion, Module)
         .join(newest, newest.c.question_id == Question.id)
@@ -89,17 +89,9 @@ def module_questions(module: Module) -> list[QuestionRow]:
     if not ids:
         return []
 
-    def newest_by_question(published_only: bool) -> dict[int, QuestionVersion]:
-        query = select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number")) \
-            .where(QuestionVersion.question_id.in_(ids))
-        if published_only:
-            query = query.where(QuestionVersion.published_dt.is_not(None))
-        newest = query.group_by(QuestionVersion.question_id).subquery()
-        return {v.question_id: v for v in db.session.scalars(select(QuestionVersion).join(
-            newest,
-            (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
-
-    newest, published = newest_by_question(False), newest_by_question(True)
+    in_module = QuestionVersion.question_id.in_(ids)
+    newest = newest_versions_by_question(in_module, published_only=False)
+    published = newest_versions_by_question(in_module, published_only=True)
     return [QuestionRow(q, newest[q.id], published.get(q.id)) for q in questions if q.id in newest]
 
 
