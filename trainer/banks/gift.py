@@ -64,7 +64,7 @@ import json
 import re
 
 from trainer.banks.records import BankProblem, ParsedQuestion
-from trainer.quiz.types import QUESTION_TYPES, TrueFalse, parse_number
+from trainer.quiz.types import QUESTION_TYPES, Matching, TrueFalse, parse_number
 
 # A backslash escapes only these; elsewhere it is an ordinary character (as in Moodle).
 _ESCAPABLE = set("~=#{}:n\\")
@@ -381,7 +381,7 @@ class _QuestionReader:
         lead, *answers = _split_answers(body, offset, "=")
         if lead[1].strip():
             self.problem("text before the first pair: start each pair with '='", offset)
-        pairs, distractors = [], []
+        sides = []
         for _, raw, at in answers:
             arrow = _find(raw, "->")
             if arrow < 0:
@@ -392,14 +392,9 @@ class _QuestionReader:
             left, right = _read_text(raw[:arrow]), _read_text(raw[arrow + 2:], formatted=False)
             if not right:
                 self.problem("a matching pair has no right side", at)
-            elif not left:
-                distractors.append(right)  # Moodle's `= -> x`: an extra answer no item matches
             else:
-                pairs.append({"left": left, "right": right})
-        question = {"type": "matching", "pairs": pairs}
-        if distractors:
-            question["distractors"] = distractors
-        return question
+                sides.append((left, right))  # Moodle's `= -> x` (no left): an extra answer no item matches
+        return Matching.from_sides(sides)
 
     def _true_false(self, body: str, offset: int) -> dict:
         cuts = list(_positions(body, "#"))[:2]

@@ -773,13 +773,19 @@ class Matching(QuestionType):
         return lines
 
     def from_moodle_xml(self, source):
+        return self.from_sides(source.subquestions())
+
+    @staticmethod
+    def from_sides(sides) -> dict:
+        """A matching question from Moodle's (left, right) sides: a side without a left is an extra
+        answer no item matches (a distractor)."""
         pairs, distractors = [], []
-        for left, right in source.subquestions():
-            if not left:
-                distractors.append(right)  # Moodle's extra wrong answer: a subquestion without text
-            else:
+        for left, right in sides:
+            if left:
                 pairs.append({"left": left, "right": right})
-        question = {"type": "matching", "pairs": pairs}
+            else:
+                distractors.append(right)
+        question: dict = {"type": "matching", "pairs": pairs}
         if distractors:
             question["distractors"] = distractors
         return question

@@ -23,7 +23,7 @@ from trainer.quiz.grading import grade_attempt
 from trainer.quiz.types import InvalidResponse, question_type
 from trainer.security import can_take_attempt
 from trainer.services import NotFound, ServiceError
-from trainer.services.catalog import newest_version_numbers
+from trainer.services.catalog import module_questions_with_newest_version
 from trainer.services.certificates import issue_certificate_if_complete
 from trainer.time_zones import to_local
 
@@ -50,16 +50,7 @@ class StartRule:
 
 def current_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
     """The module's drawable questions with their newest published version (one query)."""
-    newest = newest_version_numbers(published_only=True)
-    rows = db.session.execute(
-        select(Question, QuestionVersion)
-        .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion,
-              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
-        .where(Question.module_id == module.id, Question.retired.is_(False))
-        .order_by(Question.position)
-    ).all()
-    return [(q, v) for q, v in rows]
+    return module_questions_with_newest_version(module, published_only=True)
 
 
 def open_attempt(user, module: Module) -> Attempt | None:

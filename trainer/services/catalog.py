@@ -139,6 +139,22 @@ def newest_versions_by_question(*conditions: ColumnElement[bool], published_only
         newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
 
 
+def module_questions_with_newest_version(module: Module, *, published_only: bool
+                                          ) -> list[tuple[Question, QuestionVersion]]:
+    """The module's non-retired questions in bank order, each with its newest version (one query); those
+    without a published version are left out when `published_only`."""
+    newest = newest_version_numbers(published_only=published_only)
+    rows = db.session.execute(
+        select(Question, QuestionVersion)
+        .join(newest, newest.c.question_id == Question.id)
+        .join(QuestionVersion,
+              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+        .where(Question.module_id == module.id, Question.retired.is_(False))
+        .order_by(Question.position, Question.id)
+    ).all()
+    return [(q, v) for q, v in rows]
+
+
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
                    questions: dict | None = None, latest: dict | None = None, origin: str = "upload",
                    publish: bool = True) -> Question:

@@ -14,7 +14,11 @@ from trainer.banks.publish_rules import publish_problems
 from trainer.banks.yaml_bank import write_bank
 from trainer.extensions import db
 from trainer.models import Module, Question, QuestionVersion, User
-from trainer.services.catalog import newest_version_numbers, newest_versions_by_question
+from trainer.services.catalog import (
+    module_questions_with_newest_version,
+    newest_version_numbers,
+    newest_versions_by_question,
+)
 
 
 def newest_version(question: Question) -> QuestionVersion | None:
@@ -25,16 +29,7 @@ def newest_version(question: Question) -> QuestionVersion | None:
 
 def newest_versions(module: Module) -> list[tuple[Question, QuestionVersion]]:
     """The module's non-retired questions with their newest version, draft or published (one query)."""
-    newest = newest_version_numbers(published_only=False)
-    rows = db.session.execute(
-        select(Question, QuestionVersion)
-        .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion,
-              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
-        .where(Question.module_id == module.id, Question.retired.is_(False))
-        .order_by(Question.position, Question.id)
-    ).all()
-    return [(q, v) for q, v in rows]
+    return module_questions_with_newest_version(module, published_only=False)
 
 
 # --- the review queue: drafts waiting to be completed and published ------------------------------
