@@ -53,7 +53,13 @@ def build(app):
             answer_all(person, module, 1.0 if n % 2 == 0 else 0.6, seed=n * 10 + m)
     answer_all(learner, course.modules[0], 1.0, seed=1)
     create_user(None, "trainer@harbour.example", "Terry Trainer", PASSWORD, ["trainer"], None)
-    return course, manager, learner
+    create_user(None, "admin@harbour.example", "Alex Admin", PASSWORD, ["admin"], None)
+    # A finished certificates ZIP: its page shows the full bar and the download.
+    from trainer.services.jobs import request_job, run_job
+    job_id = request_job(manager, "certificates_zip", clinic.id, {"file_name": "certificates-harbour-skin-clinic.zip"})
+    db.session.commit()
+    run_job(job_id)
+    return course, manager, learner, job_id
 
 
 def main():
@@ -61,7 +67,7 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db", "WTF_CSRF_ENABLED": True})
     with app.app_context():
         db.create_all()
-        course, manager, learner = build(app)
+        course, manager, learner, job_id = build(app)
         manager_email, learner_email = manager.email, learner.email
         safety = course.modules[1]
         safety_id, question_id = safety.id, safety.questions[0].id
@@ -90,10 +96,15 @@ def main():
         page.locator("fieldset#question-1 input[type=radio], fieldset#question-1 input[type=checkbox]").first.check()
         page.wait_for_selector("#save-state-1.saved")
         page.screenshot(path=OUT / "quiz.png")
+        page.once("dialog", lambda dialog: dialog.accept())  # "14 questions have no answer. Submit anyway?"
         page.click("#submit-attempt")
+        page.wait_for_url("**/result")
         page.screenshot(path=OUT / "result.png")
         page = signed_in(manager_email)
         page.screenshot(path=OUT / "manager-register.png", full_page=True)
+        page.goto(f"{base}/jobs/{job_id}")
+        page.wait_for_selector("text=Download")
+        page.screenshot(path=OUT / "job-ready.png")
         # Phone width (390 px): the same pages reflow with no sideways scrolling.
         phone = browser.new_page(viewport={"width": 390, "height": 844})
         for email, path, name in [(learner_email, "/learn", "phone-learner-home.png"),
@@ -112,6 +123,9 @@ def main():
         page.screenshot(path=OUT / "question-editor.png")
         page.goto(f"{base}/author/analysis/modules/{safety_id}?attempts=all")
         page.screenshot(path=OUT / "item-analysis.png")
+        page = signed_in("admin@harbour.example")
+        page.goto(base + "/admin/")
+        page.screenshot(path=OUT / "admin-accounts.png", full_page=True)
         browser.close()
     server.shutdown()
     print(f"Screenshots written to {OUT}")
