@@ -8,7 +8,7 @@ from html import escape
 WIDTH, HEIGHT = 900, 420
 LEFT, RIGHT, TOP, BOTTOM = 70, 170, 40, 50
 COLOURS = {"module page": "#7f7f7f", "start": "#d62728", "quiz page": "#1f77b4", "autosave": "#2ca02c",
-           "submit": "#9467bd"}
+           "submit": "#9467bd", "sign-in": "#ff7f0e"}
 
 
 def percentile(values: list[float], fraction: float) -> float:

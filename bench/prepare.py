@@ -6,7 +6,8 @@ environment) prints JSON. Everything here happens outside any timing:
   setup    -- the database migrated and question_banks/ imported (the two flask commands, in one process)
   people   -- N learners in clinics of `per_clinic`, plus one admin (after `setup` when {"setup": true}),
               created in bulk with one shared password hash, signed in by minting their session cookies
-              through the app's own session start (no bcrypt, no HTTP)
+              through the app's own session start (no bcrypt, no HTTP); with {"sign_ins": M}, M more
+              learners in a clinic of their own, with the same hash and no session (the spike's sign-ins)
   sessions -- minted session cookies (and CSRF tokens) for existing accounts, e.g. a seeded manager
   attempts -- an open attempt and a submitted one for a learner (the quiz and result pages of `pages`)
   answers  -- every stored answer's (attempt id, position, sequence number), for the lost-answer check
@@ -70,11 +71,23 @@ def create_people(count: int, prefix: str, per_clinic: int, password: str) -> tu
     return users, admin
 
 
-def people(app, count: int, prefix: str, per_clinic: int, password: str) -> dict:
-    """`count` new learners and an admin, with minted sessions for all."""
+def create_sign_in_people(count: int, prefix: str, password_hash: str) -> list[User]:
+    """`count` learners in a clinic of their own, who will sign in through the login form."""
+    clinic = create_clinic(None, f"Bench {prefix} sign-in")
+    users = [User(email=f"{prefix}-signin-{n}@bench.example", name=f"Bench Sign-in {n}", password_hash=password_hash,
+                  clinic_id=clinic.id, role_rows=[UserRole(role="learner")]) for n in range(count)]
+    db.session.add_all(users)
+    db.session.commit()
+    return users
+
+
+def people(app, count: int, prefix: str, per_clinic: int, password: str, sign_ins: int = 0) -> dict:
+    """`count` new learners and an admin, with minted sessions for all; and `sign_ins` learners without one."""
     users, admin = create_people(count, prefix, per_clinic, password)
+    # The admin's hash is the shared one, made by the app's hash_password at its normal bcrypt cost.
+    signers = create_sign_in_people(sign_ins, prefix, admin.password_hash) if sign_ins else []
     return {"module_path": first_module_path(), "admin": mint_session(app, admin),
-            "people": [mint_session(app, user) for user in users]}
+            "people": [mint_session(app, user) for user in users], "sign_ins": [user.email for user in signers]}
 
 
 def sessions(app, emails: list[str]) -> dict:
@@ -117,7 +130,8 @@ def main() -> None:
             setup(app)
         result: object = None
         if step == "people":
-            result = people(app, args["count"], args["prefix"], args.get("per_clinic", args["count"]), args["password"])
+            result = people(app, args["count"], args["prefix"], args.get("per_clinic", args["count"]), args["password"],
+                            args.get("sign_ins", 0))
         elif step == "sessions":
             result = sessions(app, args["emails"])
         elif step == "attempts":

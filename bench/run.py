@@ -3,6 +3,7 @@
   python -m bench.run                      all three below (the spike with 1,000 learners)
   python -m bench.run pages [--seconds S]  page throughput as ratios to a bare Flask route (wrk, minted sessions)
   python -m bench.run spike [--learners N] [--ramp S] [--saves K] [--interval S] [--kill-worker-at S]
+                           [--sign-ins N]
   python -m bench.run export [--staff N]   the chain-wide register export as CSV and XLSX
 
 Everything runs on this machine: gunicorn on 127.0.0.1 (BENCH_WORKERS, default 2; BENCH_WORKER_CLASS,
@@ -55,15 +56,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=float, default=10, help="spike: seconds between saves (default 10)")
     parser.add_argument("--kill-worker-at", type=float, default=None, metavar="SECONDS",
                         help="spike: kill -9 one gunicorn worker this many seconds into the run")
+    parser.add_argument("--sign-ins", type=int, default=0, metavar="N",
+                        help="spike: N more people sign in through the login form during the ramp (default 0)")
     parser.add_argument("--staff", type=int, default=5000, help="export: staff in the chain (default 5000)")
     parser.add_argument("--postgresql-only", action="store_true",
                         help="skip the SQLite run (with BENCH_DATABASE_URL set)")
     args = parser.parse_args(argv)
     if args.learners < 1 or args.saves < 1 or args.staff < 1:
         parser.error("--learners, --saves and --staff take a whole number of at least 1")
+    if args.sign_ins < 0:
+        parser.error("--sign-ins takes a whole number of at least 0")
     if args.postgresql_only and not os.environ.get("BENCH_DATABASE_URL"):
         parser.error("--postgresql-only needs BENCH_DATABASE_URL=postgresql+psycopg://... (an empty database)")
-    settings = SpikeSettings(args.learners, args.ramp, args.saves, args.interval, args.kill_worker_at)
+    settings = SpikeSettings(args.learners, args.ramp, args.saves, args.interval, args.kill_worker_at,
+                             args.sign_ins)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trainer-bench-") as tmp:
         targets = databases(tmp)[1:] if args.postgresql_only else databases(tmp)

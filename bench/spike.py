@@ -1,6 +1,7 @@
 """The exam-start spike: N learners with session cookies start within `ramp` seconds, save an answer every
 `interval` seconds, then submit; p50/p95 per kind of request, errors, and every acknowledged save checked
-in the database afterwards. Optionally one gunicorn worker is killed (-9) mid-run.
+in the database afterwards. Optionally one gunicorn worker is killed (-9) mid-run, and optionally `sign_ins`
+further people sign in through the login form (bcrypt at the app's normal cost) during the ramp, a row of their own.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from bench.common import (
 )
 
 KINDS = ("module page", "start", "quiz page", "autosave", "submit")
+SIGN_IN = "sign-in"  # a row only when the spike has sign-ins
 
 
 @dataclass
@@ -39,6 +41,7 @@ class SpikeSettings:
     saves: int = 10
     interval: float = 10.0
     kill_worker_at: float | None = None
+    sign_ins: int = 0
 
 
 def run_spike(label: str, database_url: str, settings: SpikeSettings, results_dir: Path = RESULTS) -> dict:
@@ -46,13 +49,14 @@ def run_spike(label: str, database_url: str, settings: SpikeSettings, results_di
     env = app_env(database_url)
     prefix = f"spike{int(time.time())}"  # new people every run, so a reused PostgreSQL database works too
     prepared = prepare(env, "people", {"count": settings.learners, "prefix": prefix, "password": PASSWORD,
-                                       "setup": True})
+                                       "sign_ins": settings.sign_ins, "setup": True})
     port = free_port()
     app = serve("wsgi:app", env, port)
     killed = None
     try:
         spec = {"hosts": [f"127.0.0.1:{port}"], "people": prepared["people"], "module_path": prepared["module_path"],
-                "ramp": settings.ramp, "saves": settings.saves, "interval": settings.interval}
+                "ramp": settings.ramp, "saves": settings.saves, "interval": settings.interval,
+                "sign_ins": prepared["sign_ins"], "password": PASSWORD}
         driver = subprocess.Popen([sys.executable, "-m", "bench.spike_driver"], cwd=ROOT, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -72,7 +76,7 @@ def run_spike(label: str, database_url: str, settings: SpikeSettings, results_di
 
 def summarise(label: str, settings: SpikeSettings, run: dict, lost: int, killed: int | None) -> dict:
     kinds = {}
-    for kind in KINDS:
+    for kind in (*KINDS, SIGN_IN) if settings.sign_ins else KINDS:
         latencies = [s[2] for s in run["samples"] if s[1] == kind]
         kinds[kind] = {"requests": len(latencies), "errors": run["errors"].get(kind, 0),
                        "p50_ms": percentile(latencies, 0.5) if latencies else None,
@@ -96,13 +100,16 @@ def machine() -> str:
 
 def format_report(report: dict) -> str:
     s = report["settings"]
+    sign_ins = f", {s['sign_ins']} sign-ins spread over the ramp" if s.get("sign_ins") else ""
     lines = [f"== spike on {report['label']}: {s['learners']} learners starting within {s['ramp']:g} s, "
-             f"{s['saves']} saves {s['interval']:g} s apart, then submit ({report['gunicorn']}) ==",
+             f"{s['saves']} saves {s['interval']:g} s apart, then submit{sign_ins} ({report['gunicorn']}) ==",
              f"{'':14} {'requests':>9} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'errors':>7}"]
     for kind, k in report["kinds"].items():
         if k["requests"]:
             lines.append(f"{kind:14} {k['requests']:9} {k['p50_ms']:9.0f} {k['p95_ms']:9.0f} {k['max_ms']:9.0f} "
                          f"{k['errors']:7}")
+        elif k["errors"]:  # every one failed before its timed request (sign-ins: at the sign-in page)
+            lines.append(f"{kind:14} {0:9} {'-':>9} {'-':>9} {'-':>9} {k['errors']:7}")
     cpu_share = 100 * report["driver_cpu_s"] / max(report["elapsed_s"], 1e-9)
     lines += [f"errors {report['errors']}, lost answers {report['lost']} of {report['acknowledged']} acknowledged "
               f"saves; {report['retried']} dropped connections retried; "
@@ -122,6 +129,7 @@ def write_report(report: dict, samples: list, results_dir: Path) -> None:
     report["report"], report["chart"] = str(stem.with_suffix(".txt")), str(stem.with_suffix(".svg"))
     stem.with_suffix(".json").write_text(json.dumps(report, indent=1))
     stem.with_suffix(".txt").write_text(format_report(report) + "\n")
-    title = (f"Spike on {report['label']}: {report['settings']['learners']} learners, {report['gunicorn']}, "
-             f"{report['date']}")
+    sign_ins = report["settings"]["sign_ins"]
+    title = (f"Spike on {report['label']}: {report['settings']['learners']} learners"
+             f"{f', {sign_ins} sign-ins' if sign_ins else ''}, {report['gunicorn']}, {report['date']}")
     stem.with_suffix(".svg").write_text(latency_svg(samples, title, report["settings"]["kill_worker_at"]))

@@ -7,6 +7,11 @@ little CPU (it reports its own). Each learner, with a minted session cookie:
   opens the quiz page, saves an answer every `interval` seconds (`saves` times, rising sequence
   numbers), then submits.
 
+With `sign_ins` (emails, and the `password` they share), each of those people also signs in through
+the real login form, the sign-ins spread evenly over the `ramp` seconds: GET /login for the form's
+CSRF token and session cookie (not timed), then POST /login (the `sign-in` sample, bcrypt and all).
+A 302 to anywhere but the sign-in page is success; anything else is a `sign-in` error.
+
 A dropped connection (a killed worker) is retried, at most RETRIES times; the latency counts from
 the first try. Every save the server acknowledged is recorded, for the lost-answer check.
 """
@@ -19,6 +24,7 @@ import re
 import resource
 import sys
 import time
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -26,6 +32,8 @@ from bench.common import USER_AGENT
 
 RETRIES = 3
 _OPTION = re.compile(r'name="q(\d+)" value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SIGN_IN = "sign-in"
 
 
 class Spike:
@@ -39,9 +47,12 @@ class Spike:
         self.learners_done = 0
 
     async def call(self, http: aiohttp.ClientSession, base: str, kind: str, method: str, path: str,
-                   cookie: str, data: dict | None = None, json_reply: bool = False):
-        """One request as a browser sends it; returns (status, Location, body) or None after the retries."""
-        headers = {"Cookie": cookie, "User-Agent": USER_AGENT}
+                   cookie: str, data: dict | None = None, json_reply: bool = False, timed: bool = True):
+        """One request as a browser sends it; (status, Location, body, Set-Cookie as a Cookie header) or None
+        after the retries. With `timed` false no sample is kept (a failure still counts as an error of `kind`)."""
+        headers = {"User-Agent": USER_AGENT}
+        if cookie:
+            headers["Cookie"] = cookie
         if json_reply:
             headers.update({"X-Requested-With": "fetch", "Accept": "application/json"})
         started = time.monotonic()
@@ -51,16 +62,19 @@ class Spike:
                                         allow_redirects=False) as response:
                     body = await response.text()
                     status, location = response.status, response.headers.get("Location", "")
+                    set_cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in response.cookies.items())
                 break
             except (TimeoutError, aiohttp.ClientConnectionError):
                 if attempt == RETRIES:
-                    self.samples.append((started - self.t0, kind, 1000 * (time.monotonic() - started), 0))
+                    if timed:
+                        self.samples.append((started - self.t0, kind, 1000 * (time.monotonic() - started), 0))
                     self.errors[kind] = self.errors.get(kind, 0) + 1
                     return None
                 self.retried += 1
                 await asyncio.sleep(0.2)
-        self.samples.append((started - self.t0, kind, 1000 * (time.monotonic() - started), status))
-        return status, location, body
+        if timed:
+            self.samples.append((started - self.t0, kind, 1000 * (time.monotonic() - started), status))
+        return status, location, body, set_cookie
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -105,13 +119,31 @@ class Spike:
             self.error("submit")
         self.learners_done += 1
 
+    async def sign_in(self, http: aiohttp.ClientSession, index: int, email: str) -> None:
+        """One person signing in through the form, at their evenly spaced moment of the ramp."""
+        spec = self.spec
+        base = f"http://{spec['hosts'][index % len(spec['hosts'])]}"
+        await asyncio.sleep(index * spec["ramp"] / len(spec["sign_ins"]))
+        reply = await self.call(http, base, SIGN_IN, "GET", "/login", "", timed=False)
+        if reply is None:
+            return
+        token = _CSRF.search(reply[2])
+        if reply[0] != 200 or token is None or not reply[3]:
+            return self.error(SIGN_IN)
+        reply = await self.call(http, base, SIGN_IN, "POST", "/login", reply[3],
+                                {"email": email, "password": spec["password"], "csrf_token": token.group(1)})
+        if reply is not None and (reply[0] != 302 or urlsplit(reply[1]).path.startswith("/login")):
+            self.error(SIGN_IN)
+
     async def run(self) -> dict:
         connector = aiohttp.TCPConnector(limit=0)
         timeout = aiohttp.ClientTimeout(total=self.spec.get("timeout", 120))
         async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                          cookie_jar=aiohttp.DummyCookieJar()) as http:
             self.t0 = time.monotonic()
-            await asyncio.gather(*(self.learner(http, i, person) for i, person in enumerate(self.spec["people"])))
+            learners = (self.learner(http, i, person) for i, person in enumerate(self.spec["people"]))
+            sign_ins = (self.sign_in(http, i, email) for i, email in enumerate(self.spec.get("sign_ins", [])))
+            await asyncio.gather(*learners, *sign_ins)
         elapsed = time.monotonic() - self.t0
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {"samples": self.samples, "acknowledged": self.acknowledged, "errors": self.errors,
