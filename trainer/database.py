@@ -13,6 +13,7 @@ lock only for its writes.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, cast
 
@@ -63,18 +64,37 @@ def writes_late(view):
     return view
 
 
-def begin_write(session) -> bool:
+def begin_write(session, keep_loaded: bool = False) -> bool:
     """Make sure what follows runs in a transaction that holds the write lock (SQLite only).
 
     Called before a write that may happen during a page view. Any read-only transaction in
     progress is ended first (its objects reload on next use); pending changes would be lost, so
     call it before changing anything. True when it did so: what was read before may have changed.
+
+    `keep_loaded`: the objects read so far keep their values instead of reloading on next use (one
+    SELECT each), for a caller that reads again in SQL everything its write depends on.
     """
     if _immediate.get() or session.get_bind().dialect.name != "sqlite":
         return False
     _immediate.set(True)
-    session.rollback()  # a no-op when no transaction has begun
+    if keep_loaded:
+        with objects_kept(session):
+            session.commit()  # ends the read-only transaction; nothing is pending
+    else:
+        session.rollback()  # a no-op when no transaction has begun
     return True
+
+
+@contextmanager
+def objects_kept(session):
+    """Within it, a commit leaves the session's objects loaded: for values this transaction itself
+    wrote or has just read again, so that reloading them would be a wasted SELECT."""
+    real = session() if isinstance(session, scoped_session) else session
+    before, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        yield
+    finally:
+        real.expire_on_commit = before
 
 
 def execute_dml(session: Session | scoped_session[Any], statement: Executable) -> CursorResult[Any]:

@@ -6,10 +6,10 @@ from tests.factories import import_course, make_clinic, make_user, module_of, ta
 from trainer import clock
 from trainer.extensions import db
 from trainer.services.accounts import all_accounts, clinics_taking_people, clinics_with_headcount, set_clinic_archived
-from trainer.services.attempts import start_attempt
+from trainer.services.attempts import module_attempts, start_attempt
 from trainer.services.audit import AuditFilters, audit_actions, audit_events_page
 from trainer.services.catalog import find_active_module, find_course_media
-from trainer.services.register import attempts_of, certificates_of, open_attempts_of, submitted_attempts_of
+from trainer.services.register import attempts_of, certificates_of, open_attempts_of
 
 
 def test_a_persons_attempts_and_certificates_newest_first(app):
@@ -25,7 +25,9 @@ def test_a_persons_attempts_and_certificates_newest_first(app):
     open_one = start_attempt(learner, care)
     take_attempt(other, basics)
     assert [a.id for a in attempts_of(learner)] == [open_one.id, third.id, second.id, first.id]
-    assert [a.id for a in submitted_attempts_of(learner, basics)] == [third.id, first.id]
+    at_basics, at_care = module_attempts(learner, basics), module_attempts(learner, care)
+    assert [a.id for a in at_basics.submitted] == [third.id, first.id] and at_basics.open_attempt is None
+    assert at_care.open_attempt == open_one and [a.id for a in at_care.submitted] == [second.id]
     assert open_attempts_of(learner) == [open_one] and open_attempts_of(other) == []
     assert [c.user_id for c in certificates_of(learner)] == [learner.id]
 

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from trainer import clock
-from trainer.database import begin_write, execute_dml
+from trainer.database import begin_write, execute_dml, objects_kept
 from trainer.extensions import db
 from trainer.models import Attempt, AttemptQuestion, Module, Question, QuestionVersion
 from trainer.models.attempts import OPEN, SUBMITTED
@@ -23,7 +23,7 @@ from trainer.quiz.grading import grade_attempt
 from trainer.quiz.types import InvalidResponse, question_type
 from trainer.security import can_take_attempt
 from trainer.services import NotFound, ServiceError
-from trainer.services.catalog import module_questions_with_newest_version
+from trainer.services.catalog import module_drawable_versions, module_questions_with_newest_version
 from trainer.services.certificates import issue_certificate_if_complete
 from trainer.time_zones import to_local
 
@@ -58,14 +58,32 @@ def open_attempt(user, module: Module) -> Attempt | None:
         Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == OPEN))
 
 
-def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands at a module, from one aggregate over their attempts there."""
+
+    open_attempt_id: int | None
+    submitted: int
+    last_submitted_dt: datetime | None
+    last_number: int
+
+
+def standing_at(user, module: Module) -> Standing:
+    open_id, submitted, last_dt, last_number = db.session.execute(
+        select(func.max(case((Attempt.state == OPEN, Attempt.id))),
+               func.count(case((Attempt.state == SUBMITTED, 1))),
+               func.max(case((Attempt.state == SUBMITTED, Attempt.submitted_dt))),
+               func.coalesce(func.max(Attempt.number), 0))
+        .where(Attempt.user_id == user.id, Attempt.module_id == module.id)
+    ).one()
+    return Standing(open_id, submitted, last_dt, last_number)
+
+
+def start_rule(user, module: Module, now: datetime | None = None, standing: Standing | None = None) -> StartRule:
     """Retake rules: after every `attempts_before_cooldown` attempts, wait `cooldown_hours`."""
     now = now or clock.now()
-    submitted = db.session.execute(
-        select(func.count(), func.max(Attempt.submitted_dt))
-        .where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == SUBMITTED)
-    ).one()
-    count, last_dt = submitted
+    standing = standing or standing_at(user, module)
+    count, last_dt = standing.submitted, standing.last_submitted_dt
     # An accommodation's extra attempts widen every block of attempts before a cooldown.
     block = module.attempts_before_cooldown + (user.extra_attempts or 0)
     if not (module.cooldown_hours and block):
@@ -77,6 +95,29 @@ def start_rule(user, module: Module, now: datetime | None = None) -> StartRule:
             return StartRule(False, f"You have used {count} attempts. The next attempt opens on "
                                     f"{local.day} {local:%B %Y at %H:%M} {local.tzname()}.", opens, 0, block)
     return StartRule(True, attempts_left=block - count % block, block=block)
+
+
+@dataclass(frozen=True)
+class ModuleAttempts:
+    """What the module page shows of a person's attempts there."""
+
+    open_attempt: Attempt | None
+    #: Submitted attempts, newest first.
+    submitted: list[Attempt]
+    rule: StartRule
+
+
+def module_attempts(user, module: Module) -> ModuleAttempts:
+    """The person's open and submitted attempts at the module and whether they may start one, in one query."""
+    attempts = list(db.session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id)
+                                       .order_by(Attempt.number.desc())))
+    submitted = [a for a in attempts if a.state == SUBMITTED]
+    standing = Standing(
+        next((a.id for a in attempts if a.state == OPEN), None), len(submitted),
+        max((a.submitted_dt for a in submitted if a.submitted_dt is not None), default=None),
+        max((a.number for a in attempts), default=0))
+    return ModuleAttempts(next((a for a in attempts if a.state == OPEN), None), submitted,
+                          start_rule(user, module, standing=standing))
 
 
 def _grace(grace_seconds: int | None) -> timedelta:
@@ -100,48 +141,52 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
     """Return the person's open attempt at the module, or draw and snapshot a new one."""
     if module.retired:
         raise NotFound("This module is no longer part of the course.")
-    existing = _lock_open_attempt(user, module)
-    if existing is not None and _past_deadline(existing, grace_seconds) and begin_write(db.session):
-        existing = _lock_open_attempt(user, module)  # closing it writes: read it again under the lock
-    if existing is not None:
-        if not close_if_expired(existing, grace_seconds):
-            return existing
-        db.session.commit()
-    rule = start_rule(user, module)
+    standing = standing_at(user, module)
+    if standing.open_attempt_id is not None:
+        existing = _lock_open_attempt(user, module)
+        if existing is not None and _past_deadline(existing, grace_seconds) and begin_write(db.session):
+            existing = _lock_open_attempt(user, module)  # closing it writes: read it again under the lock
+        if existing is not None:
+            if not close_if_expired(existing, grace_seconds):
+                return existing
+            db.session.commit()
+        standing = standing_at(user, module)
+    rule = start_rule(user, module, standing=standing)
     if not rule.allowed:
         raise ServiceError(rule.reason)
-    pool = current_versions(module)
+    pool = module_drawable_versions(module.id)
     if len(pool) < module.draw:
         raise ServiceError("This quiz has fewer questions than it draws; ask a trainer to fix the bank.")
+    contents = _contents({row.version_id: row.content_hash for row in pool})
     seen_keys = set(db.session.scalars(
         select(Question.key).join(QuestionVersion)
         .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
         .join(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id)
     ))
-    by_key = {q.key: v for q, v in pool}
+    version_of = {row.key: row.version_id for row in pool}
     rng = rng or random.Random(secrets.randbits(64))
     keys = draw_questions(
-        [Candidate(q.key, frozenset(v.content.get("tags") or []), q.key in seen_keys) for q, v in pool],
+        [Candidate(row.key, frozenset(contents[row.version_id].get("tags") or []), row.key in seen_keys)
+         for row in pool],
         module.draw, module.draw_by_tag or {}, rng,
     )
-    snapshot = [
-        {"position": pos, "question_version_id": by_key[key].id, "response_seq": 0,
-         "display_order": question_type(by_key[key].content["type"]).display_order(by_key[key].content, rng)}
-        for pos, key in enumerate(keys, start=1)
-    ]
-    if begin_write(db.session):
+    snapshot = []
+    for position, key in enumerate(keys, start=1):
+        content = contents[version_of[key]]
+        snapshot.append({"position": position, "question_version_id": version_of[key], "response_seq": 0,
+                         "display_order": question_type(content["type"]).display_order(content, rng)})
+    # keep_loaded: the person and the module stay as read; what decides the start is read again below.
+    if begin_write(db.session, keep_loaded=True):
         # The draw was read without the write lock (`@writes_late`); what decides the start is read again under it.
-        existing = open_attempt(user, module)
-        if existing is not None:
-            return existing
-        rule = start_rule(user, module)
+        standing = standing_at(user, module)
+        if standing.open_attempt_id is not None:
+            return db.session.get_one(Attempt, standing.open_attempt_id)
+        rule = start_rule(user, module, standing=standing)
         if not rule.allowed:
             raise ServiceError(rule.reason)
-    number = (db.session.scalar(select(func.max(Attempt.number)).where(
-        Attempt.user_id == user.id, Attempt.module_id == module.id)) or 0) + 1
     now = clock.now()
     attempt = Attempt(
-        user_id=user.id, module_id=module.id, number=number, state=OPEN, started_dt=now,
+        user_id=user.id, module_id=module.id, number=standing.last_number + 1, state=OPEN, started_dt=now,
         deadline_dt=now + timedelta(minutes=module.time_limit_minutes * (user.time_multiplier or 1.0))
         if module.time_limit_minutes else None,
         pass_percent=module.pass_percent,
@@ -151,7 +196,8 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
         db.session.flush()
         # The snapshot in one executemany, not one INSERT per question.
         db.session.execute(insert(AttemptQuestion), [{"attempt_id": attempt.id, **row} for row in snapshot])
-        db.session.commit()
+        with objects_kept(db.session):  # the new attempt holds what was just written: no reload for its id
+            db.session.commit()
     except IntegrityError:
         # Another request started one at the same moment (double click): use that one.
         db.session.rollback()

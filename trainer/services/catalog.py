@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select
 from sqlalchemy.orm import contains_eager
 
 from trainer import clock
@@ -139,20 +139,32 @@ def newest_versions_by_question(*conditions: ColumnElement[bool], published_only
         newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
 
 
+def _module_newest_versions(module_id: int, published_only: bool, *columns) -> Select:
+    """SELECT `columns` of the module's non-retired questions in bank order, joined to each one's newest
+    version; those without a published version are left out when `published_only`."""
+    newest = newest_version_numbers(published_only=published_only)
+    return (select(*columns)
+            .select_from(Question)
+            .join(newest, newest.c.question_id == Question.id)
+            .join(QuestionVersion,
+                  (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
+            .where(Question.module_id == module_id, Question.retired.is_(False))
+            .order_by(Question.position, Question.id))
+
+
 def module_questions_with_newest_version(module: Module, *, published_only: bool
                                           ) -> list[tuple[Question, QuestionVersion]]:
     """The module's non-retired questions in bank order, each with its newest version (one query); those
     without a published version are left out when `published_only`."""
-    newest = newest_version_numbers(published_only=published_only)
-    rows = db.session.execute(
-        select(Question, QuestionVersion)
-        .join(newest, newest.c.question_id == Question.id)
-        .join(QuestionVersion,
-              (QuestionVersion.question_id == Question.id) & (QuestionVersion.number == newest.c.number))
-        .where(Question.module_id == module.id, Question.retired.is_(False))
-        .order_by(Question.position, Question.id)
-    ).all()
+    rows = db.session.execute(_module_newest_versions(module.id, published_only, Question, QuestionVersion)).all()
     return [(q, v) for q, v in rows]
+
+
+def module_drawable_versions(module_id: int) -> list[Row]:
+    """(key, version_id, content_hash) of what a new attempt draws from, as plain rows: no objects to build,
+    the content comes from the version cache (the start of an attempt is the exam's rush hour)."""
+    return list(db.session.execute(_module_newest_versions(
+        module_id, True, Question.key, QuestionVersion.id.label("version_id"), QuestionVersion.content_hash)).all())
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,

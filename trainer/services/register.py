@@ -274,13 +274,6 @@ def open_attempts_of(user: User) -> list[Attempt]:
         .options(selectinload(Attempt.module)).order_by(Attempt.started_dt)))
 
 
-def submitted_attempts_of(user: User, module: Module) -> list[Attempt]:
-    """The person's submitted attempts at a module, newest first."""
-    return list(db.session.scalars(
-        select(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id, Attempt.state == SUBMITTED)
-        .order_by(Attempt.number.desc())))
-
-
 def attempts_of(user: User) -> list[Attempt]:
     """Every attempt of the person, newest first."""
     return list(db.session.scalars(

@@ -17,7 +17,7 @@ from trainer.services import attempts as attempt_service
 from trainer.services.catalog import find_active_module, find_course_media
 from trainer.services.certificates import certificate_state, current_certificate, find_certificate
 from trainer.services.practical import signoff_facts, signoff_sentence
-from trainer.services.register import all_courses, course_progress, open_attempts_of, submitted_attempts_of
+from trainer.services.register import all_courses, course_progress, open_attempts_of
 from trainer.views.forms import ActionForm
 
 bp = Blueprint("learn", __name__)
@@ -49,14 +49,13 @@ def home():
 @role_required("learner")
 def module(course_slug: str, module_slug: str):
     module = _module_or_404(course_slug, module_slug)
-    open_attempt = attempt_service.open_attempt(current_user, module)
-    past = submitted_attempts_of(current_user, module)
+    attempts = attempt_service.module_attempts(current_user, module)
     return render_template(
         "learn/module.html", module=module, course=module.course,
         content=render_markdown(module.content_md, media_url(module.course)),
         # Module files usually open with their own "# Title"; do not print it twice.
         content_has_title=module.content_md.lstrip().startswith("# "),
-        open_attempt=open_attempt, past_attempts=past, rule=attempt_service.start_rule(current_user, module),
+        open_attempt=attempts.open_attempt, past_attempts=attempts.submitted, rule=attempts.rule,
         form=ActionForm(),
     )
 
