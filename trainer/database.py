@@ -97,6 +97,7 @@ def objects_kept(session):
         real.expire_on_commit = before
 
 
-def execute_dml(session: Session | scoped_session[Any], statement: Executable) -> CursorResult[Any]:
+def execute_dml(session: Session | scoped_session[Any], statement: Executable,
+                params: dict[str, Any] | None = None) -> CursorResult[Any]:
     """Run an INSERT, UPDATE or DELETE; its rowcount says how many rows it changed (a guarded write's answer)."""
-    return cast(CursorResult[Any], session.execute(statement))
+    return cast(CursorResult[Any], session.execute(statement, params))

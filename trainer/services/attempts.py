@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -68,14 +68,25 @@ class Standing:
     last_number: int
 
 
+# The exam's hot statements are built once, with bound parameters: building a SELECT in Python costs
+# more CPU than SQLite takes to run these.
+_PERSON_AT_MODULE = (Attempt.user_id == bindparam("user_id")) & (Attempt.module_id == bindparam("module_id"))
+_STANDING = select(func.max(case((Attempt.state == OPEN, Attempt.id))),
+                   func.count(case((Attempt.state == SUBMITTED, 1))),
+                   func.max(case((Attempt.state == SUBMITTED, Attempt.submitted_dt))),
+                   func.coalesce(func.max(Attempt.number), 0)).where(_PERSON_AT_MODULE)
+_ATTEMPTS_AT_MODULE = select(Attempt).where(_PERSON_AT_MODULE).order_by(Attempt.number.desc())
+_KEYS_SEEN = (select(Question.key).join(QuestionVersion)
+              .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
+              .join(Attempt).where(_PERSON_AT_MODULE))
+
+
+def _person_at(user, module: Module) -> dict:
+    return {"user_id": user.id, "module_id": module.id}
+
+
 def standing_at(user, module: Module) -> Standing:
-    open_id, submitted, last_dt, last_number = db.session.execute(
-        select(func.max(case((Attempt.state == OPEN, Attempt.id))),
-               func.count(case((Attempt.state == SUBMITTED, 1))),
-               func.max(case((Attempt.state == SUBMITTED, Attempt.submitted_dt))),
-               func.coalesce(func.max(Attempt.number), 0))
-        .where(Attempt.user_id == user.id, Attempt.module_id == module.id)
-    ).one()
+    open_id, submitted, last_dt, last_number = db.session.execute(_STANDING, _person_at(user, module)).one()
     return Standing(open_id, submitted, last_dt, last_number)
 
 
@@ -109,8 +120,7 @@ class ModuleAttempts:
 
 def module_attempts(user, module: Module) -> ModuleAttempts:
     """The person's open and submitted attempts at the module and whether they may start one, in one query."""
-    attempts = list(db.session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id)
-                                       .order_by(Attempt.number.desc())))
+    attempts = list(db.session.scalars(_ATTEMPTS_AT_MODULE, _person_at(user, module)))
     submitted = [a for a in attempts if a.state == SUBMITTED]
     standing = Standing(
         next((a.id for a in attempts if a.state == OPEN), None), len(submitted),
@@ -158,11 +168,7 @@ def start_attempt(user, module: Module, rng: random.Random | None = None,
     if len(pool) < module.draw:
         raise ServiceError("This quiz has fewer questions than it draws; ask a trainer to fix the bank.")
     contents = _contents({row.version_id: row.content_hash for row in pool})
-    seen_keys = set(db.session.scalars(
-        select(Question.key).join(QuestionVersion)
-        .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
-        .join(Attempt).where(Attempt.user_id == user.id, Attempt.module_id == module.id)
-    ))
+    seen_keys = set(db.session.scalars(_KEYS_SEEN, _person_at(user, module)))
     version_of = {row.key: row.version_id for row in pool}
     rng = rng or random.Random(secrets.randbits(64))
     keys = draw_questions(
@@ -230,6 +236,32 @@ class SaveResult:
     message: str
 
 
+_SAVE_READ = (
+    select(Attempt.user_id, Attempt.state, Attempt.deadline_dt, AttemptQuestion.id.label("item_id"),
+           AttemptQuestion.display_order, QuestionVersion.content)
+    .select_from(Attempt)
+    .outerjoin(AttemptQuestion,
+               (AttemptQuestion.attempt_id == Attempt.id) & (AttemptQuestion.position == bindparam("position")))
+    .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+    .where(Attempt.id == bindparam("attempt_id"))
+    # Orders this save against a submit, which holds the row FOR UPDATE while it grades.
+    .with_for_update(read=True, of=Attempt)
+)
+# Every rule again in the WHERE clause (owner, open, deadline with its grace, newer sequence number).
+_SAVE_WRITE = (
+    update(AttemptQuestion)
+    .where(AttemptQuestion.id == bindparam("b_item_id"), AttemptQuestion.response_seq < bindparam("new_seq"),
+           select(Attempt.id).where(
+               Attempt.id == bindparam("b_attempt_id"), Attempt.user_id == bindparam("b_user_id"),
+               Attempt.state == OPEN,
+               (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= bindparam("b_cutoff"))).exists())
+    .values(response=bindparam("new_response", type_=AttemptQuestion.response.type),
+            response_seq=bindparam("new_seq"),
+            answered_dt=bindparam("saved_dt", type_=AttemptQuestion.answered_dt.type))
+    .execution_options(synchronize_session=False)
+)
+
+
 def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
                 grace_seconds: int | None = None) -> SaveResult:
     """Store one answer unless a newer save for the same question already arrived.
@@ -239,16 +271,7 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
     so it is safe even where the read ran outside the write lock (SQLite, `@writes_late`).
     """
     user_id = user.id  # begin_write() below expires the session's objects
-    row = db.session.execute(
-        select(Attempt.user_id, Attempt.state, Attempt.deadline_dt, AttemptQuestion.id.label("item_id"),
-               AttemptQuestion.display_order, QuestionVersion.content)
-        .select_from(Attempt)
-        .outerjoin(AttemptQuestion, (AttemptQuestion.attempt_id == Attempt.id) & (AttemptQuestion.position == position))
-        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-        .where(Attempt.id == attempt_id)
-        # Orders this save against a submit, which holds the row FOR UPDATE while it grades.
-        .with_for_update(read=True, of=Attempt)
-    ).one_or_none()
+    row = db.session.execute(_SAVE_READ, {"attempt_id": attempt_id, "position": position}).one_or_none()
     if row is None or row.user_id != user_id:
         db.session.rollback()
         raise NotFound("There is no such attempt.")
@@ -268,15 +291,9 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
         db.session.rollback()
         raise ServiceError(f"Question {position}: {exc}") from None
     begin_write(db.session)
-    still_open = select(Attempt.id).where(
-        Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.state == OPEN,
-        (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= cutoff))
-    changed = execute_dml(db.session,
-        update(AttemptQuestion)
-        .where(AttemptQuestion.id == row.item_id, AttemptQuestion.response_seq < seq, still_open.exists())
-        .values(response=response, response_seq=seq, answered_dt=clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = execute_dml(db.session, _SAVE_WRITE, {
+        "b_item_id": row.item_id, "new_seq": seq, "b_attempt_id": attempt_id, "b_user_id": user_id, "b_cutoff": cutoff,
+        "new_response": response, "saved_dt": clock.now()}).rowcount
     if changed:
         db.session.commit()
         return SaveResult(True, seq, "Saved")
@@ -426,14 +443,15 @@ class PaperItem:
     content: dict
 
 
+_PAPER = (select(AttemptQuestion.position, AttemptQuestion.question_version_id, AttemptQuestion.display_order,
+                 AttemptQuestion.response, AttemptQuestion.response_seq, QuestionVersion.content_hash)
+          .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+          .where(AttemptQuestion.attempt_id == bindparam("attempt_id")).order_by(AttemptQuestion.position))
+
+
 def attempt_paper(attempt: Attempt) -> list[PaperItem]:
     """The attempt's questions with their saved answers in one statement; the versions' content from the cache."""
-    rows = db.session.execute(
-        select(AttemptQuestion.position, AttemptQuestion.question_version_id, AttemptQuestion.display_order,
-               AttemptQuestion.response, AttemptQuestion.response_seq, QuestionVersion.content_hash)
-        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-        .where(AttemptQuestion.attempt_id == attempt.id).order_by(AttemptQuestion.position)
-    ).all()
+    rows = db.session.execute(_PAPER, {"attempt_id": attempt.id}).all()
     contents = _contents({row.question_version_id: row.content_hash for row in rows})
     return [PaperItem(row.position, row.question_version_id, row.display_order, row.response, row.response_seq,
                       contents[row.question_version_id]) for row in rows]
@@ -449,10 +467,13 @@ def attempt_with_questions(attempt_id: int) -> Attempt | None:
     )
 
 
+_ATTEMPT_WITH_MODULE = (select(Attempt).where(Attempt.id == bindparam("attempt_id"))
+                        .options(joinedload(Attempt.module).joinedload(Module.course)))
+
+
 def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
     """The person's own attempt with its module and course, closed first if its deadline has passed."""
-    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id)
-                                .options(joinedload(Attempt.module).joinedload(Module.course)))
+    attempt = db.session.scalar(_ATTEMPT_WITH_MODULE, {"attempt_id": attempt_id})
     if attempt is None or not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     if (attempt.state == OPEN and attempt.deadline_dt is not None

@@ -5,8 +5,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from trainer import clock
@@ -110,11 +111,15 @@ def totals_line(reports: list[ImportReport]) -> str:
     return f"banks: {changed} changed, {_plural(conflicts, 'conflict')} kept" + (", see above" if conflicts else "")
 
 
+# Built once: every learner's module page and start runs it (see _STANDING in services/attempts.py).
+_ACTIVE_MODULE = (select(Module).join(Course).where(
+    Course.slug == bindparam("course_slug"), Module.slug == bindparam("module_slug"), Module.retired.is_(False))
+    .options(contains_eager(Module.course)))  # the module pages show the course: no second query
+
+
 def find_active_module(course_slug: str, module_slug: str) -> Module | None:
     """The module at this address, unless it was retired."""
-    return db.session.scalar(select(Module).join(Course).where(
-        Course.slug == course_slug, Module.slug == module_slug, Module.retired.is_(False))
-        .options(contains_eager(Module.course)))  # the module pages show the course: no second query
+    return db.session.scalar(_ACTIVE_MODULE, {"course_slug": course_slug, "module_slug": module_slug})
 
 
 def find_course_media(course_slug: str, name: str) -> CourseMedia | None:
@@ -139,7 +144,7 @@ def newest_versions_by_question(*conditions: ColumnElement[bool], published_only
         newest, (newest.c.question_id == QuestionVersion.question_id) & (newest.c.number == QuestionVersion.number)))}
 
 
-def _module_newest_versions(module_id: int, published_only: bool, *columns) -> Select:
+def _module_newest_versions(module_id, published_only: bool, *columns) -> Select:
     """SELECT `columns` of the module's non-retired questions in bank order, joined to each one's newest
     version; those without a published version are left out when `published_only`."""
     newest = newest_version_numbers(published_only=published_only)
@@ -160,11 +165,17 @@ def module_questions_with_newest_version(module: Module, *, published_only: bool
     return [(q, v) for q, v in rows]
 
 
+@cache
+def _drawable_versions_query() -> Select:
+    return _module_newest_versions(bindparam("module_id"), True, Question.key,
+                                   QuestionVersion.id.label("version_id"), QuestionVersion.content_hash)
+
+
 def module_drawable_versions(module_id: int) -> list[Row]:
     """(key, version_id, content_hash) of what a new attempt draws from, as plain rows: no objects to build,
-    the content comes from the version cache (the start of an attempt is the exam's rush hour)."""
-    return list(db.session.execute(_module_newest_versions(
-        module_id, True, Question.key, QuestionVersion.id.label("version_id"), QuestionVersion.content_hash)).all())
+    the content comes from the version cache (the start of an attempt is the exam's rush hour), and the
+    statement is built once."""
+    return list(db.session.execute(_drawable_versions_query(), {"module_id": module_id}).all())
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
