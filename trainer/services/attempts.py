@@ -220,9 +220,11 @@ def _lock_open_attempt(user, module: Module) -> Attempt | None:
 
 
 def _locked_attempt_for(user, attempt_id: int) -> Attempt:
-    # The row lock (PostgreSQL) or the write lock (SQLite) orders saves and the submit.
-    begin_write(db.session)
-    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+    # The row lock (PostgreSQL) or the write lock (SQLite) orders saves and the submit. The person stays loaded;
+    # the attempt is read afresh (populate_existing), whatever this session read of it before.
+    begin_write(db.session, keep_loaded=True)
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+                                .execution_options(populate_existing=True))
     if attempt is None or not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     return attempt
@@ -350,20 +352,21 @@ def save_answers(user, attempt_id: int, seqs: Mapping[int, int | None], form, gr
     return results
 
 
-def _saved_items(attempt: Attempt) -> list[AttemptQuestion]:
-    # populate_existing: read the answers as stored now, not as this session first saw them.
-    return list(db.session.scalars(
-        select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
-        .order_by(AttemptQuestion.position)
-        .options(selectinload(AttemptQuestion.version))
-        .execution_options(populate_existing=True)
-    ))
+_SAVED_ANSWERS = (select(AttemptQuestion.id, AttemptQuestion.response, AttemptQuestion.question_version_id,
+                         QuestionVersion.content_hash)
+                  .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+                  .where(AttemptQuestion.attempt_id == bindparam("attempt_id")).order_by(AttemptQuestion.position))
+_SET_FRACTION = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("b_id")).values(
+    fraction=bindparam("b_fraction"))
 
 
 def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime) -> bool:
     """Grade on the saved answers and move open -> submitted; False if someone else already did."""
-    items = _saved_items(attempt)
-    grade = grade_attempt([(aq.version.content, aq.response) for aq in items], attempt.pass_percent)
+    # The answers as stored now (plain rows, never this session's older objects); contents from the version cache.
+    items = db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id}).all()
+    contents = _contents({item.question_version_id: item.content_hash for item in items})
+    grade = grade_attempt([(contents[item.question_version_id], item.response) for item in items],
+                          attempt.pass_percent)
     # The guarded transition is what makes submit idempotent, whatever Python did before it.
     moved = execute_dml(db.session,
         update(Attempt).where(Attempt.id == attempt.id, Attempt.state == OPEN)
@@ -373,10 +376,10 @@ def _grade_and_close(attempt: Attempt, submitted_by: str, submitted_dt: datetime
     ).rowcount
     if not moved:
         return False
-    for aq, fraction in zip(items, grade.fractions, strict=True):
-        aq.fraction = fraction
-    db.session.flush()
-    db.session.refresh(attempt)
+    # One executemany on the connection (an ORM bulk update would want objects or primary keys only).
+    db.session.connection().execute(_SET_FRACTION, [{"b_id": item.id, "b_fraction": fraction}
+                                                     for item, fraction in zip(items, grade.fractions, strict=True)])
+    db.session.expire(attempt)  # its row changed in SQL: read it again on next use
     if grade.passed:
         issue_certificate_if_complete(attempt.user, attempt.module.course)
     return True

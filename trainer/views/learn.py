@@ -160,6 +160,7 @@ def save_answer(attempt_id: int, position: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@writes_late  # the service takes the write lock just before it reads the attempt to grade
 @login_required
 def submit(attempt_id: int):
     attempt_service.submit_attempt(current_user, attempt_id, _grace())
