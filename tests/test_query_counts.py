@@ -153,6 +153,19 @@ def test_autosave_reads_and_updates_only_the_question_saved(app, count_queries, 
     assert counts[0] == counts[1] <= 3  # the user, the one question, the guarded UPDATE
 
 
+def test_a_stale_save_is_refused_with_one_more_read(app, count_queries, small_and_large_papers):
+    learner, attempt = small_and_large_papers[1]
+    aq = attempt.questions[0]
+    form, url = correct_form(aq), f"/attempts/{attempt.id}/answers/{aq.position}"
+    client = app.test_client()
+    client.post("/login", data={"email": learner.email, "password": PASSWORD})
+    assert client.post(url, data={**form, "seq": "5"}).get_json()["saved"] is True
+    with count_queries() as statements:
+        late = client.post(url, data={**form, "seq": "4"}).get_json()  # an older save arriving after a newer one
+    assert (late["saved"], late["seq"]) == (False, 5) and "newer answer" in late["message"]
+    assert len(statements) <= 4  # the user, the question, the guarded UPDATE (no row), the stored sequence number
+
+
 def test_module_page_query_count_does_not_grow_with_past_attempts(app, count_queries):
     course = import_course(TINY_COURSE)
     learner = make_user("learner")

@@ -13,6 +13,8 @@ lock only for its writes.
 """
 from __future__ import annotations
 
+import fcntl
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, cast
@@ -30,22 +32,99 @@ def configure_engine(engine: Engine) -> None:
     """Apply per-connection settings for the engine's database."""
     if engine.dialect.name != "sqlite":
         return
+    on_disk = engine.url.database not in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection, record):
         # Take over transaction control from the sqlite3 module so BEGIN IMMEDIATE is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_disk:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            record.info[_WRITERS] = WritersTurn(f"{engine.url.database}.writers")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        if _immediate.get():
+            turn = connection.connection.info.get(_WRITERS)
+            if turn is not None:
+                turn.wait()
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    def _end_turn(info, end) -> None:
+        turn = info.get(_WRITERS)
+        if turn is None or not turn.held:
+            return
+        try:
+            end()  # finish the transaction first, so the next writer finds SQLite's lock free
+        finally:
+            turn.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):
+        _end_turn(connection.connection.info, connection.connection.dbapi_connection.commit)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):
+        _end_turn(connection.connection.info, connection.connection.dbapi_connection.rollback)
+
+    # A connection going back to the pool, or away, ends its transaction without the events above.
+    @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_connection, record, reset_state):
+        _end_turn(record.info, dbapi_connection.rollback)
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection, record):
+        turn = record.info.pop(_WRITERS, None)
+        if turn is not None:
+            turn.close()
+
+
+_WRITERS = "trainer_writers_turn"
+#: How often a writer waiting for its turn looks again; SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms.
+WRITERS_POLL_SECONDS = 0.0002
+
+
+class WritersTurn:
+    """A queue for SQLite's single write lock across processes, that hands the lock on at once.
+
+    SQLite makes a writer that finds the database locked sleep and retry (1, 2, 5, 10 ... 100 ms), so
+    under a rush of saves the lock sits free while writers sleep. Writers first take an advisory lock
+    on a file beside the database (flock), looking again every 0.2 ms, and release it as soon as their
+    transaction ends. It only orders writers: SQLite's own lock and busy timeout still guard the data,
+    and a writer that has waited for the whole busy timeout goes on to BEGIN IMMEDIATE regardless.
+    """
+
+    def __init__(self, path: str):
+        self.file = open(path, "a+b")  # noqa: SIM115 -- held for the connection's life, closed with it
+        self.held = False
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(WRITERS_POLL_SECONDS)
+            else:
+                self.held = True
+                return
+
+    def release(self) -> None:
+        self.held = False
+        fcntl.flock(self.file.fileno(), fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.held = False
+        self.file.close()  # closing the file drops its lock
 
 
 def read_mostly(enabled: bool) -> None:

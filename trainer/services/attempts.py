@@ -264,6 +264,15 @@ _SAVE_WRITE = (
 )
 
 
+NEWER_ANSWER_KEPT = "A newer answer to this question was already saved."
+# The sequence number stored for a question, if its attempt still takes answers (read under the write lock).
+_SEQ_IF_STILL_OPEN = (
+    select(AttemptQuestion.response_seq).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+    .where(AttemptQuestion.id == bindparam("item_id"), Attempt.id == bindparam("attempt_id"), Attempt.state == OPEN,
+           (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= bindparam("cutoff")))
+)
+
+
 def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
                 grace_seconds: int | None = None) -> SaveResult:
     """Store one answer unless a newer save for the same question already arrived.
@@ -299,9 +308,12 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
     if changed:
         db.session.commit()
         return SaveResult(True, seq, "Saved")
+    # A newer save of this question won (two tabs, a retried request), or the attempt closed in between.
+    newer = db.session.scalar(_SEQ_IF_STILL_OPEN, {"item_id": row.item_id, "attempt_id": attempt_id, "cutoff": cutoff})
     db.session.rollback()
-    # Rare: a newer save won, or the attempt closed between the read and the write; the full path says which.
-    return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]
+    if newer is not None and newer >= seq:
+        return SaveResult(False, newer, NEWER_ANSWER_KEPT)
+    return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]  # closed: says why
 
 
 def save_answers(user, attempt_id: int, seqs: Mapping[int, int | None], form, grace_seconds: int | None = None,
@@ -347,7 +359,7 @@ def save_answers(user, attempt_id: int, seqs: Mapping[int, int | None], form, gr
         if changed:
             results[position] = SaveResult(True, seq, "Saved")
         else:
-            results[position] = SaveResult(False, aq.response_seq, "A newer answer to this question was already saved.")
+            results[position] = SaveResult(False, aq.response_seq, NEWER_ANSWER_KEPT)
     db.session.commit()
     return results
 
