@@ -67,6 +67,14 @@ class Standing:
     last_submitted_dt: datetime | None
     last_number: int
 
+    @classmethod
+    def of(cls, attempts: list[Attempt]) -> Standing:
+        """The same as `_STANDING` computes in SQL, from attempts already loaded."""
+        submitted = [a for a in attempts if a.state == SUBMITTED]
+        return cls(next((a.id for a in attempts if a.state == OPEN), None), len(submitted),
+                   max((a.submitted_dt for a in submitted if a.submitted_dt is not None), default=None),
+                   max((a.number for a in attempts), default=0))
+
 
 # The exam's hot statements are built once, with bound parameters: building a SELECT in Python costs
 # more CPU than SQLite takes to run these.
@@ -121,13 +129,9 @@ class ModuleAttempts:
 def module_attempts(user, module: Module) -> ModuleAttempts:
     """The person's open and submitted attempts at the module and whether they may start one, in one query."""
     attempts = list(db.session.scalars(_ATTEMPTS_AT_MODULE, _person_at(user, module)))
-    submitted = [a for a in attempts if a.state == SUBMITTED]
-    standing = Standing(
-        next((a.id for a in attempts if a.state == OPEN), None), len(submitted),
-        max((a.submitted_dt for a in submitted if a.submitted_dt is not None), default=None),
-        max((a.number for a in attempts), default=0))
-    return ModuleAttempts(next((a for a in attempts if a.state == OPEN), None), submitted,
-                          start_rule(user, module, standing=standing))
+    return ModuleAttempts(next((a for a in attempts if a.state == OPEN), None),
+                          [a for a in attempts if a.state == SUBMITTED],
+                          start_rule(user, module, standing=Standing.of(attempts)))
 
 
 def _grace(grace_seconds: int | None) -> timedelta:
@@ -249,14 +253,21 @@ _SAVE_READ = (
     # Orders this save against a submit, which holds the row FOR UPDATE while it grades.
     .with_for_update(read=True, of=Attempt)
 )
-# Every rule again in the WHERE clause (owner, open, deadline with its grace, newer sequence number).
+
+
+def _takes_answers(attempt_id: str, cutoff: str):
+    """SQL: the attempt (bound as `attempt_id`) is open and its deadline with grace is not before `cutoff`."""
+    return ((Attempt.id == bindparam(attempt_id)) & (Attempt.state == OPEN)
+            & (Attempt.deadline_dt.is_(None) | (Attempt.deadline_dt >= bindparam(cutoff))))
+
+
+# Every rule again in the WHERE clause (owner, open, deadline with its grace, newer sequence number). An UPDATE's
+# parameters may not share a column's name, hence the b_ prefixes.
 _SAVE_WRITE = (
     update(AttemptQuestion)
     .where(AttemptQuestion.id == bindparam("b_item_id"), AttemptQuestion.response_seq < bindparam("new_seq"),
-           select(Attempt.id).where(
-               Attempt.id == bindparam("b_attempt_id"), Attempt.user_id == bindparam("b_user_id"),
-               Attempt.state == OPEN,
-               (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= bindparam("b_cutoff"))).exists())
+           select(Attempt.id).where(_takes_answers("b_attempt_id", "b_cutoff"),
+                                    Attempt.user_id == bindparam("b_user_id")).exists())
     .values(response=bindparam("new_response", type_=AttemptQuestion.response.type),
             response_seq=bindparam("new_seq"),
             answered_dt=bindparam("saved_dt", type_=AttemptQuestion.answered_dt.type))
@@ -268,8 +279,7 @@ NEWER_ANSWER_KEPT = "A newer answer to this question was already saved."
 # The sequence number stored for a question, if its attempt still takes answers (read under the write lock).
 _SEQ_IF_STILL_OPEN = (
     select(AttemptQuestion.response_seq).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-    .where(AttemptQuestion.id == bindparam("item_id"), Attempt.id == bindparam("attempt_id"), Attempt.state == OPEN,
-           (Attempt.deadline_dt.is_(None)) | (Attempt.deadline_dt >= bindparam("cutoff")))
+    .where(AttemptQuestion.id == bindparam("item_id"), _takes_answers("attempt_id", "cutoff"))
 )
 
 

@@ -5,7 +5,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import ColumnElement, Row, Select, Subquery, bindparam, func, select
 from sqlalchemy.orm import contains_eager
@@ -165,17 +164,15 @@ def module_questions_with_newest_version(module: Module, *, published_only: bool
     return [(q, v) for q, v in rows]
 
 
-@cache
-def _drawable_versions_query() -> Select:
-    return _module_newest_versions(bindparam("module_id"), True, Question.key,
-                                   QuestionVersion.id.label("version_id"), QuestionVersion.content_hash)
+_DRAWABLE_VERSIONS = _module_newest_versions(bindparam("module_id"), True, Question.key,
+                                             QuestionVersion.id.label("version_id"), QuestionVersion.content_hash)
 
 
 def module_drawable_versions(module_id: int) -> list[Row]:
     """(key, version_id, content_hash) of what a new attempt draws from, as plain rows: no objects to build,
     the content comes from the version cache (the start of an attempt is the exam's rush hour), and the
     statement is built once."""
-    return list(db.session.execute(_drawable_versions_query(), {"module_id": module_id}).all())
+    return list(db.session.execute(_DRAWABLE_VERSIONS, {"module_id": module_id}).all())
 
 
 def apply_question(module: Module, data: dict, position: int, report: ImportReport,
