@@ -59,6 +59,34 @@ def test_learner_home_query_count_does_not_grow(app, count_queries):
     assert large == small
 
 
+
+def _second_course(tmp_path):
+    import shutil
+
+    folder = tmp_path / "second-course"
+    shutil.copytree(TINY_COURSE, folder)
+    yaml = folder / "course.yaml"
+    yaml.write_text(yaml.read_text().replace("slug: tiny-course", "slug: second-course")
+                    .replace("title: Tiny Course", "title: Second Course"))
+    return import_course(folder)
+
+
+def test_a_persons_progress_pages_run_as_many_statements_for_two_courses_as_for_one(app, count_queries, tmp_path):
+    from trainer.services.staff import assign_course
+
+    course = import_course(TINY_COURSE)
+    clinic = make_clinic()
+    learner, manager = make_user("learner", clinic=clinic), make_user("manager", clinic=clinic)
+    take_attempt(learner, module_of(course, "care"), correct=True, seed=1)
+    pages = (("/learn", learner), (f"/manage/people/{learner.id}", manager))
+    one = {url: _count(app.test_client(), count_queries, url, user) for url, user in pages}
+    second = _second_course(tmp_path)
+    take_attempt(learner, module_of(second, "care"), correct=False, seed=2)
+    assign_course(manager, second, [learner], clock.now().date() + timedelta(days=30))
+    two = {url: _count(app.test_client(), count_queries, url, user) for url, user in pages}
+    assert two == one
+
+
 def test_review_queue_query_count_does_not_grow_with_drafts(app, count_queries):
     from trainer.services.interchange import import_bank_file, read_bank_file
 

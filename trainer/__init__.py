@@ -31,7 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["has_role"] = has_role
     from flask_login import current_user
 
-    from trainer.time_zones import to_local
+    from trainer.time_zones import time_zone_options, to_local
+    app.jinja_env.globals["time_zone_options"] = time_zone_options
     # Templates show times in the viewer's zone (their own, else their clinic's, else UTC).
     app.jinja_env.globals["local_time"] = lambda dt: to_local(dt, current_user)
     from trainer.views.errors import register_error_handlers

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from markupsafe import Markup, escape
+
 UTC_NAME = "UTC"
 
 
@@ -12,6 +14,20 @@ UTC_NAME = "UTC"
 def time_zone_names() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (for choices and validation)."""
     return tuple(sorted(available_timezones() | {UTC_NAME}))
+
+
+@lru_cache(maxsize=1)
+def _option_tags() -> dict[str, str]:
+    return {name: f"<option>{escape(name)}</option>" for name in time_zone_names()}
+
+
+def time_zone_options(selected: str | None) -> Markup:
+    """The <option>s of a time zone select, `selected` marked; built once per process, since escaping
+    some 600 names on every page was a sixth of the manager's console."""
+    tags = _option_tags()
+    if selected in tags:
+        tags = {**tags, selected: f"<option selected>{escape(selected)}</option>"}
+    return Markup("".join(tags.values()))
 
 
 def is_time_zone(name: str) -> bool:

@@ -1,10 +1,11 @@
 """Regrading: a dry run lists changes; applying keeps the old result in history and is audited."""
+import re
 import shutil
 
 from sqlalchemy import select
 
 from tests.conftest import TINY_COURSE
-from tests.factories import FormData, import_course, make_user, module_of
+from tests.factories import PASSWORD, FormData, import_course, make_user, module_of
 from trainer.extensions import db
 from trainer.models import Attempt, AuditEvent, GradeHistory
 from trainer.services.attempts import save_answer, start_attempt, submit_attempt
@@ -57,3 +58,24 @@ def test_regrade_after_a_key_is_corrected(app, tmp_path):
     shown = next(aq for aq in db.session.get(Attempt, first.id).questions if aq.version.content["id"] == "care-spf")
     assert shown.version.number == 1 and shown.graded_version.number == 2
     assert regrade_module(admin, care, dry_run=True).changes == []
+
+
+def test_the_result_page_reviews_a_regraded_question_against_the_corrected_key(app, tmp_path):
+    folder = tmp_path / "course"
+    shutil.copytree(TINY_COURSE, folder)
+    care = module_of(import_course(folder), "care")
+    learner = make_user()
+    attempt = _answer_care(learner, care, "false")
+    bank = folder / "questions" / "care.yaml"
+    bank.write_text(bank.read_text().replace("    answer: true\n", "    answer: false\n", 1))
+    import_course(folder)
+    regrade_module(make_user("admin"), care, dry_run=False)
+
+    client = app.test_client()
+    client.post("/login", data={"email": learner.email, "password": PASSWORD})
+    page = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
+    assert "100%" in page and "Passed" in page
+    assert page.count("Regraded against version 2 of this question") == 1
+    # The key shown is the corrected one: the learner's "False" is marked as the correct answer.
+    assert re.search(r"False <em>\(your answer\)</em> <strong>\(correct\)</strong>", page)
+    assert not re.search(r"True <strong>\(correct\)</strong>", page)

@@ -66,3 +66,19 @@ def test_the_next_attempt_time_is_in_the_learners_zone(app, client):
     login(client, learner)
     page = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/learn/{course.slug}/basics").get_data(as_text=True)).split())
     assert "The next attempt opens on 2 December 2026 at 13:00 CET" in page
+
+
+def test_the_time_zone_select_offers_every_zone_once_with_the_clinics_marked(app, client):
+    from trainer.time_zones import time_zone_names
+
+    import_course(TINY_COURSE)
+    clinic = make_clinic("Harbour")
+    clinic.time_zone = "Europe/Dublin"
+    db.session.commit()
+    login(client, make_user("manager", clinic=clinic))
+    page = client.get("/manage/").get_data(as_text=True)
+    select_html = page[page.index('<select id="clinic-time-zone"'):]
+    select_html = select_html[:select_html.index("</select>")]
+    options = re.findall(r"<option( selected)?>([^<]+)</option>", select_html)
+    assert [name for _, name in options] == list(time_zone_names())
+    assert [name for chosen, name in options if chosen] == ["Europe/Dublin"]

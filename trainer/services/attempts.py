@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from trainer import clock
 from trainer.database import begin_write, execute_dml, objects_kept
@@ -482,14 +482,43 @@ def attempt_paper(attempt: Attempt) -> list[PaperItem]:
                       contents[row.question_version_id]) for row in rows]
 
 
-def attempt_with_questions(attempt_id: int) -> Attempt | None:
-    """An attempt with its module, course, questions and their versions, in two statements."""
-    return db.session.scalar(
-        select(Attempt).where(Attempt.id == attempt_id)
-        .options(joinedload(Attempt.module).joinedload(Module.course),
-                 selectinload(Attempt.questions).options(joinedload(AttemptQuestion.version),
-                                                         joinedload(AttemptQuestion.graded_version)))
-    )
+@dataclass(frozen=True)
+class GradedItem:
+    """One question of a submitted attempt as its review shows it."""
+
+    position: int
+    display_order: object
+    response: object
+    fraction: float | None
+    shown: dict  # the version the person answered
+    graded: dict  # the version graded against: after a regrade, the corrected one
+    regraded_version: int | None
+
+
+_GradedVersion = aliased(QuestionVersion)
+_GRADED_PAPER = (select(AttemptQuestion.position, AttemptQuestion.display_order, AttemptQuestion.response,
+                        AttemptQuestion.fraction, AttemptQuestion.question_version_id, QuestionVersion.content_hash,
+                        _GradedVersion.id.label("graded_id"), _GradedVersion.content_hash.label("graded_hash"),
+                        _GradedVersion.number.label("graded_number"))
+                 .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+                 .outerjoin(_GradedVersion, _GradedVersion.id == AttemptQuestion.graded_version_id)
+                 .where(AttemptQuestion.attempt_id == bindparam("attempt_id")).order_by(AttemptQuestion.position))
+
+
+def graded_paper(attempt: Attempt) -> list[GradedItem]:
+    """The attempt's questions with answers and credit in one statement; the versions' content from the cache."""
+    rows = db.session.execute(_GRADED_PAPER, {"attempt_id": attempt.id}).all()
+    hashes = {row.question_version_id: row.content_hash for row in rows}
+    hashes.update({row.graded_id: row.graded_hash for row in rows if row.graded_id is not None})
+    contents = _contents(hashes)
+    return [GradedItem(row.position, row.display_order, row.response, row.fraction,
+                       contents[row.question_version_id], contents[row.graded_id or row.question_version_id],
+                       row.graded_number) for row in rows]
+
+
+def find_attempt(attempt_id: int) -> Attempt | None:
+    """An attempt with its module and course, in one statement."""
+    return db.session.scalar(_ATTEMPT_WITH_MODULE, {"attempt_id": attempt_id})
 
 
 _ATTEMPT_WITH_MODULE = (select(Attempt).where(Attempt.id == bindparam("attempt_id"))
@@ -498,7 +527,7 @@ _ATTEMPT_WITH_MODULE = (select(Attempt).where(Attempt.id == bindparam("attempt_i
 
 def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
     """The person's own attempt with its module and course, closed first if its deadline has passed."""
-    attempt = db.session.scalar(_ATTEMPT_WITH_MODULE, {"attempt_id": attempt_id})
+    attempt = find_attempt(attempt_id)
     if attempt is None or not can_take_attempt(user, attempt):
         raise NotFound("There is no such attempt.")
     if (attempt.state == OPEN and attempt.deadline_dt is not None

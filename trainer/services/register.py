@@ -10,7 +10,7 @@ from datetime import datetime, time
 from typing import TypedDict
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from trainer import clock
 from trainer.certification.status import (
@@ -52,23 +52,25 @@ def module_records(user_ids: list[int], module_ids: list[int]) -> dict[tuple[int
     return records
 
 
-def current_certificates(user_ids: list[int], course_id: int) -> dict[int, Certificate]:
-    """user id -> newest certificate that has not been superseded, in one query."""
-    if not user_ids:
+def current_certificates(user_ids: list[int], course_ids: list[int]) -> dict[tuple[int, int], Certificate]:
+    """(user id, course id) -> newest certificate that has not been superseded, in one query."""
+    if not user_ids or not course_ids:
         return {}
     certs = db.session.scalars(
-        select(Certificate).where(Certificate.user_id.in_(user_ids), Certificate.course_id == course_id,
+        select(Certificate).where(Certificate.user_id.in_(user_ids), Certificate.course_id.in_(course_ids),
                                   Certificate.superseded_by_id.is_(None))
         .order_by(Certificate.issued_dt, Certificate.id)
     )
-    return {c.user_id: c for c in certs}
+    return {(c.user_id, c.course_id): c for c in certs}
 
 
-def assignments_for(user_ids: list[int], course_id: int) -> dict[int, Assignment]:
-    if not user_ids:
+def assignments_for(user_ids: list[int], course_ids: list[int]) -> dict[tuple[int, int], Assignment]:
+    """(user id, course id) -> assignment, with who assigned it (their name only: no roles), in one query."""
+    if not user_ids or not course_ids:
         return {}
-    return {a.user_id: a for a in db.session.scalars(
-        select(Assignment).where(Assignment.user_id.in_(user_ids), Assignment.course_id == course_id))}
+    return {(a.user_id, a.course_id): a for a in db.session.scalars(
+        select(Assignment).options(joinedload(Assignment.assigned_by).lazyload(User.role_rows))
+        .where(Assignment.user_id.in_(user_ids), Assignment.course_id.in_(course_ids)))}
 
 
 def end_of_day(day) -> datetime:
@@ -104,27 +106,43 @@ class CourseProgress:
 
 def course_progress(people: list[User], course: Course, now: datetime | None = None) -> list[CourseProgress]:
     """Each person's standing in the course, in a fixed number of queries."""
+    return progress_in_courses(people, [course], now)[0]
+
+
+def person_progress(person: User) -> list[CourseProgress]:
+    """One person's standing in every course, in the same number of queries however many courses there are."""
+    return [rows[0] for rows in progress_in_courses([person], all_courses())]
+
+
+def progress_in_courses(people: list[User], courses: list[Course],
+                        now: datetime | None = None) -> list[list[CourseProgress]]:
+    """For each course, each person's standing in it: four queries in all (two for the attempts, certificates,
+    assignments), whatever the number of people, courses or attempts, once the courses' modules are loaded
+    (all_courses loads them)."""
     now = now or clock.now()
-    modules = course.modules
     ids = [p.id for p in people]
-    records = module_records(ids, [m.id for m in modules])
-    certificates = current_certificates(ids, course.id)
-    assignments = assignments_for(ids, course.id)
+    records = module_records(ids, [m.id for course in courses for m in course.modules])
+    certificates = current_certificates(ids, [c.id for c in courses])
+    assignments = assignments_for(ids, [c.id for c in courses])
     result = []
-    for person in people:
-        module_recs = [records.get((person.id, m.id), ModuleRecord()) for m in modules]
-        cert, assignment = certificates.get(person.id), assignments.get(person.id)
-        standing = course_standing(
-            CourseRecord(tuple(module_recs),
-                         certificate_expires_dt=cert.expires_dt if cert else None,
-                         certificate_revoked_dt=cert.revoked_dt if cert else None,
-                         due_dt=end_of_day(assignment.due_date) if assignment else None),
-            renewal_window_days=course.renewal_window_days, now=now)
-        result.append(CourseProgress(
-            person, course, standing.status, standing.overdue, standing.days_to_expiry,
-            [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts)
-             for m, r in zip(modules, module_recs, strict=True)],
-            cert, assignment))
+    for course in courses:
+        modules = course.modules
+        rows = []
+        for person in people:
+            module_recs = [records.get((person.id, m.id), ModuleRecord()) for m in modules]
+            cert, assignment = certificates.get((person.id, course.id)), assignments.get((person.id, course.id))
+            standing = course_standing(
+                CourseRecord(tuple(module_recs),
+                             certificate_expires_dt=cert.expires_dt if cert else None,
+                             certificate_revoked_dt=cert.revoked_dt if cert else None,
+                             due_dt=end_of_day(assignment.due_date) if assignment else None),
+                renewal_window_days=course.renewal_window_days, now=now)
+            rows.append(CourseProgress(
+                person, course, standing.status, standing.overdue, standing.days_to_expiry,
+                [ModuleProgress(m, module_status(r), r.best_score, r.submitted_attempts)
+                 for m, r in zip(modules, module_recs, strict=True)],
+                cert, assignment))
+        result.append(rows)
     return result
 
 
@@ -261,7 +279,8 @@ def clinic_staff(clinic_id: int | None) -> list[User]:
 
 
 def all_courses() -> list[Course]:
-    return list(db.session.scalars(select(Course).order_by(Course.title)))
+    """Every course with its modules, in two queries."""
+    return list(db.session.scalars(select(Course).options(selectinload(Course.modules)).order_by(Course.title)))
 
 
 

@@ -16,7 +16,6 @@ from trainer.services.accounts import (
 )
 from trainer.services.audit import AuditFilters, audit_actions, audit_events_page
 from trainer.services.notifications import outbox_kinds, outbox_page
-from trainer.time_zones import time_zone_names
 from trainer.views.forms import ActionForm, ClinicForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,7 +26,7 @@ def _index_page(new_clinic: ClinicForm | None = None, renaming: tuple[int, Clini
     return render_template("admin/index.html", clinics=clinics_with_headcount(), users=all_accounts(),
                            new_clinic=new_clinic or ClinicForm(formdata=None), renaming=renaming,
                            action_form=ActionForm(),
-                           rename_form=ClinicForm(formdata=None), time_zones=time_zone_names(),
+                           rename_form=ClinicForm(formdata=None),
                            chosen_zone=request.form.get("time_zone", "UTC")), status
 
 

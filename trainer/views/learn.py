@@ -17,7 +17,7 @@ from trainer.services import attempts as attempt_service
 from trainer.services.catalog import find_active_module, find_course_media
 from trainer.services.certificates import certificate_state, current_certificate, find_certificate
 from trainer.services.practical import signoff_facts, signoff_sentence
-from trainer.services.register import all_courses, course_progress, open_attempts_of
+from trainer.services.register import open_attempts_of, person_progress
 from trainer.views.forms import ActionForm
 
 bp = Blueprint("learn", __name__)
@@ -41,7 +41,7 @@ def media_url(course: Course) -> str:
 @bp.route("/learn")
 @role_required("learner")
 def home():
-    progress = [course_progress([current_user], course)[0] for course in all_courses()]
+    progress = person_progress(current_user)
     return render_template("learn/home.html", progress=progress, in_progress=open_attempts_of(current_user))
 
 
@@ -170,7 +170,7 @@ def submit(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = attempt_service.attempt_with_questions(attempt_id)
+    attempt = attempt_service.find_attempt(attempt_id)
     if attempt is None or not can_view_attempt(current_user, attempt):
         abort(404)
     if attempt.user_id == current_user.id and attempt.is_open:
@@ -185,14 +185,12 @@ def result(attempt_id: int):
         return render_markdown(md, media)
 
     reviews = []
-    for aq in attempt.questions:
+    for item in attempt_service.graded_paper(attempt):
         # Review what was shown; after a regrade, the key and explanation of the version it was graded against.
-        content = (aq.graded_version or aq.version).content
         reviews.append({
-            "position": aq.position, "regraded_version": aq.graded_version.number if aq.graded_version else None,
-            **question_review(content, aq.version.content["stem"], aq.display_order, aq.response, aq.fraction,
-                              reveal_keys=reveal_keys, render=render,
-                              sources=course.sources),
+            "position": item.position, "regraded_version": item.regraded_version,
+            **question_review(item.graded, item.shown["stem"], item.display_order, item.response, item.fraction,
+                              reveal_keys=reveal_keys, render=render, sources=course.sources),
         })
     # What next (try again, or when it opens) is for the person who took the attempt, not a manager reading it.
     rule = attempt_service.start_rule(current_user, attempt.module) if attempt.user_id == current_user.id else None

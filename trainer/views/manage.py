@@ -43,6 +43,7 @@ from trainer.services.register import (
     filter_register,
     paginate,
     parse_register_filters,
+    person_progress,
     register_summary,
 )
 from trainer.services.staff import (
@@ -64,7 +65,6 @@ from trainer.services.staff import (
     update_account,
 )
 from trainer.services.staff_import import TEMPLATE_CSV, apply_staff_import, plan_staff_import, read_staff_file
-from trainer.time_zones import time_zone_names
 from trainer.views.downloads import file_download
 from trainer.views.errors import error_response
 from trainer.views.forms import (
@@ -126,7 +126,7 @@ def register():
                            statuses=STATUS_FILTERS, assign_form=assign_form, practical=practical,
                            practical_filter=practical_filter, practical_filters=PRACTICAL_FILTERS,
                            today=clock.now().date(), latest_due=latest_due_date(clock.now().date()),
-                           time_zones=time_zone_names(), action_form=ActionForm())
+                           action_form=ActionForm())
 
 
 @bp.route("/assignments", methods=["POST"])
@@ -305,7 +305,7 @@ def edit_person(person_id: int):
 def person(person_id: int):
     person = _person_or_404(person_id)
     attempts, certificates = attempts_of(person), certificates_of(person)
-    progress = [course_progress([person], course)[0] for course in all_courses()]
+    progress = person_progress(person)
     accommodations = AccommodationsForm(time_multiplier=f"{person.time_multiplier:.1f}",
                                         extra_attempts=person.extra_attempts)
     return render_template(
@@ -320,7 +320,7 @@ def person(person_id: int):
         practical={p.course.id: register_practical([p], p.course)[person.id][1]
                    for p in progress if p.course.practical},
         can_reinstate=can_reinstate_certificates(current_user),
-        time_zones=time_zone_names(), can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
+        can_set_time_zone=can_manage_clinic(current_user, person.clinic_id))
 
 
 @bp.route("/time-zone", methods=["POST"])
