@@ -16,6 +16,8 @@ BIN = Path(sys.executable).parent
 PASSWORD = "bench-password-1"
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
+#: BENCH_PRELOAD=0 lets each worker import the app itself instead of forking from a master that did (--preload).
+PRELOAD = os.environ.get("BENCH_PRELOAD", "1") != "0"
 RESULTS = ROOT / "bench" / "results"
 #: Every client sends this User-Agent, so Flask-Login's session identifier matches the minted sessions'.
 USER_AGENT = "trainer-bench"
@@ -58,7 +60,9 @@ def serve(app: str, env: dict, port: int, ready_path: str = "/healthz") -> subpr
     The master listens before its workers have imported the app; waiting for a few answers of `ready_path`
     keeps the workers' start-up out of the measurements.
     """
-    process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", WORKERS, "--worker-class", WORKER_CLASS,
+    # --preload as `make run` (trainer/serving.py): workers fork from a master that has imported the app.
+    process = subprocess.Popen([str(BIN / "gunicorn"), *(["--preload"] if PRELOAD else []), "--workers", WORKERS,
+                                "--worker-class", WORKER_CLASS,
                                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app], cwd=ROOT, env=env)
     answers, deadline = 0, time.monotonic() + 120
     while answers < 2 * int(WORKERS) and time.monotonic() < deadline:
