@@ -22,17 +22,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_gunicorn_runs_a_job_worker_and_stops_it_when_it_stops(queued_app, clinic_world, database_url, tmp_path):
-    log = tmp_path / "gunicorn.log"
+def _serve(queued_app, database_url: str, log: Path) -> subprocess.Popen:
+    """gunicorn as `make run` starts it (one web worker), on a free port, its output in `log`."""
     env = {**os.environ, "DATABASE_URL": database_url, "JOBS_DIR": queued_app.config["JOBS_DIR"],
            "JOBS_QUEUE_FILE": queued_app.config["JOBS_QUEUE_FILE"], "JOB_THREADS": "1",
            "AUDIT_HEAD_FILE": queued_app.config["AUDIT_HEAD_FILE"], "TRAINER_ENV": "development"}
     env.pop("REDIS_URL", None)
     with open(log, "wb") as out:
-        server = subprocess.Popen(
+        return subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "-c", "python:trainer.serving", "--workers", "1",
              "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "wsgi:app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_gunicorn_runs_a_job_worker_and_stops_it_when_it_stops(queued_app, clinic_world, database_url, tmp_path):
+    log = tmp_path / "gunicorn.log"
+    server = _serve(queued_app, database_url, log)
     try:
         deadline = time.monotonic() + 60
         while not (found := re.search(r"job worker started \(pid (\d+)\)", log.read_text(errors="replace"))):
@@ -59,15 +64,7 @@ def test_web_workers_fork_from_a_master_that_holds_the_app_and_a_killed_one_is_r
     import urllib.request
 
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "JOBS_DIR": queued_app.config["JOBS_DIR"],
-           "JOBS_QUEUE_FILE": queued_app.config["JOBS_QUEUE_FILE"], "JOB_THREADS": "1",
-           "AUDIT_HEAD_FILE": queued_app.config["AUDIT_HEAD_FILE"], "TRAINER_ENV": "development"}
-    env.pop("REDIS_URL", None)
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "-c", "python:trainer.serving", "--workers", "1",
-             "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = _serve(queued_app, database_url, log)
 
     def web_workers() -> set[int]:
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
