@@ -32,6 +32,23 @@ def start_quiz(page, course: str, module: str) -> int:
     return attempt_id_of(page)
 
 
+def _refuse_while_offline(route) -> None:
+    route.abort("internetdisconnected")
+
+
+def go_offline(context) -> None:
+    """Cut the browser's network. Under CI load, a save sent just after `set_offline(True)` once still
+    reached the server (Chromium applies the emulation a moment later); refusing every request in
+    Playwright's own route handler as well makes the cut certain from here on."""
+    context.route("**/*", _refuse_while_offline)
+    context.set_offline(True)
+
+
+def go_online(context) -> None:
+    context.unroute("**/*", _refuse_while_offline)
+    context.set_offline(False)
+
+
 def attempt_id_of(page) -> int:
     return int(ATTEMPT_URL.search(page.url).group(1))
 

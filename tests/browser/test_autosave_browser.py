@@ -15,6 +15,8 @@ from tests.browser.quiz_steps import (
     attempt_question,
     canonical,
     fill_sign_in,
+    go_offline,
+    go_online,
     sign_in,
     slow_network,
     start_quiz,
@@ -93,7 +95,7 @@ def test_an_answer_given_offline_is_restored_and_stored_when_the_page_is_opened_
     first = choose(page, 1, 0)
     expect(page.locator("#save-state-1")).to_have_text("Saved")
 
-    context.set_offline(True)
+    go_offline(context)
     second = choose(page, 2, 1)
     changed = choose(page, 1, 1)
     expect(page.locator("#save-state-2")).to_contain_text("Not saved, retrying")
@@ -103,7 +105,7 @@ def test_an_answer_given_offline_is_restored_and_stored_when_the_page_is_opened_
         assert attempt_question(attempt_id, 1).response == canonical(attempt_question(attempt_id, 1), first)
         assert attempt_question(attempt_id, 2).response is None
 
-    context.set_offline(False)
+    go_online(context)
     page = context.new_page()
     page.goto(f"/attempts/{attempt_id}")
     for position, value in ((1, changed), (2, second)):
@@ -233,14 +235,14 @@ def test_leaving_the_page_with_an_unsaved_answer_asks_first(new_context, learner
         dialog.dismiss()
     page.on("dialog", stay)
 
-    context.set_offline(True)
+    go_offline(context)
     choose(page, 1, 0)
     expect(page.locator("#save-state-1")).to_contain_text("Not saved, retrying")
     page.close(run_before_unload=True)
     expect(page.locator("#question-1")).to_be_visible()  # the learner chose to stay
     assert dialogs == ["beforeunload"]
 
-    context.set_offline(False)
+    go_online(context)
     expect(page.locator("#save-state-1")).to_have_text("Saved", timeout=20_000)
     with page.expect_event("close"):  # nothing unsaved: the page closes without asking
         page.close(run_before_unload=True)

@@ -13,6 +13,8 @@ from tests.browser.quiz_steps import (
     attempt_id_of,
     attempt_question,
     canonical,
+    go_offline,
+    go_online,
     sign_in,
     slow_network,
     start_quiz,
@@ -104,7 +106,7 @@ def test_save_retries_after_the_network_comes_back(new_context, learner, in_app)
     first = q1.locator("input[type=radio]").nth(0).get_attribute("value")
     second = q1.locator("input[type=radio]").nth(1).get_attribute("value")
 
-    context.set_offline(True)
+    go_offline(context)
     try:
         # A first answer to another question, and a change to the saved one.
         answer_2 = page.locator("#question-2 input[type=radio]").nth(0).get_attribute("value")
@@ -121,7 +123,7 @@ def test_save_retries_after_the_network_comes_back(new_context, learner, in_app)
             pass
         expect(state).to_contain_text("Not saved, retrying")
     finally:
-        context.set_offline(False)
+        go_online(context)
 
     expect(state).to_have_text("Saved", timeout=20_000)
     expect(page.locator("#save-state-2")).to_have_text("Saved", timeout=20_000)
