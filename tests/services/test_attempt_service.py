@@ -406,6 +406,18 @@ def test_a_save_with_the_same_sequence_number_does_not_overwrite(basics):
     assert submit_attempt(learner, attempt.id).questions[0].fraction == 1.0
 
 
+def test_a_save_sent_again_after_its_reply_was_lost_is_acknowledged_not_called_stale(basics):
+    learner = make_user()
+    attempt = start_attempt(learner, basics, rng=random.Random(1))
+    for aq in attempt.questions:  # every kind of answer: a JSON round trip must not make it look different
+        assert save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=3).saved
+        again = save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=3)
+        assert again.saved and again.seq == 3, aq.version.content["type"]
+    aq = attempt.questions[0]
+    older = save_answer(learner, attempt.id, aq.position, correct_form(aq), seq=2)  # the same answer, but older
+    assert not older.saved and older.seq == 3
+
+
 def test_the_guarded_update_refuses_to_grade_a_submitted_attempt_again(basics):
     # Called without the row lock that normally orders submits: the UPDATE's own guard must hold.
     from trainer.services.attempts import _grade_and_close

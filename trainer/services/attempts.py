@@ -1,6 +1,7 @@
 """Quiz attempts: start (draw + snapshot), save answers, submit exactly once, close at the deadline."""
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import threading
@@ -276,9 +277,11 @@ _SAVE_WRITE = (
 
 
 NEWER_ANSWER_KEPT = "A newer answer to this question was already saved."
-# The sequence number stored for a question, if its attempt still takes answers (read under the write lock).
+# The sequence number and answer stored for a question, if its attempt still takes answers (read under the
+# write lock).
 _SEQ_IF_STILL_OPEN = (
-    select(AttemptQuestion.response_seq).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+    select(AttemptQuestion.response_seq, AttemptQuestion.response)
+    .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
     .where(AttemptQuestion.id == bindparam("item_id"), _takes_answers("attempt_id", "cutoff"))
 )
 
@@ -319,10 +322,15 @@ def save_answer(user, attempt_id: int, position: int, form, seq: int | None,
         db.session.commit()
         return SaveResult(True, seq, "Saved")
     # A newer save of this question won (two tabs, a retried request), or the attempt closed in between.
-    newer = db.session.scalar(_SEQ_IF_STILL_OPEN, {"item_id": row.item_id, "attempt_id": attempt_id, "cutoff": cutoff})
+    stored = db.session.execute(_SEQ_IF_STILL_OPEN,
+                                {"item_id": row.item_id, "attempt_id": attempt_id, "cutoff": cutoff}).one_or_none()
     db.session.rollback()
-    if newer is not None and newer >= seq:
-        return SaveResult(False, newer, NEWER_ANSWER_KEPT)
+    if stored is not None and stored.response_seq == seq and stored.response == json.loads(json.dumps(response)):
+        # This very save, sent again because its reply was lost (a dropped connection, a worker killed after
+        # the commit): it is stored, and the page must not tell the learner another window won.
+        return SaveResult(True, seq, "Saved")
+    if stored is not None and stored.response_seq >= seq:
+        return SaveResult(False, stored.response_seq, NEWER_ANSWER_KEPT)
     return save_answers(user, attempt_id, {position: seq}, form, grace_seconds)[position]  # closed: says why
 
 
