@@ -17,17 +17,18 @@ def time_zone_names() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _option_tags() -> dict[str, str]:
-    return {name: f"<option>{escape(name)}</option>" for name in time_zone_names()}
+def _all_options() -> str:
+    return "".join(f"<option>{escape(name)}</option>" for name in time_zone_names())
 
 
 def time_zone_options(selected: str | None) -> Markup:
     """The <option>s of a time zone select, `selected` marked; built once per process, since escaping
     some 600 names on every page was a sixth of the manager's console."""
-    tags = _option_tags()
-    if selected in tags:
-        tags = {**tags, selected: f"<option selected>{escape(selected)}</option>"}
-    return Markup("".join(tags.values()))
+    options = _all_options()
+    if selected and is_time_zone(selected):  # each tag is whole and unique: replacing it marks that zone only
+        options = options.replace(f"<option>{escape(selected)}</option>",
+                                  f"<option selected>{escape(selected)}</option>", 1)
+    return Markup(options)
 
 
 def is_time_zone(name: str) -> bool:

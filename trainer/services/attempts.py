@@ -524,13 +524,13 @@ def graded_paper(attempt: Attempt) -> list[GradedItem]:
                        row.graded_number) for row in rows]
 
 
+_ATTEMPT_WITH_MODULE = (select(Attempt).where(Attempt.id == bindparam("attempt_id"))
+                        .options(joinedload(Attempt.module).joinedload(Module.course)))
+
+
 def find_attempt(attempt_id: int) -> Attempt | None:
     """An attempt with its module and course, in one statement."""
     return db.session.scalar(_ATTEMPT_WITH_MODULE, {"attempt_id": attempt_id})
-
-
-_ATTEMPT_WITH_MODULE = (select(Attempt).where(Attempt.id == bindparam("attempt_id"))
-                        .options(joinedload(Attempt.module).joinedload(Module.course)))
 
 
 def get_attempt_for_owner(user, attempt_id: int, grace_seconds: int | None = None) -> Attempt:
